@@ -1,0 +1,190 @@
+// Command radiusd is radbill's RADIUS server: it accounts the calls of Cisco
+// voice gateways into the database.
+//
+// The accounting chain, wired in start:
+//
+//	UDP packet → radiusd.Server (client, authenticators, reply cache)
+//	  → radiusd.Accounting: acct.Decoder → stages → store.Writer (group commit) → reply
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/radbill/radbill/config"
+	"github.com/radbill/radbill/radiusd"
+	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/radiusd/attrnames"
+	"github.com/radbill/radbill/store"
+)
+
+func main() {
+	configPath := flag.String("config", "", "YAML configuration file")
+	flag.Parse()
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "radiusd:", err)
+		os.Exit(2)
+	}
+	log, err := cfg.Logger()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "radiusd:", err)
+		os.Exit(2)
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
+
+	in, err := start(cfg, log)
+	if err != nil {
+		log.Fatal("start failed", zap.Error(err))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go reloadOnHangup(ctx, *configPath, in, log)
+	in.run(ctx)
+}
+
+// instance is one running server with everything it owns.
+type instance struct {
+	db      *store.DB
+	writer  *store.Writer
+	server  *radiusd.Server
+	metrics *http.Server
+	log     *zap.Logger
+	// metricsAddr is the bound address of the metrics listener.
+	metricsAddr net.Addr
+}
+
+func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
+	ctx := context.Background()
+	db, err := store.Open(cfg.Database.Driver, cfg.Database.DSN)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", zap.Int64s("versions", applied))
+	}
+	names, err := attrnames.Load(cfg.Dictionaries)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("dictionaries: %w", err)
+	}
+	clients, err := radiusd.NewClients(cfg.Clients)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	gatewayZone, _ := time.LoadLocation(cfg.Gateway.TimeZone) // validated by config.Load
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	writer := store.NewWriter(db, store.WriterConfig{
+		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
+		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize,
+	}, reg, log)
+	accounting := &radiusd.Accounting{
+		Decoder: acct.NewDecoder(names, gatewayZone),
+		Sink:    writer,
+		Log:     log,
+	}
+	srv, err := radiusd.New(radiusd.Config{
+		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
+		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
+	}, clients, radiusd.RejectAccess{}, accounting, reg, log)
+	if err != nil {
+		writer.Close()
+		db.Close()
+		return nil, err
+	}
+	in := &instance{db: db, writer: writer, server: srv, log: log}
+	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
+		srv.Close()
+		writer.Close()
+		db.Close()
+		return nil, err
+	}
+	log.Info("radiusd listening", zap.Stringer("auth", srv.AuthAddr()), zap.Stringer("acct", srv.AcctAddr()),
+		zap.Stringer("metrics", in.metricsAddr), zap.String("database", cfg.Database.Driver), zap.Int("clients", len(cfg.Clients)))
+	return in, nil
+}
+
+func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen.metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := in.db.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	in.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	in.metricsAddr = ln.Addr()
+	go func() {
+		if err := in.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			in.log.Error("metrics listener failed", zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// run serves until ctx is done, then shuts down without losing a packet
+// that was read: queued packets are handled, their batches committed and
+// answered, and only then are the sockets and the database closed.
+func (in *instance) run(ctx context.Context) {
+	in.server.Serve(ctx)
+	in.writer.Close()
+	in.server.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = in.metrics.Shutdown(shutdownCtx)
+	in.db.Close()
+	in.log.Info("radiusd stopped")
+}
+
+// reloadOnHangup re-reads the client list on SIGHUP.
+func reloadOnHangup(ctx context.Context, path string, in *instance, log *zap.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		cfg, err := config.Load(path)
+		if err == nil {
+			var clients *radiusd.Clients
+			if clients, err = radiusd.NewClients(cfg.Clients); err == nil {
+				in.server.SetClients(clients)
+				log.Info("clients reloaded", zap.Int("clients", len(cfg.Clients)))
+				continue
+			}
+		}
+		log.Error("reload refused, keeping the running configuration", zap.Error(err))
+	}
+}

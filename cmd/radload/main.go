@@ -1,0 +1,210 @@
+// Command radload is radbill's load generator: it sends N distinct Cisco
+// accounting Stops (four-leg style h323 VSAs, unique Acct-Session-Id and
+// h323-conf-id each) with C requests in flight, retransmits unanswered ones
+// like a gateway does, and prints answered/s, unanswered and latency
+// percentiles. With -acked it writes the Acct-Session-Id of every
+// acknowledged Stop, one per line, so a test can compare them with the CDRs.
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"layeh.com/radius"
+
+	"github.com/radbill/radbill/radiusd/cisco"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:1813", "radiusd accounting address")
+	secret := flag.String("secret", "testing123", "shared secret")
+	total := flag.Int("n", 100000, "Stops to send")
+	inFlight := flag.Int("c", 64, "requests in flight")
+	timeout := flag.Duration("timeout", 2*time.Second, "wait for a reply before retransmitting")
+	retries := flag.Int("retries", 3, "retransmissions before giving up on a request")
+	nasIP := flag.String("nas", "192.0.2.10", "NAS-IP-Address to send")
+	ackedPath := flag.String("acked", "", "write acknowledged Acct-Session-Ids to this file")
+	flag.Parse()
+
+	run := make([]byte, 4)
+	_, _ = rand.Read(run)
+	g := &generator{
+		addr: *addr, secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
+		nasIP: net.ParseIP(*nasIP).To4(), runID: hex.EncodeToString(run),
+	}
+	start := time.Now()
+	results := g.run(*inFlight)
+	elapsed := time.Since(start)
+
+	var latencies []time.Duration
+	var acked []string
+	for _, r := range results {
+		if r.answered {
+			latencies = append(latencies, r.latency)
+			acked = append(acked, r.sessionID)
+		}
+	}
+	slices.Sort(latencies)
+	fmt.Printf("sent %d Stops with %d in flight in %.2fs\n", *total, *inFlight, elapsed.Seconds())
+	fmt.Printf("answered %d (%.0f/s), unanswered %d, retransmissions %d\n",
+		len(latencies), float64(len(latencies))/elapsed.Seconds(), *total-len(latencies), g.retransmits.Load())
+	if len(latencies) > 0 {
+		fmt.Printf("latency p50 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1])
+	}
+	if *ackedPath != "" {
+		if err := writeLines(*ackedPath, acked); err != nil {
+			fmt.Fprintln(os.Stderr, "radload:", err)
+			os.Exit(1)
+		}
+	}
+	if len(latencies) != *total {
+		os.Exit(3)
+	}
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	return sorted[(len(sorted)-1)*p/100].Round(10 * time.Microsecond)
+}
+
+func writeLines(path string, lines []string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+type generator struct {
+	addr        string
+	secret      []byte
+	total       int64
+	timeout     time.Duration
+	retries     int
+	nasIP       net.IP
+	runID       string
+	next        atomic.Int64
+	retransmits atomic.Int64
+}
+
+type result struct {
+	sessionID string
+	answered  bool
+	latency   time.Duration
+}
+
+func (g *generator) run(workers int) []result {
+	results := make([]result, g.total)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			conn, err := net.Dial("udp", g.addr)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "radload:", err)
+				return
+			}
+			defer conn.Close()
+			reply := make([]byte, radius.MaxPacketLength)
+			var id byte
+			for {
+				i := g.next.Add(1) - 1
+				if i >= g.total {
+					return
+				}
+				id++
+				results[i] = g.exchange(conn, reply, i, id)
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func (g *generator) exchange(conn net.Conn, reply []byte, i int64, id byte) result {
+	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
+	wire, err := g.stop(i, sessionID, id)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "radload:", err)
+		return result{sessionID: sessionID}
+	}
+	start := time.Now()
+	for attempt := 0; attempt <= g.retries; attempt++ {
+		if attempt > 0 {
+			g.retransmits.Add(1)
+		}
+		if _, err := conn.Write(wire); err != nil {
+			continue
+		}
+		deadline := time.Now().Add(g.timeout)
+		for {
+			_ = conn.SetReadDeadline(deadline)
+			n, err := conn.Read(reply)
+			if err != nil {
+				break // timeout: retransmit
+			}
+			// Ignore late replies to an earlier request of this socket.
+			if n >= 20 && reply[1] == id && radius.IsAuthenticResponse(reply[:n], wire, g.secret) {
+				return result{sessionID: sessionID, answered: true, latency: time.Since(start)}
+			}
+		}
+	}
+	return result{sessionID: sessionID}
+}
+
+func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
+	p := radius.New(radius.CodeAccountingRequest, g.secret)
+	p.Identifier = id
+	add := func(t radius.Type, v []byte) { p.Add(t, v) }
+	u32 := radius.NewInteger
+	now := time.Now().UTC()
+	connect := now.Add(-time.Duration(i%600+1) * time.Second)
+	ciscoTime := func(t time.Time) string { return t.Format("15:04:05.000 MST Mon Jan 2 2006") }
+	add(40, u32(2)) // Acct-Status-Type = Stop
+	add(1, []byte(fmt.Sprintf("1%06d", i%1000000)))
+	add(44, []byte(sessionID))
+	add(31, []byte(fmt.Sprintf("1110%03d", i%1000)))
+	add(30, []byte(fmt.Sprintf("35988%06d", i%1000000)))
+	add(4, radius.Attribute(g.nasIP))
+	add(46, u32(uint32(now.Sub(connect).Seconds())))
+	add(41, u32(0))
+	confID := fmt.Sprintf("%s %08X 0F4411D6 CBF3D765", g.runID, uint32(i))
+	for _, v := range []struct {
+		t     byte
+		value string
+	}{
+		{cisco.AttrConfID, confID},
+		{cisco.AttrAVPair, "h323-incoming-conf-id=" + confID},
+		{cisco.AttrCallOrigin, "originate"},
+		{cisco.AttrCallType, "Telephony"},
+		{cisco.AttrSetupTime, ciscoTime(connect.Add(-5 * time.Second))},
+		{cisco.AttrConnectTime, ciscoTime(connect)},
+		{cisco.AttrDisconnectTime, ciscoTime(now)},
+		{cisco.AttrDisconnectCause, "10"},
+		{cisco.AttrVoiceQuality, "0"},
+		{cisco.AttrRemoteAddress, "192.0.2.20"},
+		{cisco.AttrGatewayID, "LoadGW."},
+	} {
+		vsa, err := cisco.NewVSA(v.t, v.value)
+		if err != nil {
+			return nil, err
+		}
+		add(26, vsa)
+	}
+	return p.Encode()
+}

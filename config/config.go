@@ -1,0 +1,131 @@
+// Package config reads radbill's configuration: a YAML file given with
+// -config, with every key overridable by an environment variable RADBILL_<KEY>
+// (dots become underscores: RADBILL_DATABASE_DSN, RADBILL_LISTEN_ACCT).
+// RADBILL_CLIENTS holds the whole client list as YAML or JSON.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/radbill/radbill/radiusd"
+)
+
+// Config is the whole configuration. See README.md, "Configuration".
+type Config struct {
+	Listen struct {
+		Auth    string `mapstructure:"auth"`
+		Acct    string `mapstructure:"acct"`
+		Metrics string `mapstructure:"metrics"`
+	} `mapstructure:"listen"`
+	Database struct {
+		Driver string `mapstructure:"driver"`
+		DSN    string `mapstructure:"dsn"`
+	} `mapstructure:"database"`
+	Clients      []radiusd.ClientConfig `mapstructure:"clients"`
+	Dictionaries string                 `mapstructure:"dictionaries"`
+	Log          struct {
+		Level string `mapstructure:"level"`
+	} `mapstructure:"log"`
+	Gateway struct {
+		// TimeZone reads Cisco times whose zone token is unknown.
+		TimeZone string `mapstructure:"timezone"`
+	} `mapstructure:"gateway"`
+	Server struct {
+		Workers       int           `mapstructure:"workers"`
+		QueueSize     int           `mapstructure:"queue_size"`
+		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
+	} `mapstructure:"server"`
+	Writer struct {
+		BatchSize  int           `mapstructure:"batch_size"`
+		FlushDelay time.Duration `mapstructure:"flush_delay"`
+		Writers    int           `mapstructure:"writers"`
+		QueueSize  int           `mapstructure:"queue_size"`
+	} `mapstructure:"writer"`
+}
+
+var defaults = map[string]any{
+	"listen.auth":            "127.0.0.1:1812",
+	"listen.acct":            "127.0.0.1:1813",
+	"listen.metrics":         "127.0.0.1:9812",
+	"database.driver":        "sqlite",
+	"database.dsn":           "data/radbill.db",
+	"dictionaries":           "dictionaries",
+	"log.level":              "info",
+	"gateway.timezone":       "UTC",
+	"server.workers":         8,
+	"server.queue_size":      8192,
+	"server.reply_cache_ttl": "10s",
+	"writer.batch_size":      256,
+	"writer.flush_delay":     "2ms",
+	"writer.writers":         2,
+	"writer.queue_size":      4096,
+}
+
+// Load reads the file at path ("" for defaults and environment only).
+func Load(path string) (*Config, error) {
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	v.SetEnvPrefix("RADBILL")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	var c Config
+	if err := v.Unmarshal(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if env := os.Getenv("RADBILL_CLIENTS"); env != "" {
+		c.Clients = nil
+		if err := yaml.Unmarshal([]byte(env), &c.Clients); err != nil {
+			return nil, fmt.Errorf("RADBILL_CLIENTS: %w", err)
+		}
+	}
+	return &c, c.validate()
+}
+
+func (c *Config) validate() error {
+	if c.Server.Workers < 1 || c.Server.QueueSize < 1 {
+		return fmt.Errorf("server.workers and server.queue_size must be at least 1")
+	}
+	if c.Writer.BatchSize < 1 || c.Writer.BatchSize > 500 {
+		return fmt.Errorf("writer.batch_size must be 1..500, got %d", c.Writer.BatchSize)
+	}
+	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay <= 0 {
+		return fmt.Errorf("writer.writers, writer.queue_size and writer.flush_delay must be positive")
+	}
+	if _, err := time.LoadLocation(c.Gateway.TimeZone); err != nil {
+		return fmt.Errorf("gateway.timezone: %w", err)
+	}
+	return nil
+}
+
+// Logger builds the zap logger: human-readable on a terminal, JSON otherwise.
+func (c *Config) Logger() (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(c.Log.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	var zc zap.Config
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		zc = zap.NewDevelopmentConfig()
+	} else {
+		zc = zap.NewProductionConfig()
+		zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	return zc.Build()
+}

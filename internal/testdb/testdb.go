@@ -1,0 +1,90 @@
+// Package testdb gives tests a fresh, migrated radbill database on every
+// backend: the embedded SQLite always, and MariaDB/MySQL when
+// RADBILL_TEST_MYSQL_DSN names a server (each test gets its own database,
+// dropped afterwards). Under CI (CI=true) a missing MySQL DSN fails the test
+// instead of skipping it, so the MariaDB path cannot silently stop running.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/radbill/radbill/store"
+)
+
+// Backend is a database a test can open.
+type Backend struct {
+	Driver string
+	DSN    string
+}
+
+// Each runs fn as a subtest per backend, with a fresh empty database.
+func Each(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("mysql", func(t *testing.T) { fn(t, MySQL(t)) })
+}
+
+// SQLite returns a database file in the test's temporary directory.
+func SQLite(t testing.TB) Backend {
+	return Backend{Driver: store.SQLite, DSN: filepath.Join(t.TempDir(), "radbill.db")}
+}
+
+// MySQL creates a uniquely named database on the server of
+// RADBILL_TEST_MYSQL_DSN, or skips (fails under CI) without one.
+func MySQL(t testing.TB) Backend {
+	t.Helper()
+	base := os.Getenv("RADBILL_TEST_MYSQL_DSN")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("RADBILL_TEST_MYSQL_DSN is not set under CI: the MariaDB tests must run")
+		}
+		t.Skip("SKIPPING MariaDB test: set RADBILL_TEST_MYSQL_DSN (e.g. root@tcp(127.0.0.1:3306)/) to run it")
+	}
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		t.Fatalf("RADBILL_TEST_MYSQL_DSN: %v", err)
+	}
+	cfg.DBName = ""
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "radbill_test_" + hex.EncodeToString(suffix)
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
+		t.Fatalf("create test database on %s: %v", cfg.Addr, err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("mysql", cfg.FormatDSN())
+		if err == nil {
+			_, _ = admin.Exec("DROP DATABASE " + name)
+			admin.Close()
+		}
+	})
+	cfg.DBName = name
+	return Backend{Driver: store.MySQL, DSN: cfg.FormatDSN()}
+}
+
+// Open opens and migrates the backend's database, closed at cleanup.
+func Open(t testing.TB, b Backend) *store.DB {
+	t.Helper()
+	db, err := store.Open(b.Driver, b.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}

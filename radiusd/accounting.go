@@ -1,0 +1,59 @@
+package radiusd
+
+import (
+	"net"
+
+	"go.uber.org/zap"
+	"layeh.com/radius"
+
+	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/store"
+)
+
+// Stage transforms a decoded accounting record before it is stored
+// (number normalisation, rating). Stages run in order on the worker.
+type Stage interface {
+	Process(*acct.Record)
+}
+
+// RecordSink stores records durably and reports each outcome once committed.
+type RecordSink interface {
+	Submit(rec *acct.Record, done func(store.Outcome, error))
+}
+
+// Accounting serves Accounting-Requests: decode → stages → store → reply.
+// The Accounting-Response is sent only after the record's batch has
+// committed, so an acknowledged packet is never lost.
+type Accounting struct {
+	Decoder *acct.Decoder
+	Stages  []Stage
+	Sink    RecordSink
+	Log     *zap.Logger
+}
+
+func (a *Accounting) ServeRADIUS(w ResponseWriter, r *Request) {
+	rec, err := a.Decoder.Decode(r.Packet, net.IP(r.Source.Addr().AsSlice()), r.Client.Name, r.Received)
+	if err != nil {
+		w.Drop(DropBadStatusType)
+		return
+	}
+	switch rec.Status {
+	case acct.StatusStart, acct.StatusStop, acct.StatusInterimUpdate, acct.StatusAccountingOn, acct.StatusAccountingOff:
+	default:
+		// Other status types (tunnel accounting, RFC 2867) carry nothing
+		// radbill bills; acknowledge them so the NAS does not retry forever.
+		a.Log.Debug("accounting status type not stored", zap.Uint32("status", uint32(rec.Status)), zap.String("client", r.Client.Name))
+		w.Reply(r.Response(radius.CodeAccountingResponse))
+		return
+	}
+	for _, s := range a.Stages {
+		s.Process(rec)
+	}
+	a.Sink.Submit(rec, func(o store.Outcome, err error) {
+		if o == store.Failed {
+			w.Drop(DropStoreFailed)
+			return
+		}
+		w.Reply(r.Response(radius.CodeAccountingResponse))
+	})
+}

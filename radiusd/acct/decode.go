@@ -1,0 +1,235 @@
+package acct
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"layeh.com/radius"
+
+	"github.com/radbill/radbill/radiusd/attrnames"
+	"github.com/radbill/radbill/radiusd/cisco"
+)
+
+// Standard attribute numbers the decoder reads (RFC 2865, 2866, 3162).
+const (
+	attrUserName         = 1
+	attrNASIPAddress     = 4
+	attrVendorSpecific   = 26
+	attrCalledStationID  = 30
+	attrCallingStationID = 31
+	attrNASIdentifier    = 32
+	attrAcctStatusType   = 40
+	attrAcctDelayTime    = 41
+	attrAcctSessionID    = 44
+	attrAcctSessionTime  = 46
+	attrAcctTerminate    = 49
+	attrNASIPv6Address   = 95
+)
+
+// integerAttributes are shown as numbers (or their VALUE names) in Raw.
+var integerAttributes = map[byte]bool{
+	5: true, 6: true, 7: true, 12: true, 13: true, 27: true, 28: true, 29: true, 37: true, 38: true,
+	40: true, 41: true, 42: true, 43: true, 45: true, 46: true, 47: true, 48: true, 49: true,
+	51: true, 52: true, 53: true, 55: true, 61: true, 62: true, 85: true,
+}
+
+// Decoder decodes accounting packets. It is immutable and safe for concurrent use.
+type Decoder struct {
+	names *attrnames.Names
+	// gatewayZone is used for Cisco times whose zone token is unknown.
+	gatewayZone *time.Location
+}
+
+// NewDecoder returns a decoder naming attributes from names and reading
+// Cisco times with an unknown zone in gatewayZone.
+func NewDecoder(names *attrnames.Names, gatewayZone *time.Location) *Decoder {
+	return &Decoder{names: names, gatewayZone: gatewayZone}
+}
+
+// Decode turns a parsed Accounting-Request into a Record. It fails only when
+// the packet has no usable Acct-Status-Type; any other bad value is recorded
+// in ParseErrors.
+func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now time.Time) (*Record, error) {
+	r := &Record{
+		ReceivedAt: now.UTC(),
+		ClientName: clientName,
+		Raw:        make([]Attribute, 0, len(p.Attributes)+8),
+		Rating:     Rating{Status: "unrated"},
+	}
+	hasStatus := false
+	for _, avp := range p.Attributes {
+		t := byte(avp.Type)
+		v := avp.Attribute
+		if t == attrVendorSpecific {
+			d.decodeVendorSpecific(r, v)
+			continue
+		}
+		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: d.rawValue(t, v)})
+		switch t {
+		case attrUserName:
+			r.UserName = string(v)
+		case attrNASIPAddress:
+			if len(v) == net.IPv4len {
+				r.NASIP = net.IP(v).String()
+			} else {
+				r.addParseError("NAS-IP-Address")
+			}
+		case attrNASIPv6Address:
+			if len(v) == net.IPv6len && r.NASIP == "" {
+				r.NASIP = net.IP(v).String()
+			}
+		case attrCalledStationID:
+			r.CalledNumber = string(v)
+		case attrCallingStationID:
+			r.CallingNumber = string(v)
+		case attrNASIdentifier:
+			r.NASIdentifier = string(v)
+		case attrAcctSessionID:
+			r.SessionID = string(v)
+		case attrAcctStatusType:
+			if n, ok := r.integer("Acct-Status-Type", v); ok {
+				r.Status = Status(*n)
+				hasStatus = true
+			}
+		case attrAcctDelayTime:
+			r.DelayTime, _ = r.integer("Acct-Delay-Time", v)
+		case attrAcctSessionTime:
+			r.SessionTime, _ = r.integer("Acct-Session-Time", v)
+		case attrAcctTerminate:
+			r.TerminateCause, _ = r.integer("Acct-Terminate-Cause", v)
+		}
+	}
+	if r.NASIP == "" && source != nil {
+		r.NASIP = source.String()
+	}
+	if !hasStatus {
+		return r, fmt.Errorf("no valid Acct-Status-Type")
+	}
+	return r, nil
+}
+
+func (d *Decoder) decodeVendorSpecific(r *Record, v []byte) {
+	vendor, subs, err := cisco.ParseVendorSpecific(v)
+	if err != nil {
+		r.addParseError("Vendor-Specific")
+		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: textOrHex(v)})
+		return
+	}
+	for _, sub := range subs {
+		name := d.names.VendorName(vendor, sub.Type)
+		r.Raw = append(r.Raw, Attribute{Name: name, Value: textOrHex(sub.Value)})
+		if vendor == cisco.VendorID {
+			d.decodeCisco(r, sub.Type, string(sub.Value))
+		}
+	}
+}
+
+func (d *Decoder) decodeCisco(r *Record, t byte, raw string) {
+	name := cisco.AttrName(t)
+	value := cisco.StripName(name, raw)
+	switch t {
+	case cisco.AttrAVPair:
+		k, val, ok := cisco.SplitAVPair(raw)
+		if !ok {
+			r.addParseError(name)
+			return
+		}
+		r.AVPairs = append(r.AVPairs, AVPair{Name: k, Value: val})
+		if strings.EqualFold(k, "h323-incoming-conf-id") {
+			r.IncomingConfID = canonicalConfID(val)
+		}
+	case cisco.AttrConfID:
+		r.ConfID = canonicalConfID(value)
+	case cisco.AttrIncomingConfID:
+		r.IncomingConfID = canonicalConfID(value)
+	case cisco.AttrCallOrigin:
+		r.CallOrigin = value
+	case cisco.AttrCallType:
+		r.CallType = value
+	case cisco.AttrRemoteAddress:
+		r.RemoteAddress = value
+	case cisco.AttrGatewayID:
+		r.GatewayID = value
+	case cisco.AttrSetupTime:
+		r.SetupTime = d.ciscoTime(r, name, value)
+	case cisco.AttrConnectTime:
+		r.ConnectTime = d.ciscoTime(r, name, value)
+	case cisco.AttrDisconnectTime:
+		r.DisconnectTime = d.ciscoTime(r, name, value)
+	case cisco.AttrDisconnectCause:
+		if c, err := cisco.ParseDisconnectCause(value); err == nil {
+			n := int64(c)
+			r.DisconnectCause = &n
+		} else {
+			r.addParseError(name)
+		}
+	case cisco.AttrVoiceQuality:
+		if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 32); err == nil {
+			r.VoiceQuality = &n
+		} else {
+			r.addParseError(name)
+		}
+	}
+}
+
+func (d *Decoder) ciscoTime(r *Record, name, value string) *time.Time {
+	ct, err := cisco.ParseTime(value, d.gatewayZone)
+	if err != nil || ct.Time.Year() < 1970 || ct.Time.Year() > 9999 {
+		r.addParseError(name)
+		return nil
+	}
+	if ct.NotAuthoritative || ct.SyncLost || ct.ZoneUnknown {
+		r.ClockUnsynced = true
+	}
+	t := ct.Time
+	return &t
+}
+
+// canonicalConfID keeps conference ids comparable across gateways that do
+// and do not zero-pad; an id that is not four hex words is kept as sent.
+func canonicalConfID(s string) string {
+	id, _ := cisco.NormalizeConfID(s)
+	return id
+}
+
+func (r *Record) integer(name string, v []byte) (*int64, bool) {
+	if len(v) != 4 {
+		r.addParseError(name)
+		return nil, false
+	}
+	n := int64(binary.BigEndian.Uint32(v))
+	return &n, true
+}
+
+func (r *Record) addParseError(name string) {
+	r.ParseErrors = append(r.ParseErrors, name)
+}
+
+func (d *Decoder) rawValue(t byte, v []byte) string {
+	switch {
+	case integerAttributes[t] && len(v) == 4:
+		n := binary.BigEndian.Uint32(v)
+		if name, ok := d.names.Value(t, n); ok {
+			return name
+		}
+		return strconv.FormatUint(uint64(n), 10)
+	case t == attrNASIPAddress && len(v) == net.IPv4len, t == attrNASIPv6Address && len(v) == net.IPv6len:
+		return net.IP(v).String()
+	}
+	return textOrHex(v)
+}
+
+// textOrHex shows printable UTF-8 as text and anything else as 0x-prefixed hex,
+// so the raw column is valid text and loses no byte.
+func textOrHex(v []byte) string {
+	if utf8.Valid(v) && !strings.ContainsFunc(string(v), func(r rune) bool { return r < 0x20 || r == 0x7f }) && !strings.HasPrefix(string(v), "0x") {
+		return string(v)
+	}
+	return "0x" + hex.EncodeToString(v)
+}

@@ -1,0 +1,137 @@
+// Package acct turns RADIUS Accounting-Requests from Cisco voice gateways into
+// typed records. Decoding never fails on a value: a value that does not parse
+// is kept raw in the record and named in ParseErrors, so the packet is still
+// stored and acknowledged.
+package acct
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Status is the Acct-Status-Type of an accounting packet.
+type Status uint32
+
+// Acct-Status-Type values (RFC 2866).
+const (
+	StatusStart         Status = 1
+	StatusStop          Status = 2
+	StatusInterimUpdate Status = 3
+	StatusAccountingOn  Status = 7
+	StatusAccountingOff Status = 8
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusStart:
+		return "Start"
+	case StatusStop:
+		return "Stop"
+	case StatusInterimUpdate:
+		return "Interim-Update"
+	case StatusAccountingOn:
+		return "Accounting-On"
+	case StatusAccountingOff:
+		return "Accounting-Off"
+	}
+	return "Unknown"
+}
+
+// AVPair is one Cisco-AVPair "name=value"; a packet may carry many.
+type AVPair struct {
+	Name, Value string
+}
+
+// Attribute is one attribute of the packet as text, in packet order, for the
+// CDR's raw column.
+type Attribute struct {
+	Name, Value string
+}
+
+// Record is one decoded Accounting-Request.
+type Record struct {
+	ReceivedAt time.Time
+	ClientName string // configured NAS client that sent it
+	Status     Status
+
+	NASIP          string // NAS-IP-Address, else the packet's source address
+	NASIdentifier  string
+	SessionID      string // Acct-Session-Id
+	UserName       string
+	CallingNumber  string // Calling-Station-Id as received
+	CalledNumber   string // Called-Station-Id as received
+	SessionTime    *int64 // Acct-Session-Time, connected seconds
+	DelayTime      *int64 // Acct-Delay-Time
+	TerminateCause *int64 // Acct-Terminate-Cause
+
+	ConfID          string // h323-conf-id, canonical form when it parses
+	IncomingConfID  string // h323-incoming-conf-id (from Cisco-AVPair)
+	CallOrigin      string // answer, originate, callback
+	CallType        string // Telephony, VoIP, ...
+	RemoteAddress   string
+	GatewayID       string
+	SetupTime       *time.Time // UTC
+	ConnectTime     *time.Time
+	DisconnectTime  *time.Time
+	DisconnectCause *int64 // decimal Q.850 cause
+	VoiceQuality    *int64
+	AVPairs         []AVPair
+
+	// ClockUnsynced is set when any Cisco time was marked as not authoritative
+	// ('*'), NTP sync lost ('.'), or carried an unknown zone.
+	ClockUnsynced bool
+	// ParseErrors names every value that did not parse; its raw text is in Raw.
+	ParseErrors []string
+	Raw         []Attribute
+
+	Rating Rating
+}
+
+// Rating holds what the rating stage computed for a Stop. Status is "unrated"
+// until a rater has looked at the record.
+type Rating struct {
+	Status     string
+	Zone       string
+	CostMicros *int64
+	Currency   string
+	RatedAt    *time.Time
+}
+
+// LegKey identifies one call leg: the same NAS, session, conference and leg
+// direction. It is the key of active_call and the basis of DedupKey.
+func (r *Record) LegKey() string {
+	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType)
+}
+
+// DedupKey identifies one accounting event of one leg. Retransmits and repeats
+// of the same Stop (gateway retry, broadcast accounting to several servers)
+// share it even when Acct-Delay-Time or the authenticator changed.
+func (r *Record) DedupKey() string {
+	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType, r.Status.String())
+}
+
+// CallTime is the time a call is filed under: connect time when answered,
+// else setup time, else when it was received.
+func (r *Record) CallTime() time.Time {
+	switch {
+	case r.ConnectTime != nil:
+		return *r.ConnectTime
+	case r.SetupTime != nil:
+		return *r.SetupTime
+	}
+	return r.ReceivedAt
+}
+
+func hashFields(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		// Length-prefixing keeps ("ab","c") and ("a","bc") apart.
+		var n [4]byte
+		n[0], n[1], n[2], n[3] = byte(len(f)>>24), byte(len(f)>>16), byte(len(f)>>8), byte(len(f))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}

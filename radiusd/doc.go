@@ -1,0 +1,23 @@
+// Package radiusd is radbill's RADIUS front end: UDP listeners for
+// authentication and accounting, the table of NAS clients, and the packet
+// pipeline every request goes through before a Handler sees it.
+//
+// layeh.com/radius is used as the packet codec only. Its server starts a
+// goroutine per packet and has no recovery; radbill reads each socket in one
+// goroutine and hands packets to a bounded pool of workers through a bounded
+// queue, so a flood is shed (and counted) instead of exhausting memory, and a
+// panic while handling one packet is logged with the packet in hex, counted,
+// and never takes down the process.
+//
+// The pipeline, in order, for every datagram:
+//
+//	read → queue (drop: queue_full) → client by source address (drop:
+//	unknown_client) → parse (drop: malformed) → code allowed on this port
+//	(drop: unexpected_code) → Request Authenticator / Message-Authenticator
+//	(drop: bad_authenticator, bad_message_authenticator) → reply cache
+//	(retransmit: resend the cached reply, or ignore while the first copy is
+//	still in flight) → Handler
+//
+// Drops are silent on the wire, as RFC 2865/2866 require, and counted by
+// reason in radbill_drops_total.
+package radiusd

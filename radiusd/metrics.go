@@ -1,0 +1,79 @@
+package radiusd
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Drop reasons, the label values of radbill_drops_total.
+const (
+	DropQueueFull          = "queue_full"
+	DropUnknownClient      = "unknown_client"
+	DropMalformed          = "malformed"
+	DropUnexpectedCode     = "unexpected_code"
+	DropBadAuthenticator   = "bad_authenticator"
+	DropBadMessageAuth     = "bad_message_authenticator"
+	DropMissingMessageAuth = "missing_message_authenticator"
+	DropPanic              = "panic"
+	DropRetransmitInFlight = "retransmit_in_flight"
+	DropBadStatusType      = "bad_status_type"
+	DropStoreFailed        = "store_failed"
+	DropReplyFailed        = "reply_failed"
+)
+
+type metrics struct {
+	packets  *prometheus.CounterVec
+	drops    *prometheus.CounterVec
+	replayed *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, queueDepth, cacheSize func() float64) *metrics {
+	m := &metrics{
+		packets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbill_packets_total", Help: "Requests answered, by listener, request code and reply code.",
+		}, []string{"listener", "code", "reply"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbill_drops_total", Help: "Requests dropped without a reply, by listener and reason.",
+		}, []string{"listener", "reason"}),
+		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbill_retransmits_replayed_total", Help: "Retransmitted requests answered from the reply cache.",
+		}, []string{"listener"}),
+	}
+	reg.MustRegister(m.packets, m.drops, m.replayed,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_queue_depth", Help: "Packets waiting for a worker."}, queueDepth),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_reply_cache_entries", Help: "Requests remembered for retransmit detection."}, cacheSize),
+	)
+	return m
+}
+
+// dropLog logs drops at warn level, at most once per interval per reason,
+// so a flood of bad packets cannot flood the log.
+type dropLog struct {
+	log      *zap.Logger
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	skipped  map[string]int
+}
+
+func newDropLog(log *zap.Logger, interval time.Duration) *dropLog {
+	return &dropLog{log: log, interval: interval, last: map[string]time.Time{}, skipped: map[string]int{}}
+}
+
+func (d *dropLog) warn(reason, listener string, fields ...zap.Field) {
+	now := time.Now()
+	d.mu.Lock()
+	if now.Sub(d.last[reason]) < d.interval {
+		d.skipped[reason]++
+		d.mu.Unlock()
+		return
+	}
+	skipped := d.skipped[reason]
+	d.last[reason] = now
+	d.skipped[reason] = 0
+	d.mu.Unlock()
+	d.log.Warn("packet dropped", append(fields, zap.String("reason", reason), zap.String("listener", listener), zap.Int("similar_drops_not_logged", skipped))...)
+}

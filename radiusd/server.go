@@ -1,0 +1,337 @@
+package radiusd
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"layeh.com/radius"
+)
+
+// Request is a verified request from a known client.
+type Request struct {
+	*radius.Packet
+	Wire     []byte // the datagram as received
+	Client   *Client
+	Source   netip.AddrPort
+	Received time.Time
+}
+
+// ResponseWriter answers one request, exactly once, possibly after
+// ServeRADIUS has returned (accounting answers after the database commit).
+type ResponseWriter interface {
+	// Reply sends resp (built with req.Response); Proxy-State is echoed and,
+	// on Access-* replies, a Message-Authenticator is added first.
+	Reply(resp *radius.Packet)
+	// Drop sends nothing and counts the request under reason.
+	Drop(reason string)
+}
+
+// Handler serves the requests of one listener.
+type Handler interface {
+	ServeRADIUS(w ResponseWriter, r *Request)
+}
+
+// Config sizes the server.
+type Config struct {
+	AuthAddr      string
+	AcctAddr      string
+	Workers       int
+	QueueSize     int
+	ReplyCacheTTL time.Duration
+}
+
+// Server reads RADIUS datagrams and runs them through the pipeline described
+// in the package documentation.
+type Server struct {
+	cfg      Config
+	clients  atomic.Pointer[Clients]
+	log      *zap.Logger
+	drops    *dropLog
+	metrics  *metrics
+	cache    *replyCache
+	jobs     chan job
+	auth     *listener
+	acct     *listener
+	stopping atomic.Bool
+}
+
+type listener struct {
+	name    string
+	conn    *net.UDPConn
+	handler Handler
+	// requestCode is the request this port serves besides Status-Server.
+	requestCode radius.Code
+	// statusReply is the reply code to Status-Server on this port (RFC 5997).
+	statusReply radius.Code
+}
+
+type job struct {
+	l        *listener
+	wire     []byte
+	source   netip.AddrPort
+	received time.Time
+}
+
+// New binds the listeners. Serve starts reading.
+func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.Registerer, log *zap.Logger) (*Server, error) {
+	s := &Server{
+		cfg:   cfg,
+		log:   log,
+		drops: newDropLog(log, 10*time.Second),
+		cache: newReplyCache(cfg.ReplyCacheTTL),
+		jobs:  make(chan job, cfg.QueueSize),
+	}
+	s.clients.Store(clients)
+	s.metrics = newMetrics(reg, func() float64 { return float64(len(s.jobs)) }, func() float64 { return float64(s.cache.len()) })
+	var err error
+	if s.auth, err = listen("auth", cfg.AuthAddr, auth, radius.CodeAccessRequest, radius.CodeAccessAccept); err != nil {
+		return nil, err
+	}
+	if s.acct, err = listen("acct", cfg.AcctAddr, accounting, radius.CodeAccountingRequest, radius.CodeAccountingResponse); err != nil {
+		s.auth.conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func listen(name, addr string, h Handler, request, statusReply radius.Code) (*listener, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen.%s %q: %w", name, addr, err)
+	}
+	conn, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("listen.%s: %w", name, err)
+	}
+	// A large receive buffer absorbs bursts while workers catch up.
+	_ = conn.SetReadBuffer(8 << 20)
+	return &listener{name: name, conn: conn, handler: h, requestCode: request, statusReply: statusReply}, nil
+}
+
+// AuthAddr and AcctAddr return the bound addresses (useful with port 0).
+func (s *Server) AuthAddr() net.Addr { return s.auth.conn.LocalAddr() }
+func (s *Server) AcctAddr() net.Addr { return s.acct.conn.LocalAddr() }
+
+// SetClients replaces the client table; requests in flight keep the old one.
+func (s *Server) SetClients(c *Clients) { s.clients.Store(c) }
+
+// Serve reads both listeners until ctx is done, then stops reading and
+// returns once every queued packet has been handed to its handler. Replies
+// still pending (accounting batches) can be sent until Close.
+func (s *Server) Serve(ctx context.Context) {
+	var workers, readers sync.WaitGroup
+	for range s.cfg.Workers {
+		workers.Go(s.work)
+	}
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	for _, l := range []*listener{s.auth, s.acct} {
+		readers.Go(func() { s.read(l) })
+	}
+	func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-sweep.C:
+				s.cache.sweep(now)
+			}
+		}
+	}()
+	s.stopping.Store(true)
+	for _, l := range []*listener{s.auth, s.acct} {
+		_ = l.conn.SetReadDeadline(time.Now()) // unblocks the reader
+	}
+	readers.Wait()
+	close(s.jobs)
+	workers.Wait()
+}
+
+// Close closes the sockets. Call it after the handlers' pending replies are sent.
+func (s *Server) Close() {
+	s.auth.conn.Close()
+	s.acct.conn.Close()
+}
+
+func (s *Server) read(l *listener) {
+	buf := make([]byte, radius.MaxPacketLength+1)
+	for {
+		n, src, err := l.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("read failed", zap.String("listener", l.name), zap.Error(err))
+			continue
+		}
+		j := job{l: l, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
+		select {
+		case s.jobs <- j:
+		default:
+			s.drop(l, DropQueueFull, src, nil)
+		}
+	}
+}
+
+func (s *Server) work() {
+	for j := range s.jobs {
+		s.handle(j)
+	}
+}
+
+func (s *Server) drop(l *listener, reason string, src netip.AddrPort, extra []zap.Field) {
+	s.metrics.drops.WithLabelValues(l.name, reason).Inc()
+	s.drops.warn(reason, l.name, append(extra, zap.Stringer("source", src))...)
+}
+
+func (s *Server) handle(j job) {
+	var key replyKey
+	var keyed bool
+	defer func() {
+		if p := recover(); p != nil {
+			if keyed {
+				s.cache.forget(key)
+			}
+			s.metrics.drops.WithLabelValues(j.l.name, DropPanic).Inc()
+			s.log.Error("panic while handling a packet", zap.Any("panic", p), zap.String("listener", j.l.name),
+				zap.Stringer("source", j.source), zap.String("packet_hex", hex.EncodeToString(j.wire)), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	client := s.clients.Load().Lookup(j.source.Addr())
+	if client == nil {
+		s.drop(j.l, DropUnknownClient, j.source, nil)
+		return
+	}
+	p, wire, err := parse(j.wire, client.Secret)
+	if err != nil {
+		s.drop(j.l, DropMalformed, j.source, []zap.Field{zap.String("client", client.Name), zap.Error(err)})
+		return
+	}
+	if p.Code != j.l.requestCode && p.Code != radius.CodeStatusServer {
+		s.drop(j.l, DropUnexpectedCode, j.source, []zap.Field{zap.String("client", client.Name), zap.Stringer("code", p.Code)})
+		return
+	}
+	if reason := verify(p.Code, wire, client.Secret); reason != "" {
+		s.drop(j.l, reason, j.source, []zap.Field{zap.String("client", client.Name)})
+		return
+	}
+	key = replyKey{source: j.source.String(), identifier: p.Identifier, authenticator: p.Authenticator}
+	state, cached := s.cache.begin(key, j.received)
+	switch state {
+	case cacheInFlight:
+		s.metrics.drops.WithLabelValues(j.l.name, DropRetransmitInFlight).Inc()
+		return
+	case cacheAnswered:
+		s.metrics.replayed.WithLabelValues(j.l.name).Inc()
+		s.send(j.l, cached, j.source)
+		return
+	}
+	keyed = true
+	req := &Request{Packet: p, Wire: wire, Client: client, Source: j.source, Received: j.received}
+	w := &responder{s: s, l: j.l, req: req, key: key}
+	if p.Code == radius.CodeStatusServer {
+		w.Reply(p.Response(j.l.statusReply))
+		return
+	}
+	j.l.handler.ServeRADIUS(w, req)
+}
+
+// parse decodes the datagram with layeh's codec. Bytes past the RADIUS
+// Length field are padding (RFC 2865 §3) and are cut off.
+func parse(datagram, secret []byte) (*radius.Packet, []byte, error) {
+	if len(datagram) > radius.MaxPacketLength {
+		return nil, nil, errors.New("datagram longer than 4096 bytes")
+	}
+	p, err := radius.Parse(datagram, secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	length := int(datagram[2])<<8 | int(datagram[3])
+	return p, datagram[:length], nil
+}
+
+// verify checks the packet's authenticators and returns a drop reason, or "".
+func verify(code radius.Code, wire, secret []byte) string {
+	present, valid := messageAuthenticatorValid(wire, secret)
+	if present && !valid {
+		return DropBadMessageAuth
+	}
+	switch code {
+	case radius.CodeAccountingRequest:
+		if !requestAuthenticatorValid(wire, secret) {
+			return DropBadAuthenticator
+		}
+	case radius.CodeStatusServer:
+		if !present {
+			return DropMissingMessageAuth // RFC 5997 §3
+		}
+	}
+	return ""
+}
+
+func (s *Server) send(l *listener, wire []byte, to netip.AddrPort) bool {
+	if _, err := l.conn.WriteToUDPAddrPort(wire, to); err != nil {
+		s.log.Warn("reply not sent", zap.String("listener", l.name), zap.Stringer("to", to), zap.Error(err))
+		return false
+	}
+	return true
+}
+
+type responder struct {
+	s    *Server
+	l    *listener
+	req  *Request
+	key  replyKey
+	done atomic.Bool
+}
+
+const attrProxyState = 33
+
+func (w *responder) Reply(resp *radius.Packet) {
+	if w.done.Swap(true) {
+		return
+	}
+	for _, a := range w.req.Attributes {
+		if a.Type == attrProxyState {
+			resp.Add(attrProxyState, a.Attribute)
+		}
+	}
+	access := resp.Code == radius.CodeAccessAccept || resp.Code == radius.CodeAccessReject || resp.Code == radius.CodeAccessChallenge
+	wire, err := signResponse(resp, w.req.Packet, access || w.req.Code == radius.CodeStatusServer)
+	if err != nil {
+		w.s.cache.forget(w.key)
+		w.s.drop(w.l, DropReplyFailed, w.req.Source, []zap.Field{zap.Error(err)})
+		return
+	}
+	w.s.cache.answered(w.key, wire, time.Now())
+	w.s.send(w.l, wire, w.req.Source)
+	w.s.metrics.packets.WithLabelValues(w.l.name, codeLabel(w.req.Code), codeLabel(resp.Code)).Inc()
+}
+
+func (w *responder) Drop(reason string) {
+	if w.done.Swap(true) {
+		return
+	}
+	w.s.cache.forget(w.key)
+	w.s.drop(w.l, reason, w.req.Source, []zap.Field{zap.String("client", w.req.Client.Name)})
+}
+
+func codeLabel(c radius.Code) string {
+	switch c {
+	case radius.CodeAccessRequest, radius.CodeAccessAccept, radius.CodeAccessReject, radius.CodeAccountingRequest,
+		radius.CodeAccountingResponse, radius.CodeAccessChallenge, radius.CodeStatusServer:
+		return c.String()
+	}
+	return strconv.Itoa(int(c))
+}

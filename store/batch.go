@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"go.uber.org/zap"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/radbill/radbill/radiusd/acct"
+)
+
+// batchTx writes one batch inside one transaction and records each record's
+// outcome. Statements cover many rows; when one fails because of a row's
+// data, the rows are retried one by one so a bad row fails alone.
+type batchTx struct {
+	tx       *sqlx.Tx
+	ctx      context.Context
+	driver   string
+	log      *zap.Logger
+	outcomes []Outcome
+}
+
+var cdrColumns = []string{
+	"dedup_key", "leg_key", "received_at", "call_time", "client_name", "nas_ip", "nas_identifier",
+	"acct_session_id", "conf_id", "incoming_conf_id", "call_origin", "call_type", "user_name",
+	"calling_number", "called_number", "setup_time", "connect_time", "disconnect_time", "duration_s",
+	"disconnect_cause", "terminate_cause", "voice_quality", "remote_address", "gw_id", "acct_delay_s",
+	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
+}
+
+func cdrValues(r *acct.Record) []any {
+	return []any{
+		r.DedupKey(), r.LegKey(), formatTime(r.ReceivedAt), formatTime(r.CallTime()), r.ClientName, r.NASIP, r.NASIdentifier,
+		r.SessionID, r.ConfID, r.IncomingConfID, r.CallOrigin, r.CallType, r.UserName,
+		r.CallingNumber, r.CalledNumber, nullTime(r.SetupTime), nullTime(r.ConnectTime), nullTime(r.DisconnectTime), nullInt(r.SessionTime),
+		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
+		r.ClockUnsynced, strings.Join(r.ParseErrors, ","), rawJSON(r.Raw), nullString(r.Rating.Zone), nullInt(r.Rating.CostMicros), nullString(r.Rating.Currency), nullTime(r.Rating.RatedAt), r.Rating.Status,
+	}
+}
+
+var activeCallColumns = []string{
+	"leg_key", "client_name", "nas_ip", "acct_session_id", "conf_id", "incoming_conf_id", "call_origin",
+	"call_type", "user_name", "calling_number", "called_number", "setup_time", "connect_time",
+	"session_time_s", "status", "started_at", "updated_at",
+}
+
+func activeCallValues(r *acct.Record) []any {
+	status := "start"
+	if r.Status == acct.StatusInterimUpdate {
+		status = "interim"
+	}
+	received := formatTime(r.ReceivedAt)
+	return []any{
+		r.LegKey(), r.ClientName, r.NASIP, r.SessionID, r.ConfID, r.IncomingConfID, r.CallOrigin,
+		r.CallType, r.UserName, r.CallingNumber, r.CalledNumber, nullTime(r.SetupTime), nullTime(r.ConnectTime),
+		nullInt(r.SessionTime), status, received, received,
+	}
+}
+
+// writeSegment writes batch[from:to], which holds no Accounting-On/Off.
+func (b *batchTx) writeSegment(batch []pending, from, to int) error {
+	var stops, live, interims []int
+	for i := from; i < to; i++ {
+		switch batch[i].rec.Status {
+		case acct.StatusStop:
+			stops = append(stops, i)
+		case acct.StatusStart:
+			live = append(live, i)
+		case acct.StatusInterimUpdate:
+			live = append(live, i)
+			interims = append(interims, i)
+		}
+	}
+	if len(live) > 0 {
+		if err := b.upsertActiveCalls(batch, live); err != nil {
+			return err
+		}
+	}
+	if len(stops) > 0 {
+		if err := b.insertStops(batch, stops); err != nil {
+			return err
+		}
+		if err := b.deleteActiveCalls(batch, stops, ""); err != nil {
+			return err
+		}
+	}
+	if len(interims) > 0 {
+		// An Interim-Update that arrives after its Stop must not bring the
+		// finished leg back into active_call.
+		return b.deleteActiveCalls(batch, interims, " AND leg_key IN (SELECT leg_key FROM cdr WHERE leg_key IN (%s))")
+	}
+	return nil
+}
+
+func (b *batchTx) insertStops(batch []pending, idx []int) error {
+	keys := make([]any, len(idx))
+	for n, i := range idx {
+		keys[n] = batch[i].rec.DedupKey()
+	}
+	existing := map[string]bool{}
+	rows, err := b.tx.QueryContext(b.ctx, "SELECT dedup_key FROM cdr WHERE dedup_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		existing[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var fresh []int
+	for n, i := range idx {
+		k := keys[n].(string)
+		if existing[k] {
+			b.outcomes[i] = Duplicate
+			continue
+		}
+		existing[k] = true // a repeat later in this same batch is a duplicate too
+		fresh = append(fresh, i)
+	}
+	return b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
+}
+
+func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
+	var onConflict string
+	if b.driver == MySQL {
+		onConflict = " ON DUPLICATE KEY UPDATE connect_time = COALESCE(VALUES(connect_time), connect_time), session_time_s = COALESCE(VALUES(session_time_s), session_time_s), status = VALUES(status), updated_at = VALUES(updated_at)"
+	} else {
+		onConflict = " ON CONFLICT (leg_key) DO UPDATE SET connect_time = COALESCE(excluded.connect_time, connect_time), session_time_s = COALESCE(excluded.session_time_s, session_time_s), status = excluded.status, updated_at = excluded.updated_at"
+	}
+	return b.insertRows(batch, idx, "active_call", activeCallColumns, activeCallValues, onConflict)
+}
+
+// ignoreDuplicate is the clause that makes an insert skip a row whose unique
+// key exists: a concurrent server sharing the database may have stored it
+// between our duplicate check and this insert.
+func (b *batchTx) ignoreDuplicate(key string) string {
+	if b.driver == MySQL {
+		return " ON DUPLICATE KEY UPDATE " + key + " = " + key
+	}
+	return " ON CONFLICT (" + key + ") DO NOTHING"
+}
+
+func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*acct.Record) []any, suffix string) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	args := make([]any, 0, len(idx)*len(cols))
+	for _, i := range idx {
+		args = append(args, values(batch[i].rec)...)
+	}
+	_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(len(idx), len(cols))+suffix, args...)
+	if err == nil || !isRowError(err) {
+		return err
+	}
+	// Some row's data was refused: find it by writing the rows one by one.
+	for _, i := range idx {
+		_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(batch[i].rec)...)
+		if err == nil {
+			continue
+		}
+		if !isRowError(err) {
+			return err
+		}
+		b.outcomes[i] = Failed
+		b.log.Error("record refused by the database", zap.String("table", table),
+			zap.String("acct_session_id", batch[i].rec.SessionID), zap.String("client", batch[i].rec.ClientName), zap.Error(err))
+	}
+	return nil
+}
+
+func (b *batchTx) deleteActiveCalls(batch []pending, idx []int, extra string) error {
+	keys := make([]any, 0, len(idx))
+	for _, i := range idx {
+		if b.outcomes[i] != Failed {
+			keys = append(keys, batch[i].rec.LegKey())
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")
+	query := "DELETE FROM active_call WHERE leg_key IN (" + in + ")"
+	args := keys
+	if extra != "" {
+		query += strings.Replace(extra, "%s", in, 1)
+		args = append(append([]any{}, keys...), keys...)
+	}
+	_, err := b.tx.ExecContext(b.ctx, query, args...)
+	return err
+}
+
+// closeNAS ends every open leg of the NAS that sent Accounting-On/Off: the
+// gateway restarted, so none of them will get a Stop.
+func (b *batchTx) closeNAS(i int, r *acct.Record) error {
+	res, err := b.tx.ExecContext(b.ctx, "DELETE FROM active_call WHERE nas_ip = ?", r.NASIP)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		b.log.Info("NAS accounting on/off closed open calls", zap.String("nas_ip", r.NASIP), zap.String("status", r.Status.String()), zap.Int64("closed", n))
+	}
+	b.outcomes[i] = Stored
+	return nil
+}
+
+// isRowError tells a statement refused because of the data in it (retry the
+// rows one by one) from a failure of the transaction or connection (retry the
+// whole batch).
+func isRowError(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		// 1205 lock wait timeout and 1213 deadlock abort the transaction.
+		return my.Number != 1205 && my.Number != 1213
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+// Package store is radbill's database layer: it opens the embedded SQLite
+// database or a MySQL/MariaDB server, applies the migrations in sql/, and
+// writes accounting records with group commit (see Writer).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	schema "github.com/radbill/radbill/sql"
+)
+
+// Database drivers accepted in the configuration.
+const (
+	SQLite = "sqlite"
+	MySQL  = "mysql"
+)
+
+// DB is an open radbill database.
+type DB struct {
+	*sqlx.DB
+	Driver string
+}
+
+// Open connects to the database. For SQLite the DSN is a file path (its
+// directory is created); radbill adds the pragmas it relies on: WAL,
+// synchronous=FULL so a committed batch survives power loss, a busy timeout,
+// and _txlock=immediate so writers queue instead of failing. For MySQL the DSN
+// is a go-sql-driver DSN; radbill turns on client-side parameter
+// interpolation (one round trip per statement) and keeps times as text.
+func Open(driver, dsn string) (*DB, error) {
+	switch driver {
+	case SQLite:
+		full, err := sqliteDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		db, err := sqlx.Open("sqlite", full)
+		if err != nil {
+			return nil, err
+		}
+		// One connection writes at a time anyway; a few more let readers
+		// (health checks, the CLI) work beside the writer under WAL.
+		db.SetMaxOpenConns(4)
+		return &DB{DB: db, Driver: SQLite}, nil
+	case MySQL:
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("database.dsn: %w", err)
+		}
+		cfg.InterpolateParams = true
+		cfg.ParseTime = false
+		cfg.MultiStatements = false
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params["time_zone"] = "'+00:00'"
+		db, err := sqlx.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+		db.SetConnMaxLifetime(30 * time.Minute)
+		return &DB{DB: db, Driver: MySQL}, nil
+	}
+	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
+}
+
+func sqliteDSN(path string) (string, error) {
+	if path == "" {
+		return "", fmt.Errorf("database.dsn: empty SQLite path")
+	}
+	file := strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(file, '?'); i >= 0 {
+		file = file[:i]
+	}
+	if file != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+			return "", fmt.Errorf("database.dsn: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	if !strings.HasPrefix(path, "file:") {
+		path = "file:" + path
+	}
+	return path + sep + q.Encode(), nil
+}
+
+// Migrate applies every pending migration and returns the versions applied.
+func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
+	fsys, err := schema.Migrations(db.Driver)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	if db.Driver == MySQL {
+		dialect = goose.DialectMySQL
+	}
+	p, err := goose.NewProvider(dialect, db.DB.DB, fsys)
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// Ping reports whether the database answers within ctx.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// timeLayout is how times are stored: UTC, millisecond precision, a text form
+// both SQLite (TEXT) and MySQL (DATETIME(3)) accept and sort correctly.
+const timeLayout = "2006-01-02 15:04:05.000"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func nullTime(t *time.Time) sql.NullString {
+	if t == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: formatTime(*t), Valid: true}
+}
+
+func nullInt(n *int64) sql.NullInt64 {
+	if n == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *n, Valid: true}
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}

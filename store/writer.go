@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/radbill/radbill/radiusd/acct"
+)
+
+// Outcome says what became of one submitted record.
+type Outcome int
+
+const (
+	// Stored: the record is committed.
+	Stored Outcome = iota
+	// Duplicate: an identical event (same DedupKey) was already committed;
+	// nothing was written, and the packet may be acknowledged.
+	Duplicate
+	// Failed: nothing was committed; the packet must not be acknowledged.
+	Failed
+)
+
+func (o Outcome) String() string {
+	return [...]string{"stored", "duplicate", "failed"}[o]
+}
+
+// WriterConfig sets the group-commit policy.
+type WriterConfig struct {
+	// BatchSize is the most records one transaction commits.
+	BatchSize int
+	// FlushDelay is how long a batch waits for more records before it commits.
+	FlushDelay time.Duration
+	// Writers is how many batches may commit at once (SQLite: 1).
+	Writers int
+	// QueueSize bounds the records waiting for a writer; Submit blocks when full.
+	QueueSize int
+}
+
+// Writer commits accounting records in groups: many packets per transaction,
+// flushed by size or after FlushDelay, so throughput does not hinge on one
+// fsync per packet. Each record's done callback runs after its transaction
+// commits (or fails), so a reply is never sent for an uncommitted record.
+type Writer struct {
+	db      *DB
+	cfg     WriterConfig
+	log     *zap.Logger
+	queue   chan pending
+	wg      sync.WaitGroup
+	metrics writerMetrics
+}
+
+type pending struct {
+	rec  *acct.Record
+	done func(Outcome, error)
+}
+
+type writerMetrics struct {
+	batchSize     prometheus.Histogram
+	commitSeconds prometheus.Histogram
+	records       *prometheus.CounterVec
+	queueDepth    prometheus.GaugeFunc
+}
+
+// NewWriter starts the writer goroutines. Close stops them after draining.
+func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Logger) *Writer {
+	if db.Driver == SQLite {
+		cfg.Writers = 1 // SQLite has a single writer; more would only queue on its lock
+	}
+	w := &Writer{db: db, cfg: cfg, log: log, queue: make(chan pending, cfg.QueueSize)}
+	w.metrics = writerMetrics{
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "radbill_store_batch_size", Help: "Records per committed transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "radbill_store_commit_seconds", Help: "Time to write and commit one batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "radbill_store_records_total", Help: "Accounting records by status type and outcome.",
+		}, []string{"status", "outcome"}),
+		queueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "radbill_store_queue_depth", Help: "Records waiting for a writer.",
+		}, func() float64 { return float64(len(w.queue)) }),
+	}
+	reg.MustRegister(w.metrics.batchSize, w.metrics.commitSeconds, w.metrics.records, w.metrics.queueDepth)
+	for range cfg.Writers {
+		w.wg.Add(1)
+		go w.run()
+	}
+	return w
+}
+
+// Submit queues a record; done is called exactly once, from a writer
+// goroutine, after the record's batch has committed or failed. Submit blocks
+// while the queue is full, which pushes back on the packet workers.
+func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
+	w.queue <- pending{rec: rec, done: done}
+}
+
+// Close stops accepting records, commits everything queued, and waits.
+func (w *Writer) Close() {
+	close(w.queue)
+	w.wg.Wait()
+}
+
+func (w *Writer) run() {
+	defer w.wg.Done()
+	batch := make([]pending, 0, w.cfg.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		first, ok := <-w.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		timer.Reset(w.cfg.FlushDelay)
+	collect:
+		for len(batch) < w.cfg.BatchSize {
+			select {
+			case p, ok := <-w.queue:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, p)
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		w.commit(batch)
+	}
+}
+
+// commit writes one batch in one transaction, retrying the whole transaction
+// a few times when it fails as a whole (deadlock, lost connection).
+func (w *Writer) commit(batch []pending) {
+	start := time.Now()
+	var outcomes []Outcome
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+		}
+		outcomes, err = w.commitOnce(batch)
+		if err == nil {
+			break
+		}
+		w.log.Warn("batch commit failed", zap.Int("records", len(batch)), zap.Int("attempt", attempt+1), zap.Error(err))
+	}
+	w.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	w.metrics.batchSize.Observe(float64(len(batch)))
+	for i, p := range batch {
+		o, rowErr := Failed, err
+		if err == nil {
+			o, rowErr = outcomes[i], nil
+			if o == Failed {
+				rowErr = errRowFailed
+			}
+		}
+		w.metrics.records.WithLabelValues(p.rec.Status.String(), o.String()).Inc()
+		p.done(o, rowErr)
+	}
+}
+
+var errRowFailed = errors.New("record could not be stored")
+
+func (w *Writer) commitOnce(batch []pending) ([]Outcome, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := w.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch))}
+	// Accounting-On/Off close the NAS's open calls as of their place in the
+	// stream, so the batch is written in segments split at those packets.
+	segStart := 0
+	for i, p := range batch {
+		if s := p.rec.Status; s == acct.StatusAccountingOn || s == acct.StatusAccountingOff {
+			if err := bt.writeSegment(batch, segStart, i); err != nil {
+				return nil, err
+			}
+			if err := bt.closeNAS(i, p.rec); err != nil {
+				return nil, err
+			}
+			segStart = i + 1
+		}
+	}
+	if err := bt.writeSegment(batch, segStart, len(batch)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return bt.outcomes, nil
+}
+
+// rawJSON renders the packet's attributes as [[name, value], ...].
+func rawJSON(attrs []acct.Attribute) string {
+	pairs := make([][2]string, len(attrs))
+	for i, a := range attrs {
+		pairs[i] = [2]string{a.Name, a.Value}
+	}
+	b, err := json.Marshal(pairs)
+	if err != nil {
+		return fmt.Sprintf("%q", err.Error())
+	}
+	return string(b)
+}
+
+func placeholders(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}

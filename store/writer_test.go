@@ -1,0 +1,249 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/store"
+)
+
+func newWriter(t *testing.T, db *store.DB, batch int) *store.Writer {
+	t.Helper()
+	w := store.NewWriter(db, store.WriterConfig{BatchSize: batch, FlushDelay: 5 * time.Millisecond, Writers: 2, QueueSize: 1024},
+		prometheus.NewRegistry(), zaptest.NewLogger(t))
+	return w
+}
+
+func stop(nas, session string, duration int64) *acct.Record {
+	connect := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	return &acct.Record{
+		ReceivedAt: time.Now().UTC(), ClientName: "gw1", Status: acct.StatusStop,
+		NASIP: nas, SessionID: session, ConfID: "931C146B 0F4411D6 AB5591F0 " + session,
+		CallOrigin: "originate", CallType: "Telephony", CallingNumber: "1110001", CalledNumber: "35988123456",
+		ConnectTime: &connect, SessionTime: &duration,
+		Raw:    []acct.Attribute{{Name: "Acct-Session-Id", Value: session}},
+		Rating: acct.Rating{Status: "unrated"},
+	}
+}
+
+func withStatus(r *acct.Record, s acct.Status) *acct.Record {
+	c := *r
+	c.Status = s
+	return &c
+}
+
+// submitAll submits the records concurrently-safe and waits for every outcome.
+func submitAll(w *store.Writer, recs ...*acct.Record) []store.Outcome {
+	out := make([]store.Outcome, len(recs))
+	var wg sync.WaitGroup
+	for i, r := range recs {
+		wg.Add(1)
+		w.Submit(r, func(o store.Outcome, _ error) { out[i] = o; wg.Done() })
+	}
+	wg.Wait()
+	return out
+}
+
+func count(t *testing.T, db *store.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestWriterStoresEachStopOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		w := newWriter(t, db, 64)
+		defer w.Close()
+
+		var recs []*acct.Record
+		for i := range 200 {
+			recs = append(recs, stop("192.0.2.1", fmt.Sprintf("%08X", i), int64(i)))
+		}
+		// The same Stop again in the same batch, with another Acct-Delay-Time.
+		again := *recs[5]
+		delay := int64(4)
+		again.DelayTime = &delay
+		recs = append(recs, &again)
+		outcomes := submitAll(w, recs...)
+		for i, o := range outcomes[:200] {
+			if o != store.Stored {
+				t.Fatalf("record %d: %v, want stored", i, o)
+			}
+		}
+		if outcomes[200] != store.Duplicate {
+			t.Fatalf("repeat in the same batch: %v, want duplicate", outcomes[200])
+		}
+		// Repeats in later batches: all duplicates, nothing written.
+		outcomes = submitAll(w, recs[0], recs[199], stop("192.0.2.1", "00000007", 7))
+		for i, o := range outcomes {
+			if o != store.Duplicate {
+				t.Fatalf("repeat %d: %v, want duplicate", i, o)
+			}
+		}
+		// Same session id on another NAS is another leg.
+		if o := submitAll(w, stop("192.0.2.2", "00000007", 7)); o[0] != store.Stored {
+			t.Fatalf("other NAS: %v", o[0])
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != 201 {
+			t.Fatalf("cdr rows = %d, want 201", n)
+		}
+		if n := count(t, db, "SELECT COUNT(DISTINCT dedup_key) FROM cdr"); n != 201 {
+			t.Fatalf("distinct keys = %d", n)
+		}
+	})
+}
+
+// failOnCalled666 makes the database refuse any CDR whose called number is
+// 666, as a stand-in for a row the database cannot take.
+func failOnCalled666(t *testing.T, db *store.DB) {
+	t.Helper()
+	stmt := `CREATE TRIGGER refuse_666 BEFORE INSERT ON cdr FOR EACH ROW WHEN NEW.called_number = '666' BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`
+	if db.Driver == store.MySQL {
+		stmt = `CREATE TRIGGER refuse_666 BEFORE INSERT ON cdr FOR EACH ROW BEGIN IF NEW.called_number = '666' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by test trigger'; END IF; END`
+	}
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWriterBadRowFailsAlone(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		failOnCalled666(t, db)
+		w := newWriter(t, db, 500)
+		defer w.Close()
+		var recs []*acct.Record
+		for i := range 20 {
+			r := stop("192.0.2.1", fmt.Sprintf("%08X", i), 60)
+			if i == 7 {
+				r.CalledNumber = "666"
+			}
+			recs = append(recs, r)
+		}
+		outcomes := submitAll(w, recs...)
+		for i, o := range outcomes {
+			want := store.Stored
+			if i == 7 {
+				want = store.Failed
+			}
+			if o != want {
+				t.Errorf("record %d: %v, want %v", i, o, want)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != 19 {
+			t.Fatalf("cdr rows = %d, want 19", n)
+		}
+	})
+}
+
+func TestWriterActiveCalls(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		w := newWriter(t, db, 100)
+		defer w.Close()
+		a := stop("192.0.2.1", "0000000A", 0)
+		bb := stop("192.0.2.1", "0000000B", 0)
+		other := stop("192.0.2.9", "0000000C", 0)
+		submitAll(w, withStatus(a, acct.StatusStart), withStatus(bb, acct.StatusStart), withStatus(other, acct.StatusStart))
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 3 {
+			t.Fatalf("after Starts: %d active, want 3", n)
+		}
+		interim := withStatus(a, acct.StatusInterimUpdate)
+		thirty := int64(30)
+		interim.SessionTime = &thirty
+		submitAll(w, interim)
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE status = 'interim' AND session_time_s = 30"); n != 1 {
+			t.Fatalf("interim not recorded")
+		}
+		submitAll(w, a)
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
+			t.Fatalf("Stop did not end the active call")
+		}
+		// A late Interim-Update of the finished leg must not revive it.
+		submitAll(w, interim)
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
+			t.Fatalf("late interim revived a finished leg")
+		}
+		// Accounting-On of NAS 192.0.2.1, then a new Start there, in one batch:
+		// the On closes bb only; the Start after it stays.
+		on := &acct.Record{ReceivedAt: time.Now(), ClientName: "gw1", Status: acct.StatusAccountingOn, NASIP: "192.0.2.1", Rating: acct.Rating{Status: "unrated"}}
+		fresh := withStatus(stop("192.0.2.1", "0000000D", 0), acct.StatusStart)
+		outcomes := submitAll(w, on, fresh)
+		if outcomes[0] != store.Stored || outcomes[1] != store.Stored {
+			t.Fatalf("outcomes %v", outcomes)
+		}
+		rows := map[string]bool{}
+		var keys []string
+		if err := db.Select(&keys, "SELECT leg_key FROM active_call"); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			rows[k] = true
+		}
+		if len(rows) != 2 || !rows[other.LegKey()] || !rows[fresh.LegKey()] {
+			t.Fatalf("active calls after Accounting-On: %v, want the other NAS's call and the new Start", keys)
+		}
+	})
+}
+
+func TestWriterCloseCommitsQueued(t *testing.T) {
+	db := testdb.Open(t, testdb.SQLite(t))
+	w := newWriter(t, db, 8)
+	var wg sync.WaitGroup
+	stored := 0
+	var mu sync.Mutex
+	for i := range 100 {
+		wg.Add(1)
+		w.Submit(stop("192.0.2.1", fmt.Sprintf("%08X", i), 1), func(o store.Outcome, _ error) {
+			mu.Lock()
+			if o == store.Stored {
+				stored++
+			}
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	w.Close()
+	wg.Wait()
+	if stored != 100 || count(t, db, "SELECT COUNT(*) FROM cdr") != 100 {
+		t.Fatalf("stored %d callbacks, want 100 rows committed before Close returns", stored)
+	}
+}
+
+func BenchmarkWriter(b *testing.B) {
+	for _, backend := range []string{store.SQLite, store.MySQL} {
+		b.Run(backend, func(b *testing.B) {
+			var be testdb.Backend
+			if backend == store.SQLite {
+				be = testdb.SQLite(b)
+			} else {
+				be = testdb.MySQL(b)
+			}
+			db := testdb.Open(b, be)
+			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, FlushDelay: 2 * time.Millisecond, Writers: 2, QueueSize: 4096},
+				prometheus.NewRegistry(), zaptest.NewLogger(b))
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for i := range b.N {
+				wg.Add(1)
+				w.Submit(stop("192.0.2.1", fmt.Sprintf("B%07X", i), 60), func(store.Outcome, error) { wg.Done() })
+			}
+			wg.Wait()
+			b.StopTimer()
+			w.Close()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
