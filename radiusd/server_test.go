@@ -1,0 +1,230 @@
+package radiusd
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap/zaptest"
+	"layeh.com/radius"
+)
+
+const testSecret = "radiusd-test"
+
+// echoAccounting acknowledges every request, and panics on User-Name "boom".
+type echoAccounting struct{}
+
+func (echoAccounting) ServeRADIUS(w ResponseWriter, r *Request) {
+	if string(r.Get(1)) == "boom" {
+		panic("handler bug")
+	}
+	w.Reply(r.Response(radius.CodeAccountingResponse))
+}
+
+func startTestServer(t *testing.T) *Server {
+	t.Helper()
+	clients, err := NewClients([]ClientConfig{{Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second},
+		clients, RejectAccess{}, echoAccounting{}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; s.Close() })
+	return s
+}
+
+func send(t *testing.T, to net.Addr, wire []byte) []byte {
+	t.Helper()
+	conn, err := net.Dial("udp", to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return nil
+	}
+	return buf[:n]
+}
+
+func accountingRequest(t *testing.T, user string) []byte {
+	p := radius.New(radius.CodeAccountingRequest, []byte(testSecret))
+	p.Add(1, radius.Attribute(user))
+	wire, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
+func TestPanicInHandlerIsContained(t *testing.T) {
+	s := startTestServer(t)
+	if send(t, s.AcctAddr(), accountingRequest(t, "boom")) != nil {
+		t.Fatal("a panicking request was answered")
+	}
+	if send(t, s.AcctAddr(), accountingRequest(t, "fine")) == nil {
+		t.Fatal("the server stopped answering after a panic")
+	}
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropPanic)); v != 1 {
+		t.Fatalf("panics counted %v, want 1", v)
+	}
+	// The panicking request was forgotten by the reply cache, so its
+	// retransmit is handled again rather than ignored as in flight.
+	if send(t, s.AcctAddr(), accountingRequest(t, "boom")); testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropPanic)) != 2 {
+		t.Fatal("retransmit of a panicked request was not processed again")
+	}
+}
+
+func withMessageAuthenticator(t *testing.T, p *radius.Packet, corrupt bool) []byte {
+	p.Attributes = append(radius.Attributes{{Type: attrMessageAuthenticator, Attribute: make([]byte, 16)}}, p.Attributes...)
+	wire, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(md5.New, []byte(testSecret))
+	mac.Write(wire)
+	sum := mac.Sum(nil)
+	if corrupt {
+		sum[0] ^= 1
+	}
+	copy(wire[22:38], sum)
+	return wire
+}
+
+func TestAccessReplyCarriesMessageAuthenticatorFirst(t *testing.T) {
+	s := startTestServer(t)
+	req := radius.New(radius.CodeAccessRequest, []byte(testSecret))
+	req.Add(1, radius.Attribute("card"))
+	if send(t, s.AuthAddr(), withMessageAuthenticator(t, req, true)) != nil {
+		t.Fatal("answered a request whose Message-Authenticator is wrong")
+	}
+	req = radius.New(radius.CodeAccessRequest, []byte(testSecret))
+	req.Add(1, radius.Attribute("card"))
+	proxyState := radius.Attribute("proxy-1")
+	req.Add(attrProxyState, proxyState)
+	wire := withMessageAuthenticator(t, req, false)
+	reply := send(t, s.AuthAddr(), wire)
+	if reply == nil {
+		t.Fatal("no reply")
+	}
+	if !radius.IsAuthenticResponse(reply, wire, []byte(testSecret)) || radius.Code(reply[0]) != radius.CodeAccessReject {
+		t.Fatal("reply is not an authentic Access-Reject")
+	}
+	if reply[20] != attrMessageAuthenticator || reply[21] != 18 {
+		t.Fatalf("first attribute is %d, want Message-Authenticator", reply[20])
+	}
+	check := append([]byte(nil), reply...)
+	copy(check[4:20], wire[4:20])
+	clear(check[22:38])
+	mac := hmac.New(md5.New, []byte(testSecret))
+	mac.Write(check)
+	if !hmac.Equal(mac.Sum(nil), reply[22:38]) {
+		t.Fatal("reply Message-Authenticator does not verify")
+	}
+	p, err := radius.Parse(reply, []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(p.Get(attrProxyState)) != "proxy-1" {
+		t.Error("Proxy-State not echoed")
+	}
+	vsa := p.Get(26)
+	if len(vsa) < 6 || string(vsa[6:]) != "h323-return-code=8" {
+		t.Errorf("return code VSA = %q", vsa)
+	}
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("auth", DropBadMessageAuth)); v != 1 {
+		t.Errorf("bad Message-Authenticator drops = %v", v)
+	}
+}
+
+func TestStatusServer(t *testing.T) {
+	s := startTestServer(t)
+	p := radius.New(radius.CodeStatusServer, []byte(testSecret))
+	if send(t, s.AcctAddr(), mustEncode(t, p)) != nil {
+		t.Fatal("Status-Server without Message-Authenticator answered")
+	}
+	p = radius.New(radius.CodeStatusServer, []byte(testSecret))
+	reply := send(t, s.AcctAddr(), withMessageAuthenticator(t, p, false))
+	if reply == nil || radius.Code(reply[0]) != radius.CodeAccountingResponse {
+		t.Fatalf("Status-Server on the accounting port: % x", reply)
+	}
+}
+
+func mustEncode(t *testing.T, p *radius.Packet) []byte {
+	wire, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
+func TestClientsMostSpecificWins(t *testing.T) {
+	cs, err := NewClients([]ClientConfig{
+		{Name: "net", Address: "10.0.0.0/8", Secret: "a"},
+		{Name: "host", Address: "10.1.2.3", Secret: "b"},
+		{Name: "v6", Address: "2001:db8::/32", Secret: "c"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]string{"10.1.2.3": "host", "10.9.9.9": "net", "::ffff:10.1.2.3": "host", "2001:db8::1": "v6", "192.0.2.1": ""} {
+		got := ""
+		if c := cs.Lookup(netip.MustParseAddr(addr)); c != nil {
+			got = c.Name
+		}
+		if got != want {
+			t.Errorf("%s → %q, want %q", addr, got, want)
+		}
+	}
+	for _, bad := range [][]ClientConfig{
+		{{Name: "x", Address: "10.0.0.1"}},
+		{{Name: "x", Address: "nope", Secret: "s"}},
+		{{Name: "x", Address: "10.0.0.1", Secret: "s"}, {Name: "y", Address: "10.0.0.1/32", Secret: "t"}},
+	} {
+		if _, err := NewClients(bad); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
+
+func TestReplyCache(t *testing.T) {
+	c := newReplyCache(time.Second)
+	k := replyKey{source: "127.0.0.1:5000", identifier: 7}
+	now := time.Now()
+	if st, _ := c.begin(k, now); st != cacheNew {
+		t.Fatal("first copy not new")
+	}
+	if st, _ := c.begin(k, now); st != cacheInFlight {
+		t.Fatal("second copy while in flight not ignored")
+	}
+	c.answered(k, []byte("reply"), now)
+	if st, r := c.begin(k, now.Add(500*time.Millisecond)); st != cacheAnswered || string(r) != "reply" {
+		t.Fatal("answered request not replayed")
+	}
+	c.sweep(now.Add(2 * time.Second))
+	if c.len() != 0 {
+		t.Fatal("expired entry not swept")
+	}
+	k2 := k
+	k2.authenticator[0] = 1 // same id, new authenticator: a new request
+	if st, _ := c.begin(k2, now); st != cacheNew {
+		t.Fatal("new authenticator treated as retransmit")
+	}
+}
