@@ -64,7 +64,7 @@ var defaults = map[string]any{
 	"server.queue_size":      8192,
 	"server.reply_cache_ttl": "10s",
 	"writer.batch_size":      256,
-	"writer.flush_delay":     "2ms",
+	"writer.flush_delay":     "0s",
 	"writer.writers":         2,
 	"writer.queue_size":      4096,
 }
@@ -104,8 +104,8 @@ func (c *Config) validate() error {
 	if c.Writer.BatchSize < 1 || c.Writer.BatchSize > 500 {
 		return fmt.Errorf("writer.batch_size must be 1..500, got %d", c.Writer.BatchSize)
 	}
-	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay <= 0 {
-		return fmt.Errorf("writer.writers, writer.queue_size and writer.flush_delay must be positive")
+	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay < 0 {
+		return fmt.Errorf("writer.writers and writer.queue_size must be positive, writer.flush_delay not negative")
 	}
 	if _, err := time.LoadLocation(c.Gateway.TimeZone); err != nil {
 		return fmt.Errorf("gateway.timezone: %w", err)

@@ -2,12 +2,13 @@
 # Accounting throughput: radiusd on MariaDB (durable commits) against the
 # radload generator on the same machine. Prints radload's figures and checks
 # that every acknowledged Stop is in the database exactly once.
-#   N=200000 C=64 scripts/bench.sh
+#   N=200000 C=64 GATEWAYS=8 scripts/bench.sh
 #   MYSQL_ARGS="-h127.0.0.1 -uroot" DSN='root@tcp(127.0.0.1:3306)/radbill_bench' scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-200000}
 C=${C:-64}
+GATEWAYS=${GATEWAYS:-8}
 MYSQL_ARGS=${MYSQL_ARGS:--h127.0.0.1 -uroot}
 DSN=${DSN:-root@tcp(127.0.0.1:3306)/radbill_bench}
 DB=${DSN##*/}; DB=${DB%%\?*}
@@ -24,7 +25,7 @@ RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADB
 echo $! >"$work/pid"
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:19812/healthz >/dev/null && break; sleep 0.2; done
 
-bin/radload -addr 127.0.0.1:11813 -secret bench-secret -n "$N" -c "$C" -acked "$work/acked" || true
+bin/radload -addr 127.0.0.1:11813 -secret bench-secret -n "$N" -c "$C" -gateways "$GATEWAYS" -acked "$work/acked" || true
 acked=$(wc -l <"$work/acked")
 stored=$(mariadb $MYSQL_ARGS -N -e "SELECT COUNT(*) FROM $DB.cdr")
 echo "acknowledged $acked, stored $stored"

@@ -34,9 +34,10 @@ var cdrColumns = []string{
 	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
 }
 
-func cdrValues(r *acct.Record) []any {
+func cdrValues(p *pending) []any {
+	r := p.rec
 	return []any{
-		r.DedupKey(), r.LegKey(), formatTime(r.ReceivedAt), formatTime(r.CallTime()), r.ClientName, r.NASIP, r.NASIdentifier,
+		p.dedupKey, p.legKey, formatTime(r.ReceivedAt), formatTime(r.CallTime()), r.ClientName, r.NASIP, r.NASIdentifier,
 		r.SessionID, r.ConfID, r.IncomingConfID, r.CallOrigin, r.CallType, r.UserName,
 		r.CallingNumber, r.CalledNumber, nullTime(r.SetupTime), nullTime(r.ConnectTime), nullTime(r.DisconnectTime), nullInt(r.SessionTime),
 		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
@@ -50,14 +51,15 @@ var activeCallColumns = []string{
 	"session_time_s", "status", "started_at", "updated_at",
 }
 
-func activeCallValues(r *acct.Record) []any {
+func activeCallValues(p *pending) []any {
+	r := p.rec
 	status := "start"
 	if r.Status == acct.StatusInterimUpdate {
 		status = "interim"
 	}
 	received := formatTime(r.ReceivedAt)
 	return []any{
-		r.LegKey(), r.ClientName, r.NASIP, r.SessionID, r.ConfID, r.IncomingConfID, r.CallOrigin,
+		p.legKey, r.ClientName, r.NASIP, r.SessionID, r.ConfID, r.IncomingConfID, r.CallOrigin,
 		r.CallType, r.UserName, r.CallingNumber, r.CalledNumber, nullTime(r.SetupTime), nullTime(r.ConnectTime),
 		nullInt(r.SessionTime), status, received, received,
 	}
@@ -101,7 +103,7 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	keys := make([]any, len(idx))
 	for n, i := range idx {
-		keys[n] = batch[i].rec.DedupKey()
+		keys[n] = batch[i].dedupKey
 	}
 	existing := map[string]bool{}
 	rows, err := b.tx.QueryContext(b.ctx, "SELECT dedup_key FROM cdr WHERE dedup_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...)
@@ -153,14 +155,14 @@ func (b *batchTx) ignoreDuplicate(key string) string {
 	return " ON CONFLICT (" + key + ") DO NOTHING"
 }
 
-func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*acct.Record) []any, suffix string) error {
+func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string) error {
 	if len(idx) == 0 {
 		return nil
 	}
 	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	args := make([]any, 0, len(idx)*len(cols))
 	for _, i := range idx {
-		args = append(args, values(batch[i].rec)...)
+		args = append(args, values(&batch[i])...)
 	}
 	_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(len(idx), len(cols))+suffix, args...)
 	if err == nil || !isRowError(err) {
@@ -168,7 +170,7 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 	}
 	// Some row's data was refused: find it by writing the rows one by one.
 	for _, i := range idx {
-		_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(batch[i].rec)...)
+		_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(&batch[i])...)
 		if err == nil {
 			continue
 		}
@@ -186,7 +188,7 @@ func (b *batchTx) deleteActiveCalls(batch []pending, idx []int, extra string) er
 	keys := make([]any, 0, len(idx))
 	for _, i := range idx {
 		if b.outcomes[i] != Failed {
-			keys = append(keys, batch[i].rec.LegKey())
+			keys = append(keys, batch[i].legKey)
 		}
 	}
 	if len(keys) == 0 {

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -36,11 +38,13 @@ func (o Outcome) String() string {
 type WriterConfig struct {
 	// BatchSize is the most records one transaction commits.
 	BatchSize int
-	// FlushDelay is how long a batch waits for more records before it commits.
+	// FlushDelay is how long a batch that did not fill from the queue waits
+	// for more records before it commits; 0 commits at once.
 	FlushDelay time.Duration
-	// Writers is how many batches may commit at once (SQLite: 1).
+	// Writers is how many batches may commit at once (SQLite: 1); the
+	// records of one NAS always go through the same writer.
 	Writers int
-	// QueueSize bounds the records waiting for a writer; Submit blocks when full.
+	// QueueSize bounds the records waiting for each writer; Submit blocks when full.
 	QueueSize int
 }
 
@@ -52,7 +56,10 @@ type Writer struct {
 	db      *DB
 	cfg     WriterConfig
 	log     *zap.Logger
-	queue   chan pending
+	// queues has one queue per writer goroutine. A NAS's records always go
+	// to the same queue, so they commit in the order they arrived: a Start
+	// before its Stop, an Accounting-On after the calls it closes.
+	queues  []chan pending
 	wg      sync.WaitGroup
 	metrics writerMetrics
 }
@@ -60,6 +67,8 @@ type Writer struct {
 type pending struct {
 	rec  *acct.Record
 	done func(Outcome, error)
+	// The record's keys, hashed once on submission.
+	legKey, dedupKey string
 }
 
 type writerMetrics struct {
@@ -74,7 +83,10 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	if db.Driver == SQLite {
 		cfg.Writers = 1 // SQLite has a single writer; more would only queue on its lock
 	}
-	w := &Writer{db: db, cfg: cfg, log: log, queue: make(chan pending, cfg.QueueSize)}
+	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]chan pending, cfg.Writers)}
+	for i := range w.queues {
+		w.queues[i] = make(chan pending, cfg.QueueSize)
+	}
 	w.metrics = writerMetrics{
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "radbill_store_batch_size", Help: "Records per committed transaction.",
@@ -89,12 +101,18 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		}, []string{"status", "outcome"}),
 		queueDepth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "radbill_store_queue_depth", Help: "Records waiting for a writer.",
-		}, func() float64 { return float64(len(w.queue)) }),
+		}, func() float64 {
+			n := 0
+			for _, q := range w.queues {
+				n += len(q)
+			}
+			return float64(n)
+		}),
 	}
 	reg.MustRegister(w.metrics.batchSize, w.metrics.commitSeconds, w.metrics.records, w.metrics.queueDepth)
-	for range cfg.Writers {
+	for _, q := range w.queues {
 		w.wg.Add(1)
-		go w.run()
+		go w.run(q)
 	}
 	return w
 }
@@ -103,42 +121,69 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 // goroutine, after the record's batch has committed or failed. Submit blocks
 // while the queue is full, which pushes back on the packet workers.
 func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
-	w.queue <- pending{rec: rec, done: done}
+	h := fnv.New32a()
+	h.Write([]byte(rec.NASIP))
+	w.queues[h.Sum32()%uint32(len(w.queues))] <- pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
 }
 
 // Close stops accepting records, commits everything queued, and waits.
 func (w *Writer) Close() {
-	close(w.queue)
+	for _, q := range w.queues {
+		close(q)
+	}
 	w.wg.Wait()
 }
 
-func (w *Writer) run() {
+func (w *Writer) run(queue chan pending) {
 	defer w.wg.Done()
 	batch := make([]pending, 0, w.cfg.BatchSize)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		first, ok := <-w.queue
+		first, ok := <-queue
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], first)
-		timer.Reset(w.cfg.FlushDelay)
-	collect:
-		for len(batch) < w.cfg.BatchSize {
-			select {
-			case p, ok := <-w.queue:
-				if !ok {
-					break collect
+		// Take what is already queued: while a batch commits, the next one
+		// builds up, so batches grow with load and no time is spent waiting.
+		open := w.drain(queue, &batch)
+		if open && w.cfg.FlushDelay > 0 && len(batch) < w.cfg.BatchSize {
+			// Optionally linger for more records when the queue ran dry.
+			timer.Reset(w.cfg.FlushDelay)
+		linger:
+			for len(batch) < w.cfg.BatchSize {
+				select {
+				case p, ok := <-queue:
+					if !ok {
+						break linger
+					}
+					batch = append(batch, p)
+				case <-timer.C:
+					break linger
 				}
-				batch = append(batch, p)
-			case <-timer.C:
-				break collect
 			}
+			timer.Stop()
 		}
-		timer.Stop()
 		w.commit(batch)
 	}
+}
+
+// drain appends queued records without blocking until the batch is full or
+// the queue is empty. It reports false once the queue is closed.
+func (w *Writer) drain(queue chan pending, batch *[]pending) bool {
+	for len(*batch) < w.cfg.BatchSize {
+		select {
+		case p, ok := <-queue:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, p)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 // commit writes one batch in one transaction, retrying the whole transaction
@@ -177,7 +222,7 @@ var errRowFailed = errors.New("record could not be stored")
 func (w *Writer) commitOnce(batch []pending) ([]Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tx, err := w.db.BeginTxx(ctx, nil)
+	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return nil, err
 	}

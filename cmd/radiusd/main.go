@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -141,6 +142,9 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// Profiles for diagnosing a live server; the listener is loopback by default.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	in.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	in.metricsAddr = ln.Addr()
 	go func() {

@@ -31,7 +31,8 @@ func main() {
 	inFlight := flag.Int("c", 64, "requests in flight")
 	timeout := flag.Duration("timeout", 2*time.Second, "wait for a reply before retransmitting")
 	retries := flag.Int("retries", 3, "retransmissions before giving up on a request")
-	nasIP := flag.String("nas", "192.0.2.10", "NAS-IP-Address to send")
+	nasIP := flag.String("nas", "192.0.2.10", "NAS-IP-Address of the first gateway")
+	gateways := flag.Int("gateways", 1, "spread the Stops over this many NAS-IP-Addresses, counting up from -nas")
 	ackedPath := flag.String("acked", "", "write acknowledged Acct-Session-Ids to this file")
 	flag.Parse()
 
@@ -39,7 +40,7 @@ func main() {
 	_, _ = rand.Read(run)
 	g := &generator{
 		addr: *addr, secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
-		nasIP: net.ParseIP(*nasIP).To4(), runID: hex.EncodeToString(run),
+		nasIP: net.ParseIP(*nasIP).To4(), gateways: max(*gateways, 1), runID: hex.EncodeToString(run),
 	}
 	start := time.Now()
 	results := g.run(*inFlight)
@@ -98,6 +99,7 @@ type generator struct {
 	timeout     time.Duration
 	retries     int
 	nasIP       net.IP
+	gateways    int
 	runID       string
 	next        atomic.Int64
 	retransmits atomic.Int64
@@ -180,7 +182,9 @@ func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
 	add(44, []byte(sessionID))
 	add(31, []byte(fmt.Sprintf("1110%03d", i%1000)))
 	add(30, []byte(fmt.Sprintf("35988%06d", i%1000000)))
-	add(4, radius.Attribute(g.nasIP))
+	nas := append(net.IP(nil), g.nasIP...)
+	nas[3] += byte(i % int64(g.gateways))
+	add(4, radius.Attribute(nas))
 	add(46, u32(uint32(now.Sub(connect).Seconds())))
 	add(41, u32(0))
 	confID := fmt.Sprintf("%s %08X 0F4411D6 CBF3D765", g.runID, uint32(i))
