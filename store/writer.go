@@ -53,9 +53,9 @@ type WriterConfig struct {
 // fsync per packet. Each record's done callback runs after its transaction
 // commits (or fails), so a reply is never sent for an uncommitted record.
 type Writer struct {
-	db      *DB
-	cfg     WriterConfig
-	log     *zap.Logger
+	db  *DB
+	cfg WriterConfig
+	log *zap.Logger
 	// queues has one queue per writer goroutine. A NAS's records always go
 	// to the same queue, so they commit in the order they arrived: a Start
 	// before its Stop, an Accounting-On after the calls it closes.
