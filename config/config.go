@@ -43,6 +43,10 @@ type Config struct {
 		QueueSize     int           `mapstructure:"queue_size"`
 		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
 	} `mapstructure:"server"`
+	Rating struct {
+		// ReloadInterval is how often tariff_version is polled for changes.
+		ReloadInterval time.Duration `mapstructure:"reload_interval"`
+	} `mapstructure:"rating"`
 	Writer struct {
 		BatchSize  int           `mapstructure:"batch_size"`
 		FlushDelay time.Duration `mapstructure:"flush_delay"`
@@ -63,6 +67,7 @@ var defaults = map[string]any{
 	"server.workers":         8,
 	"server.queue_size":      8192,
 	"server.reply_cache_ttl": "10s",
+	"rating.reload_interval": "5s",
 	"writer.batch_size":      256,
 	"writer.flush_delay":     "0s",
 	"writer.writers":         2,
@@ -106,6 +111,9 @@ func (c *Config) validate() error {
 	}
 	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay < 0 {
 		return fmt.Errorf("writer.writers and writer.queue_size must be positive, writer.flush_delay not negative")
+	}
+	if c.Rating.ReloadInterval <= 0 {
+		return fmt.Errorf("rating.reload_interval must be positive")
 	}
 	if _, err := time.LoadLocation(c.Gateway.TimeZone); err != nil {
 		return fmt.Errorf("gateway.timezone: %w", err)

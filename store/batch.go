@@ -32,6 +32,7 @@ var cdrColumns = []string{
 	"calling_number", "called_number", "setup_time", "connect_time", "disconnect_time", "duration_s",
 	"disconnect_cause", "terminate_cause", "voice_quality", "remote_address", "gw_id", "acct_delay_s",
 	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
+	"calling_number_norm", "called_number_norm", "direction", "billed", "plan_id", "prefix", "billed_seconds", "rating_detail",
 }
 
 func cdrValues(p *pending) []any {
@@ -42,6 +43,7 @@ func cdrValues(p *pending) []any {
 		r.CallingNumber, r.CalledNumber, nullTime(r.SetupTime), nullTime(r.ConnectTime), nullTime(r.DisconnectTime), nullInt(r.SessionTime),
 		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
 		r.ClockUnsynced, strings.Join(r.ParseErrors, ","), rawJSON(r.Raw), nullString(r.Rating.Zone), nullInt(r.Rating.CostMicros), nullString(r.Rating.Currency), nullTime(r.Rating.RatedAt), r.Rating.Status,
+		r.Rating.CallingNorm, r.Rating.CalledNorm, r.Rating.Direction, r.Rating.Billed, nullInt(r.Rating.PlanID), nullString(r.Rating.Prefix), nullInt(r.Rating.BilledSeconds), nullString(r.Rating.Detail),
 	}
 }
 

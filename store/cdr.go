@@ -18,6 +18,7 @@ type CDR struct {
 	CallType        string  `db:"call_type" json:"call_type"`
 	CallingNumber   string  `db:"calling_number" json:"calling_number"`
 	CalledNumber    string  `db:"called_number" json:"called_number"`
+	CalledNorm      string  `db:"called_number_norm" json:"called_number_norm"`
 	SetupTime       *string `db:"setup_time" json:"setup_time"`
 	ConnectTime     *string `db:"connect_time" json:"connect_time"`
 	DisconnectTime  *string `db:"disconnect_time" json:"disconnect_time"`
@@ -26,6 +27,8 @@ type CDR struct {
 	GatewayID       string  `db:"gw_id" json:"gw_id"`
 	ClockUnsynced   bool    `db:"clock_unsynced" json:"clock_unsynced"`
 	ParseErrors     string  `db:"parse_errors" json:"parse_errors"`
+	Direction       string  `db:"direction" json:"direction"`
+	Billed          bool    `db:"billed" json:"billed"`
 	Zone            *string `db:"zone" json:"zone"`
 	CostMicros      *int64  `db:"cost_micros" json:"cost_micros"`
 	Currency        *string `db:"currency" json:"currency"`
@@ -58,8 +61,8 @@ func (db *DB) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 		args = append(args, like, like)
 	}
 	q := `SELECT id, call_time, client_name, nas_ip, acct_session_id, conf_id, call_origin, call_type,
-		calling_number, called_number, setup_time, connect_time, disconnect_time, duration_s, disconnect_cause,
-		gw_id, clock_unsynced, parse_errors, zone, cost_micros, currency, rating_status FROM cdr`
+		calling_number, called_number, called_number_norm, setup_time, connect_time, disconnect_time, duration_s, disconnect_cause,
+		gw_id, clock_unsynced, parse_errors, direction, billed, zone, cost_micros, currency, rating_status FROM cdr`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -161,3 +162,5 @@ func nullInt(n *int64) sql.NullInt64 {
 func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

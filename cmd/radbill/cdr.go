@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
 
@@ -76,12 +77,12 @@ var cdrWriters = map[string]func(io.Writer, []store.CDR) error{
 }
 
 var cdrHeader = []string{"id", "call_time", "client", "nas_ip", "acct_session_id", "conf_id", "origin", "type",
-	"calling", "called", "connect_time", "duration_s", "cause", "gw_id", "zone", "cost", "currency", "rating_status", "clock_unsynced", "parse_errors"}
+	"calling", "called", "called_norm", "connect_time", "duration_s", "cause", "gw_id", "direction", "billed", "zone", "cost", "currency", "rating_status", "clock_unsynced", "parse_errors"}
 
 func cdrFields(c store.CDR) []string {
 	return []string{strconv.FormatInt(c.ID, 10), c.CallTime, c.ClientName, c.NASIP, c.AcctSessionID, c.ConfID,
-		c.CallOrigin, c.CallType, c.CallingNumber, c.CalledNumber, deref(c.ConnectTime), intOrEmpty(c.DurationS),
-		intOrEmpty(c.DisconnectCause), c.GatewayID, deref(c.Zone), money(c.CostMicros), deref(c.Currency), c.RatingStatus,
+		c.CallOrigin, c.CallType, c.CallingNumber, c.CalledNumber, c.CalledNorm, deref(c.ConnectTime), intOrEmpty(c.DurationS),
+		intOrEmpty(c.DisconnectCause), c.GatewayID, c.Direction, strconv.FormatBool(c.Billed), deref(c.Zone), money(c.CostMicros), deref(c.Currency), c.RatingStatus,
 		strconv.FormatBool(c.ClockUnsynced), c.ParseErrors}
 }
 
@@ -144,15 +145,10 @@ func intOrEmpty(n *int64) string {
 	return strconv.FormatInt(*n, 10)
 }
 
-// money formats micro-units as a decimal with 6 places, exactly.
+// money formats micro-units exactly, with 6 decimals.
 func money(micros *int64) string {
 	if micros == nil {
 		return ""
 	}
-	m := *micros
-	sign := ""
-	if m < 0 {
-		sign, m = "-", -m
-	}
-	return fmt.Sprintf("%s%d.%06d", sign, m/1_000_000, m%1_000_000)
+	return rating.Money(*micros).String()
 }

@@ -1,5 +1,5 @@
-// Command radbill is the admin CLI of radbill: database migrations and
-// inspection of the stored call records.
+// Command radbill is the admin CLI of radbill: database migrations, call
+// records, tariffs, gateway billing policy and re-rating.
 package main
 
 import (
@@ -34,7 +34,7 @@ func rootCommand() *cobra.Command {
 		}
 		return store.Open(cfg.Database.Driver, cfg.Database.DSN)
 	}
-	root.AddCommand(dbCommand(openDB), cdrCommand(openDB))
+	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB))
 	return root
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
+	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/store"
 )
 
@@ -63,7 +64,10 @@ type instance struct {
 	writer  *store.Writer
 	server  *radiusd.Server
 	metrics *http.Server
-	log     *zap.Logger
+	rating  *rater.Stage
+	// reloadEvery is how often the tariff version is polled.
+	reloadEvery time.Duration
+	log         *zap.Logger
 	// metricsAddr is the bound address of the metrics listener.
 	metricsAddr net.Addr
 }
@@ -93,6 +97,11 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 		return nil, err
 	}
 	gatewayZone, _ := time.LoadLocation(cfg.Gateway.TimeZone) // validated by config.Load
+	tables, err := rater.Load(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("tariffs: %w", err)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -100,8 +109,10 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize,
 	}, reg, log)
+	rating := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{
 		Decoder: acct.NewDecoder(names, gatewayZone),
+		Stages:  []radiusd.Stage{rating},
 		Sink:    writer,
 		Log:     log,
 	}
@@ -114,7 +125,7 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 		db.Close()
 		return nil, err
 	}
-	in := &instance{db: db, writer: writer, server: srv, log: log}
+	in := &instance{db: db, writer: writer, server: srv, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		srv.Close()
 		writer.Close()
@@ -159,6 +170,7 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 // that was read: queued packets are handled, their batches committed and
 // answered, and only then are the sockets and the database closed.
 func (in *instance) run(ctx context.Context) {
+	go in.pollTariffs(ctx)
 	in.server.Serve(ctx)
 	in.writer.Close()
 	in.server.Close()
@@ -169,7 +181,36 @@ func (in *instance) run(ctx context.Context) {
 	in.log.Info("radiusd stopped")
 }
 
-// reloadOnHangup re-reads the client list on SIGHUP.
+// pollTariffs reloads the rating tables whenever tariff_version moves
+// (`radbill tariff import` and `radbill tariff reload` bump it), so every
+// server sharing the database follows a tariff change.
+func (in *instance) pollTariffs(ctx context.Context) {
+	tick := time.NewTicker(in.reloadEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		version, err := in.db.TariffVersion(ctx)
+		if err != nil || version == in.rating.Tables().Version {
+			continue
+		}
+		in.reloadTariffs(ctx)
+	}
+}
+
+func (in *instance) reloadTariffs(ctx context.Context) {
+	t, err := in.rating.Reload(ctx, in.db)
+	if err != nil {
+		in.log.Error("tariff reload refused, the tariffs in force stay", zap.Error(err))
+		return
+	}
+	in.log.Info("tariffs reloaded", zap.Int64("version", t.Version))
+}
+
+// reloadOnHangup re-reads the client list and the tariffs on SIGHUP.
 func reloadOnHangup(ctx context.Context, path string, in *instance, log *zap.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -180,6 +221,7 @@ func reloadOnHangup(ctx context.Context, path string, in *instance, log *zap.Log
 			return
 		case <-hup:
 		}
+		in.reloadTariffs(ctx)
 		cfg, err := config.Load(path)
 		if err == nil {
 			var clients *radiusd.Clients

@@ -47,6 +47,7 @@ func startServer(t *testing.T, b testdb.Backend) *harness {
 	cfg.Listen.Auth, cfg.Listen.Acct, cfg.Listen.Metrics = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Database.Driver, cfg.Database.DSN = b.Driver, b.DSN
 	cfg.Dictionaries = "../../dictionaries"
+	cfg.Rating.ReloadInterval = 50 * time.Millisecond
 	cfg.Clients = []radiusd.ClientConfig{{Name: "gw-test", Address: "127.0.0.1", Secret: secret}}
 	in, err := start(cfg, zaptest.NewLogger(t))
 	if err != nil {
@@ -218,13 +219,13 @@ func TestAccountingStopIsStoredOnce(t *testing.T) {
 
 		var c store.CDR
 		if err := h.db.Get(&c, `SELECT id, call_time, client_name, nas_ip, acct_session_id, conf_id, call_origin, call_type,
-			calling_number, called_number, setup_time, connect_time, disconnect_time, duration_s, disconnect_cause,
-			gw_id, clock_unsynced, parse_errors, zone, cost_micros, currency, rating_status FROM cdr`); err != nil {
+			calling_number, called_number, called_number_norm, setup_time, connect_time, disconnect_time, duration_s, disconnect_cause,
+			gw_id, clock_unsynced, parse_errors, direction, billed, zone, cost_micros, currency, rating_status FROM cdr`); err != nil {
 			t.Fatal(err)
 		}
 		want := store.CDR{ID: c.ID, CallTime: "2002-01-23 14:30:31.002", ClientName: "gw-test", NASIP: "192.168.81.101",
 			AcctSessionID: "000B5572", ConfID: "931C146B 0F4411D6 AB5591F0 CBF3D765", CallOrigin: "originate", CallType: "VoIP",
-			CallingNumber: "1110001", CalledNumber: "2210001", GatewayID: "OrigGW.", RatingStatus: "unrated"}
+			CallingNumber: "1110001", CalledNumber: "2210001", CalledNorm: "2210001", GatewayID: "OrigGW.", Direction: "outgoing", RatingStatus: "not_billed"}
 		if got := fmt.Sprintf("%+v", withoutPointers(c)); got != fmt.Sprintf("%+v", want) {
 			t.Errorf("stored\n %s\nwant\n %s", got, fmt.Sprintf("%+v", want))
 		}

@@ -89,13 +89,22 @@ type Record struct {
 }
 
 // Rating holds what the rating stage computed for a Stop. Status is "unrated"
-// until a rater has looked at the record.
+// until a rater has looked at the record; CostMicros is set only when Status
+// is "ok".
 type Rating struct {
-	Status     string
-	Zone       string
-	CostMicros *int64
-	Currency   string
-	RatedAt    *time.Time
+	Status        string
+	CallingNorm   string // calling number after translation rules
+	CalledNorm    string // called number after translation rules
+	Direction     string // "outgoing", "incoming", or "" when the leg has none
+	Billed        bool   // the leg of its call that is charged
+	PlanID        *int64
+	Zone          string
+	Prefix        string
+	BilledSeconds *int64
+	CostMicros    *int64
+	Currency      string
+	Detail        string // JSON parts of the charge
+	RatedAt       *time.Time
 }
 
 // LegKey identifies one call leg: the same NAS, session, conference and leg

@@ -1,0 +1,238 @@
+// Package rater is the accounting stage that prices each Stop before it is
+// stored: it translates the calling and called numbers, decides from the
+// leg's origin and type whether this is the leg of the call that is billed,
+// picks the plan, and rates the leg with the current tariff snapshot, so the
+// cost is committed in the same transaction as the CDR.
+//
+// Billable-leg policy (Cisco sends one Stop per leg): the telephony-originate
+// leg is the outgoing call to the PSTN and is billed; the telephony-answer
+// leg is an incoming call, billed with the plan's incoming rates (usually 0);
+// VoIP legs are stored but not billed, except VoIP-originate legs of gateways
+// whose gateway.bill_voip_originate is set (IP-to-IP gateway trunks). Each
+// call thus has one billed leg per direction, never two.
+//
+// The tables (tariff snapshot, translation rules, gateway policy) are
+// immutable and swapped atomically on reload: packets being rated keep the
+// tables they started with, and a set that fails validation is refused
+// while the old one stays in force.
+package rater
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
+)
+
+// Rating statuses set by the stage itself, besides rating.Status names.
+const (
+	StatusNotBilled     = "not_billed"     // a leg the policy does not bill
+	StatusNoPlan        = "no_plan"        // billable, but no plan applies
+	StatusInvalidNumber = "invalid_number" // the called number is not E.164 digits after translation
+)
+
+// Tables is everything rating needs, loaded from the database at one moment.
+type Tables struct {
+	Version    int64
+	Tariffs    *rating.Snapshot
+	Translator *normalize.Translator
+	Gateways   map[string]store.Gateway // by client name
+}
+
+// Load reads and validates the tables. Any invalid row makes it fail.
+func Load(ctx context.Context, db *store.DB) (*Tables, error) {
+	version, err := db.TariffVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := db.LoadTariffs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snapshot, err := rating.Build(data)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := db.LoadTranslationRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	translator, err := normalize.Compile(rules)
+	if err != nil {
+		return nil, fmt.Errorf("translation_rule: %w", err)
+	}
+	gateways, err := db.LoadGateways(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}}
+	for _, g := range gateways {
+		t.Gateways[g.ClientName] = g
+	}
+	return t, nil
+}
+
+// Leg is what rating needs to know of a call leg; it comes from a decoded
+// Stop or, when re-rating, from a stored CDR.
+type Leg struct {
+	ClientName, NASIP, GatewayID string
+	CallOrigin, CallType         string
+	Calling, Called              string
+	ConnectTime                  *time.Time
+	CallTime                     time.Time // connect, else setup, else received
+	Duration                     int64
+}
+
+// Rate prices one leg. It never fails; the status says why a leg has no cost.
+func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
+	gw := normalize.Gateway{ClientName: leg.ClientName, NASIP: leg.NASIP, GatewayID: leg.GatewayID}
+	calling, _, _ := t.Translator.Translate(gw, normalize.Calling, leg.Calling)
+	called, _, calledOK := t.Translator.Translate(gw, normalize.Called, leg.Called)
+	ratedAt := now.UTC()
+	r := acct.Rating{CallingNorm: calling, CalledNorm: called, RatedAt: &ratedAt}
+
+	policy := t.Gateways[leg.ClientName]
+	direction, billed := billable(leg, policy.BillVoIPOriginate)
+	if direction != 0 {
+		r.Direction = direction.String()
+	}
+	r.Billed = billed
+	switch {
+	case !billed:
+		r.Status = StatusNotBilled
+		return r
+	case !policy.DefaultPlanID.Valid:
+		r.Status = StatusNoPlan
+		return r
+	case !calledOK:
+		r.Status = StatusInvalidNumber
+		return r
+	}
+	plan := policy.DefaultPlanID.Int64
+	r.PlanID = &plan
+	connect := leg.CallTime
+	if leg.ConnectTime != nil {
+		connect = *leg.ConnectTime
+	}
+	charge := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: called, ConnectTime: connect, DurationSeconds: leg.Duration, Direction: direction})
+	r.Status = charge.Status.String()
+	r.Zone = charge.Zone.Name
+	r.Prefix = charge.Prefix
+	r.Currency = charge.Currency
+	if charge.Status == rating.StatusOK {
+		cost := int64(charge.Cost)
+		billedSeconds := charge.BilledSeconds
+		r.CostMicros = &cost
+		r.BilledSeconds = &billedSeconds
+		r.Detail = detailJSON(charge)
+	}
+	return r
+}
+
+// billable applies the billable-leg policy described in the package doc.
+func billable(leg Leg, billVoIPOriginate bool) (rating.Direction, bool) {
+	var direction rating.Direction
+	switch strings.ToLower(leg.CallOrigin) {
+	case "originate":
+		direction = rating.Outgoing
+	case "answer":
+		direction = rating.Incoming
+	default:
+		return 0, false
+	}
+	switch strings.ToLower(leg.CallType) {
+	case "telephony":
+		return direction, true
+	case "voip":
+		return direction, direction == rating.Outgoing && billVoIPOriginate
+	}
+	return direction, false
+}
+
+type detailPart struct {
+	Band          string `json:"band"`
+	Start         string `json:"start"`
+	Seconds       int64  `json:"seconds"`
+	BilledSeconds int64  `json:"billed_seconds"`
+	Amount        string `json:"amount"`
+}
+
+// detailJSON records how the cost was made up, for disputes and reports.
+func detailJSON(c rating.Charge) string {
+	parts := make([]detailPart, len(c.Parts))
+	for i, p := range c.Parts {
+		parts[i] = detailPart{Band: p.Band.Name, Start: p.Start.Format(time.RFC3339), Seconds: p.Seconds,
+			BilledSeconds: p.BilledSeconds, Amount: p.Amount.Micros().String()}
+	}
+	b, _ := json.Marshal(struct {
+		Rate       int64        `json:"rate_id"`
+		ConnectFee string       `json:"connect_fee"`
+		Parts      []detailPart `json:"parts"`
+		Capped     bool         `json:"capped,omitempty"`
+	}{c.RateID, c.ConnectFee.String(), parts, c.Capped})
+	return string(b)
+}
+
+// Stage is the accounting stage: it rates every Stop with the tables in
+// force when the Stop arrives.
+type Stage struct {
+	tables atomic.Pointer[Tables]
+	rated  *prometheus.CounterVec
+	now    func() time.Time
+}
+
+// NewStage starts with tables t.
+func NewStage(t *Tables, reg prometheus.Registerer) *Stage {
+	s := &Stage{now: time.Now, rated: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "radbill_rating_total", Help: "Rated Stops by rating status (ok, not_billed, no_plan, unknown_destination, no_rate, ...).",
+	}, []string{"status"})}
+	s.tables.Store(t)
+	reg.MustRegister(s.rated, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "radbill_tariff_version", Help: "tariff_version of the tables in force.",
+	}, func() float64 { return float64(s.Tables().Version) }))
+	return s
+}
+
+// Tables returns the tables in force.
+func (s *Stage) Tables() *Tables { return s.tables.Load() }
+
+// Swap puts new tables in force for the packets that start after it.
+func (s *Stage) Swap(t *Tables) { s.tables.Store(t) }
+
+// Process rates a Stop; other records pass through.
+func (s *Stage) Process(rec *acct.Record) {
+	if rec.Status != acct.StatusStop {
+		return
+	}
+	var duration int64
+	if rec.SessionTime != nil {
+		duration = *rec.SessionTime
+	}
+	rec.Rating = s.Tables().Rate(Leg{
+		ClientName: rec.ClientName, NASIP: rec.NASIP, GatewayID: rec.GatewayID,
+		CallOrigin: rec.CallOrigin, CallType: rec.CallType,
+		Calling: rec.CallingNumber, Called: rec.CalledNumber,
+		ConnectTime: rec.ConnectTime, CallTime: rec.CallTime(), Duration: duration,
+	}, s.now())
+	s.rated.WithLabelValues(rec.Rating.Status).Inc()
+}
+
+// Reload loads the tables and puts them in force, or keeps the old ones and
+// returns why the new ones were refused.
+func (s *Stage) Reload(ctx context.Context, db *store.DB) (*Tables, error) {
+	t, err := Load(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s.Swap(t)
+	return t, nil
+}
