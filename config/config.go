@@ -44,6 +44,8 @@ type Config struct {
 		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
 	} `mapstructure:"server"`
 	Rating struct {
+		// Enabled rates every Stop; off, CDRs are stored with rating_status "unrated".
+		Enabled bool `mapstructure:"enabled"`
 		// ReloadInterval is how often tariff_version is polled for changes.
 		ReloadInterval time.Duration `mapstructure:"reload_interval"`
 	} `mapstructure:"rating"`
@@ -67,6 +69,7 @@ var defaults = map[string]any{
 	"server.workers":         8,
 	"server.queue_size":      8192,
 	"server.reply_cache_ttl": "10s",
+	"rating.enabled":         true,
 	"rating.reload_interval": "5s",
 	"writer.batch_size":      256,
 	"writer.flush_delay":     "0s",

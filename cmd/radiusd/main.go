@@ -112,9 +112,11 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 	rating := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{
 		Decoder: acct.NewDecoder(names, gatewayZone),
-		Stages:  []radiusd.Stage{rating},
 		Sink:    writer,
 		Log:     log,
+	}
+	if cfg.Rating.Enabled {
+		accounting.Stages = append(accounting.Stages, rating)
 	}
 	srv, err := radiusd.New(radiusd.Config{
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
