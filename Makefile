@@ -35,5 +35,9 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./store/...
 	scripts/bench.sh
 
+# Every fuzz target for FUZZTIME each (default 60s).
+fuzz:
+	scripts/fuzz.sh
+
 clean:
 	rm -rf $(BIN) data
