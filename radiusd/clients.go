@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Client is a NAS allowed to talk to radbill.
@@ -12,19 +13,42 @@ type Client struct {
 	Name   string
 	Prefix netip.Prefix // a single address is a /32 or /128
 	Secret []byte
+	// RequireMessageAuthenticator and LimitProxyState are the BlastRADIUS
+	// (CVE-2024-3596) protections of FreeRADIUS 3.2.5, applied to
+	// Access-Requests; see checkBlastRADIUS.
+	RequireMessageAuthenticator Policy
+	LimitProxyState             Policy
+
+	// What "auto" has learnt of this client since it was configured.
+	sentMessageAuthenticator atomic.Bool
+	firstRequestSeen         atomic.Bool
+	firstHadProxyState       atomic.Bool
 }
+
+// Policy is yes, no or auto.
+type Policy string
+
+// Policy values.
+const (
+	Yes  Policy = "yes"
+	No   Policy = "no"
+	Auto Policy = "auto"
+)
 
 // ClientConfig is one entry of the `clients` configuration list.
 type ClientConfig struct {
 	Name    string `mapstructure:"name"`
 	Address string `mapstructure:"address"` // IP or CIDR
 	Secret  string `mapstructure:"secret"`
+	// yes, no or auto (the default, as in FreeRADIUS 3.2.5).
+	RequireMessageAuthenticator string `mapstructure:"require_message_authenticator" yaml:"require_message_authenticator"`
+	LimitProxyState             string `mapstructure:"limit_proxy_state" yaml:"limit_proxy_state"`
 }
 
 // Clients finds the client of a source address; the most specific prefix
 // wins. It is immutable once built.
 type Clients struct {
-	byPrefix []Client // longest prefix first
+	byPrefix []*Client // longest prefix first
 }
 
 // NewClients validates the configured clients.
@@ -46,10 +70,29 @@ func NewClients(configs []ClientConfig) (*Clients, error) {
 			return nil, fmt.Errorf("client %q: address %s is also client %q", c.Name, p, other)
 		}
 		seen[p] = c.Name
-		cs.byPrefix = append(cs.byPrefix, Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret)})
+		require, err := parsePolicy(c.RequireMessageAuthenticator)
+		if err != nil {
+			return nil, fmt.Errorf("client %q: require_message_authenticator: %w", c.Name, err)
+		}
+		limit, err := parsePolicy(c.LimitProxyState)
+		if err != nil {
+			return nil, fmt.Errorf("client %q: limit_proxy_state: %w", c.Name, err)
+		}
+		cs.byPrefix = append(cs.byPrefix, &Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret),
+			RequireMessageAuthenticator: require, LimitProxyState: limit})
 	}
-	slices.SortStableFunc(cs.byPrefix, func(a, b Client) int { return b.Prefix.Bits() - a.Prefix.Bits() })
+	slices.SortStableFunc(cs.byPrefix, func(a, b *Client) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	return cs, nil
+}
+
+func parsePolicy(s string) (Policy, error) {
+	switch p := Policy(strings.ToLower(s)); p {
+	case "":
+		return Auto, nil
+	case Yes, No, Auto:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q: want yes, no or auto", s)
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
@@ -67,9 +110,9 @@ func parsePrefix(s string) (netip.Prefix, error) {
 // Lookup returns the client for a source address, or nil.
 func (cs *Clients) Lookup(addr netip.Addr) *Client {
 	addr = addr.Unmap()
-	for i := range cs.byPrefix {
-		if cs.byPrefix[i].Prefix.Contains(addr) {
-			return &cs.byPrefix[i]
+	for _, c := range cs.byPrefix {
+		if c.Prefix.Contains(addr) {
+			return c
 		}
 	}
 	return nil

@@ -28,7 +28,7 @@ func FuzzParseAndVerify(f *testing.F) {
 		if len(wire) > len(datagram) || len(wire) < 20 {
 			t.Fatalf("wire of %d bytes from a %d-byte datagram", len(wire), len(datagram))
 		}
-		if verify(pkt.Code, wire, []byte(testSecret)) == "" {
+		if verify(pkt.Code, wire, &Client{Secret: []byte(testSecret), RequireMessageAuthenticator: Auto, LimitProxyState: Auto}) == "" {
 			if _, err := pkt.MarshalBinary(); err != nil {
 				t.Fatalf("verified packet does not re-encode: %v", err)
 			}

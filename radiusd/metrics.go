@@ -17,11 +17,13 @@ const (
 	DropBadAuthenticator   = "bad_authenticator"
 	DropBadMessageAuth     = "bad_message_authenticator"
 	DropMissingMessageAuth = "missing_message_authenticator"
-	DropPanic              = "panic"
-	DropRetransmitInFlight = "retransmit_in_flight"
-	DropBadStatusType      = "bad_status_type"
-	DropStoreFailed        = "store_failed"
-	DropReplyFailed        = "reply_failed"
+	// DropProxyStateWithoutMessageAuth: limit_proxy_state (BlastRADIUS).
+	DropProxyStateWithoutMessageAuth = "proxy_state_without_message_authenticator"
+	DropPanic                        = "panic"
+	DropRetransmitInFlight           = "retransmit_in_flight"
+	DropBadStatusType                = "bad_status_type"
+	DropStoreFailed                  = "store_failed"
+	DropReplyFailed                  = "reply_failed"
 )
 
 type metrics struct {

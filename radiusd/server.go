@@ -222,7 +222,7 @@ func (s *Server) handle(j job) {
 		s.drop(j.l, DropUnexpectedCode, j.source, []zap.Field{zap.String("client", client.Name), zap.Stringer("code", p.Code)})
 		return
 	}
-	if reason := verify(p.Code, wire, client.Secret); reason != "" {
+	if reason := verify(p.Code, wire, client); reason != "" {
 		s.drop(j.l, reason, j.source, []zap.Field{zap.String("client", client.Name)})
 		return
 	}
@@ -262,22 +262,59 @@ func parse(datagram, secret []byte) (*radius.Packet, []byte, error) {
 }
 
 // verify checks the packet's authenticators and returns a drop reason, or "".
-func verify(code radius.Code, wire, secret []byte) string {
-	present, valid := messageAuthenticatorValid(wire, secret)
+func verify(code radius.Code, wire []byte, client *Client) string {
+	present, valid := messageAuthenticatorValid(wire, client.Secret)
 	if present && !valid {
 		return DropBadMessageAuth
 	}
 	switch code {
 	case radius.CodeAccountingRequest:
-		if !requestAuthenticatorValid(wire, secret) {
+		if !requestAuthenticatorValid(wire, client.Secret) {
 			return DropBadAuthenticator
 		}
 	case radius.CodeStatusServer:
 		if !present {
 			return DropMissingMessageAuth // RFC 5997 §3
 		}
+	case radius.CodeAccessRequest:
+		return client.checkBlastRADIUS(present, hasAttribute(wire, attrProxyState))
 	}
 	return ""
+}
+
+// checkBlastRADIUS applies the client's BlastRADIUS policies to an
+// Access-Request whose Message-Authenticator, if present, is valid. As in
+// FreeRADIUS 3.2.5: require_message_authenticator "yes" drops a request
+// without one, "auto" does so once the client has sent one (so an old IOS
+// doing PAP without it keeps working, and a client that has shown it can
+// sign cannot be downgraded). limit_proxy_state "yes" drops a request that
+// carries Proxy-State without Message-Authenticator; "auto" does so unless
+// the client's first request carried Proxy-State (it is a proxy).
+func (c *Client) checkBlastRADIUS(hasMessageAuthenticator, hasProxyState bool) string {
+	if !c.firstRequestSeen.Swap(true) {
+		c.firstHadProxyState.Store(hasProxyState)
+	}
+	if hasMessageAuthenticator {
+		c.sentMessageAuthenticator.Store(true)
+		return ""
+	}
+	switch {
+	case c.RequireMessageAuthenticator == Yes,
+		c.RequireMessageAuthenticator == Auto && c.sentMessageAuthenticator.Load():
+		return DropMissingMessageAuth
+	case hasProxyState && (c.LimitProxyState == Yes || c.LimitProxyState == Auto && !c.firstHadProxyState.Load()):
+		return DropProxyStateWithoutMessageAuth
+	}
+	return ""
+}
+
+func hasAttribute(wire []byte, t byte) bool {
+	for off := 20; off+2 <= len(wire) && wire[off+1] >= 2; off += int(wire[off+1]) {
+		if wire[off] == t {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) send(l *listener, wire []byte, to netip.AddrPort) bool {

@@ -228,3 +228,62 @@ func TestReplyCache(t *testing.T) {
 		t.Fatal("new authenticator treated as retransmit")
 	}
 }
+
+func TestBlastRADIUSPolicies(t *testing.T) {
+	type request struct {
+		messageAuth, proxyState bool
+		want                    string
+	}
+	for _, c := range []struct {
+		name           string
+		require, limit Policy
+		requests       []request
+	}{
+		{"require yes", Yes, No, []request{{false, false, DropMissingMessageAuth}, {true, false, ""}}},
+		{"require no", No, No, []request{{true, false, ""}, {false, false, ""}}},
+		// Old IOS doing PAP never sends one and keeps working; a client that
+		// has sent one cannot be downgraded.
+		{"require auto", Auto, No, []request{{false, false, ""}, {false, false, ""}, {true, false, ""}, {false, false, DropMissingMessageAuth}}},
+		{"limit yes", No, Yes, []request{{false, true, DropProxyStateWithoutMessageAuth}, {true, true, ""}, {false, false, ""}}},
+		{"limit auto, not a proxy", No, Auto, []request{{false, false, ""}, {false, true, DropProxyStateWithoutMessageAuth}}},
+		{"limit auto, a proxy", No, Auto, []request{{false, true, ""}, {false, true, ""}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client := &Client{RequireMessageAuthenticator: c.require, LimitProxyState: c.limit}
+			for i, r := range c.requests {
+				if got := client.checkBlastRADIUS(r.messageAuth, r.proxyState); got != r.want {
+					t.Errorf("request %d (%+v): %q, want %q", i, r, got, r.want)
+				}
+			}
+		})
+	}
+	if _, err := NewClients([]ClientConfig{{Name: "x", Address: "10.0.0.1", Secret: "s", LimitProxyState: "maybe"}}); err == nil {
+		t.Error("policy maybe accepted")
+	}
+}
+
+func TestRequireMessageAuthenticatorAutoOverUDP(t *testing.T) {
+	s := startTestServer(t) // the test client has the default policies: auto
+	plain := func() []byte {
+		p := radius.New(radius.CodeAccessRequest, []byte(testSecret))
+		p.Add(1, radius.Attribute("card"))
+		return mustEncode(t, p)
+	}
+	signed := func() []byte {
+		p := radius.New(radius.CodeAccessRequest, []byte(testSecret))
+		p.Add(1, radius.Attribute("card"))
+		return withMessageAuthenticator(t, p, false)
+	}
+	if send(t, s.AuthAddr(), plain()) == nil {
+		t.Fatal("a client that never signed was refused")
+	}
+	if send(t, s.AuthAddr(), signed()) == nil {
+		t.Fatal("signed request refused")
+	}
+	if send(t, s.AuthAddr(), plain()) != nil {
+		t.Fatal("unsigned request answered after the client had signed one")
+	}
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("auth", DropMissingMessageAuth)); v != 1 {
+		t.Errorf("missing Message-Authenticator drops = %v", v)
+	}
+}
