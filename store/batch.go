@@ -24,6 +24,8 @@ type batchTx struct {
 	driver   string
 	log      *zap.Logger
 	outcomes []Outcome
+	// checkFirst looks up the Stops' keys before inserting them.
+	checkFirst bool
 }
 
 var cdrColumns = []string{
@@ -102,31 +104,31 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 	return nil
 }
 
+// insertStops stores the Stops' CDRs. Optimistically (b.checkFirst unset) it
+// inserts them all and trusts the affected-row count: when it equals the
+// number of rows, none was a duplicate. Otherwise it reports
+// errDuplicatesPresent and the caller redoes the batch with checkFirst,
+// which looks the keys up first so each record gets its exact outcome.
+// Duplicates are rare (gateway retries, broadcast accounting), so the
+// common batch costs no lookup.
 func (b *batchTx) insertStops(batch []pending, idx []int) error {
-	keys := make([]any, len(idx))
-	for n, i := range idx {
-		keys[n] = batch[i].dedupKey
-	}
 	existing := map[string]bool{}
-	rows, err := b.tx.QueryContext(b.ctx, "SELECT dedup_key FROM cdr WHERE dedup_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
+	if b.checkFirst {
+		keys := make([]any, len(idx))
+		for n, i := range idx {
+			keys[n] = batch[i].dedupKey
+		}
+		var found []string
+		if err := b.tx.SelectContext(b.ctx, &found, "SELECT dedup_key FROM cdr WHERE dedup_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...); err != nil {
 			return err
 		}
-		existing[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		for _, k := range found {
+			existing[k] = true
+		}
 	}
 	var fresh []int
-	for n, i := range idx {
-		k := keys[n].(string)
+	for _, i := range idx {
+		k := batch[i].dedupKey
 		if existing[k] {
 			b.outcomes[i] = Duplicate
 			continue
@@ -134,8 +136,33 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 		existing[k] = true // a repeat later in this same batch is a duplicate too
 		fresh = append(fresh, i)
 	}
-	return b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
+	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
+	if err != nil {
+		return err
+	}
+	if inserted != b.expected(fresh) {
+		// With checkFirst, a concurrent server stored one of these between
+		// the lookup and the insert: the writer retries the batch.
+		return errDuplicatesPresent
+	}
+	return nil
 }
+
+// expected is how many of the rows idx should have been inserted: those
+// that did not fail.
+func (b *batchTx) expected(idx []int) int64 {
+	var n int64
+	for _, i := range idx {
+		if b.outcomes[i] != Failed {
+			n++
+		}
+	}
+	return n
+}
+
+// errDuplicatesPresent: some rows of the batch already existed; redo it
+// looking the keys up first.
+var errDuplicatesPresent = errors.New("batch holds records stored before")
 
 func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
 	var onConflict string
@@ -144,7 +171,8 @@ func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
 	} else {
 		onConflict = " ON CONFLICT (leg_key) DO UPDATE SET connect_time = COALESCE(excluded.connect_time, connect_time), session_time_s = COALESCE(excluded.session_time_s, session_time_s), status = excluded.status, updated_at = excluded.updated_at"
 	}
-	return b.insertRows(batch, idx, "active_call", activeCallColumns, activeCallValues, onConflict)
+	_, err := b.insertRows(batch, idx, "active_call", activeCallColumns, activeCallValues, onConflict)
+	return err
 }
 
 // ignoreDuplicate is the clause that makes an insert skip a row whose unique
@@ -157,33 +185,41 @@ func (b *batchTx) ignoreDuplicate(key string) string {
 	return " ON CONFLICT (" + key + ") DO NOTHING"
 }
 
-func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string) error {
+// insertRows inserts the rows idx and returns how many the database wrote
+// (an ignored duplicate counts 0).
+func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string) (int64, error) {
 	if len(idx) == 0 {
-		return nil
+		return 0, nil
 	}
 	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	args := make([]any, 0, len(idx)*len(cols))
 	for _, i := range idx {
 		args = append(args, values(&batch[i])...)
 	}
-	_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(len(idx), len(cols))+suffix, args...)
-	if err == nil || !isRowError(err) {
-		return err
+	res, err := b.tx.ExecContext(b.ctx, prefix+placeholders(len(idx), len(cols))+suffix, args...)
+	if err == nil {
+		return res.RowsAffected()
+	}
+	if !isRowError(err) {
+		return 0, err
 	}
 	// Some row's data was refused: find it by writing the rows one by one.
+	var written int64
 	for _, i := range idx {
-		_, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(&batch[i])...)
+		res, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(&batch[i])...)
 		if err == nil {
+			n, _ := res.RowsAffected()
+			written += n
 			continue
 		}
 		if !isRowError(err) {
-			return err
+			return 0, err
 		}
 		b.outcomes[i] = Failed
 		b.log.Error("record refused by the database", zap.String("table", table),
 			zap.String("acct_session_id", batch[i].rec.SessionID), zap.String("client", batch[i].rec.ClientName), zap.Error(err))
 	}
-	return nil
+	return written, nil
 }
 
 func (b *batchTx) deleteActiveCalls(batch []pending, idx []int, extra string) error {

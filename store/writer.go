@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"strings"
 	"sync"
@@ -196,7 +194,10 @@ func (w *Writer) commit(batch []pending) {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
 		}
-		outcomes, err = w.commitOnce(batch)
+		outcomes, err = w.commitOnce(batch, false)
+		if errors.Is(err, errDuplicatesPresent) {
+			outcomes, err = w.commitOnce(batch, true)
+		}
 		if err == nil {
 			break
 		}
@@ -219,7 +220,7 @@ func (w *Writer) commit(batch []pending) {
 
 var errRowFailed = errors.New("record could not be stored")
 
-func (w *Writer) commitOnce(batch []pending) ([]Outcome, error) {
+func (w *Writer) commitOnce(batch []pending, checkFirst bool) ([]Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
@@ -227,7 +228,7 @@ func (w *Writer) commitOnce(batch []pending) ([]Outcome, error) {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch))}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), checkFirst: checkFirst}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0
@@ -251,17 +252,43 @@ func (w *Writer) commitOnce(batch []pending) ([]Outcome, error) {
 	return bt.outcomes, nil
 }
 
-// rawJSON renders the packet's attributes as [[name, value], ...].
+// rawJSON renders the packet's attributes as [["name","value"], ...]. The
+// decoder hands over valid UTF-8 only; it is written without reflection
+// because every CDR carries it.
 func rawJSON(attrs []acct.Attribute) string {
-	pairs := make([][2]string, len(attrs))
+	size := 2
+	for _, a := range attrs {
+		size += len(a.Name) + len(a.Value) + 8
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '[')
 	for i, a := range attrs {
-		pairs[i] = [2]string{a.Name, a.Value}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, a.Name)
+		b = append(b, ',')
+		b = appendJSONString(b, a.Value)
+		b = append(b, ']')
 	}
-	b, err := json.Marshal(pairs)
-	if err != nil {
-		return fmt.Sprintf("%q", err.Error())
+	return string(append(b, ']'))
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
 	}
-	return string(b)
+	return append(b, '"')
 }
 
 func placeholders(rows, cols int) string {

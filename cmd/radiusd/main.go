@@ -17,6 +17,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -36,6 +37,11 @@ import (
 func main() {
 	configPath := flag.String("config", "", "YAML configuration file")
 	flag.Parse()
+	if os.Getenv("GOGC") == "" {
+		// The live heap is small (tens of MB) and every packet allocates:
+		// collecting less often saves CPU for packets. GOGC overrides.
+		debug.SetGCPercent(400)
+	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "radiusd:", err)
