@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/time/rate"
 )
 
 // Client is a NAS allowed to talk to radbill.
@@ -18,6 +20,8 @@ type Client struct {
 	// Access-Requests; see checkBlastRADIUS.
 	RequireMessageAuthenticator Policy
 	LimitProxyState             Policy
+	// limiter sheds a client that sends more than its rate_limit; nil: no limit.
+	limiter *rate.Limiter
 
 	// What "auto" has learnt of this client since it was configured.
 	sentMessageAuthenticator atomic.Bool
@@ -43,6 +47,10 @@ type ClientConfig struct {
 	// yes, no or auto (the default, as in FreeRADIUS 3.2.5).
 	RequireMessageAuthenticator string `mapstructure:"require_message_authenticator" yaml:"require_message_authenticator"`
 	LimitProxyState             string `mapstructure:"limit_proxy_state" yaml:"limit_proxy_state"`
+	// RateLimit is the most packets per second accepted from this client
+	// (bursts of RateBurst); 0 is unlimited.
+	RateLimit float64 `mapstructure:"rate_limit" yaml:"rate_limit"`
+	RateBurst int     `mapstructure:"rate_burst" yaml:"rate_burst"`
 }
 
 // Clients finds the client of a source address; the most specific prefix
@@ -78,8 +86,14 @@ func NewClients(configs []ClientConfig) (*Clients, error) {
 		if err != nil {
 			return nil, fmt.Errorf("client %q: limit_proxy_state: %w", c.Name, err)
 		}
-		cs.byPrefix = append(cs.byPrefix, &Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret),
-			RequireMessageAuthenticator: require, LimitProxyState: limit})
+		client := &Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret), RequireMessageAuthenticator: require, LimitProxyState: limit}
+		if c.RateLimit < 0 || c.RateBurst < 0 {
+			return nil, fmt.Errorf("client %q: rate_limit and rate_burst must not be negative", c.Name)
+		}
+		if c.RateLimit > 0 {
+			client.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(c.RateBurst, int(c.RateLimit/10), 1))
+		}
+		cs.byPrefix = append(cs.byPrefix, client)
 	}
 	slices.SortStableFunc(cs.byPrefix, func(a, b *Client) int { return b.Prefix.Bits() - a.Prefix.Bits() })
 	return cs, nil
@@ -117,3 +131,6 @@ func (cs *Clients) Lookup(addr netip.Addr) *Client {
 	}
 	return nil
 }
+
+// allow reports whether the client is within its rate limit.
+func (c *Client) allow() bool { return c.limiter == nil || c.limiter.Allow() }

@@ -11,8 +11,9 @@
 //
 // The pipeline, in order, for every datagram:
 //
-//	read → queue (drop: queue_full) → client by source address (drop:
-//	unknown_client) → parse (drop: malformed) → code allowed on this port
+//	read → client by source address (drop: unknown_client) → the client's
+//	rate limit (drop: rate_limited) → queue (drop: queue_full) → parse
+//	(drop: malformed) → code allowed on this port
 //	(drop: unexpected_code) → Request Authenticator / Message-Authenticator
 //	(drop: bad_authenticator, bad_message_authenticator) → reply cache
 //	(retransmit: resend the cached reply, or ignore while the first copy is

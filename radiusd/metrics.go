@@ -11,6 +11,7 @@ import (
 // Drop reasons, the label values of radbill_drops_total.
 const (
 	DropQueueFull          = "queue_full"
+	DropRateLimited        = "rate_limited"
 	DropUnknownClient      = "unknown_client"
 	DropMalformed          = "malformed"
 	DropUnexpectedCode     = "unexpected_code"

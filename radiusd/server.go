@@ -78,6 +78,7 @@ type listener struct {
 
 type job struct {
 	l        *listener
+	client   *Client
 	wire     []byte
 	source   netip.AddrPort
 	received time.Time
@@ -175,7 +176,18 @@ func (s *Server) read(l *listener) {
 			s.log.Warn("read failed", zap.String("listener", l.name), zap.Error(err))
 			continue
 		}
-		j := job{l: l, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
+		// Unknown and over-limit clients are shed here, before they take a
+		// place in the queue that known gateways need.
+		client := s.clients.Load().Lookup(src.Addr())
+		if client == nil {
+			s.drop(l, DropUnknownClient, src, nil)
+			continue
+		}
+		if !client.allow() {
+			s.drop(l, DropRateLimited, src, []zap.Field{zap.String("client", client.Name)})
+			continue
+		}
+		j := job{l: l, client: client, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
 		select {
 		case s.jobs <- j:
 		default:
@@ -208,11 +220,7 @@ func (s *Server) handle(j job) {
 				zap.Stringer("source", j.source), zap.String("packet_hex", hex.EncodeToString(j.wire)), zap.ByteString("stack", debug.Stack()))
 		}
 	}()
-	client := s.clients.Load().Lookup(j.source.Addr())
-	if client == nil {
-		s.drop(j.l, DropUnknownClient, j.source, nil)
-		return
-	}
+	client := j.client
 	p, wire, err := parse(j.wire, client.Secret)
 	if err != nil {
 		s.drop(j.l, DropMalformed, j.source, []zap.Field{zap.String("client", client.Name), zap.Error(err)})

@@ -2,6 +2,7 @@ package radiusd
 
 import (
 	"context"
+	"fmt"
 	"crypto/hmac"
 	"crypto/md5"
 	"net"
@@ -285,5 +286,45 @@ func TestRequireMessageAuthenticatorAutoOverUDP(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("auth", DropMissingMessageAuth)); v != 1 {
 		t.Errorf("missing Message-Authenticator drops = %v", v)
+	}
+}
+
+func TestRateLimitedClientIsShed(t *testing.T) {
+	clients, err := NewClients([]ClientConfig{{Name: "noisy", Address: "127.0.0.1", Secret: testSecret, RateLimit: 5, RateBurst: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 64, ReplyCacheTTL: time.Second},
+		clients, RejectAccess{}, echoAccounting{}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done; s.Close() }()
+
+	conn, err := net.Dial("udp", s.AcctAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := range 50 {
+		if _, err := conn.Write(accountingRequest(t, fmt.Sprint("u", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answered := 0
+	buf := make([]byte, 4096)
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := conn.Read(buf); err != nil {
+			break
+		}
+		answered++
+	}
+	limited := testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropRateLimited))
+	if answered < 5 || answered > 8 || int(limited)+answered != 50 {
+		t.Fatalf("answered %d, rate-limited %v of 50 sent at once with rate 5/s burst 5", answered, limited)
 	}
 }
