@@ -41,6 +41,7 @@ type Config struct {
 	Server struct {
 		Workers       int           `mapstructure:"workers"`
 		QueueSize     int           `mapstructure:"queue_size"`
+		QueueTimeout  time.Duration `mapstructure:"queue_timeout"`
 		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
 	} `mapstructure:"server"`
 	Rating struct {
@@ -68,13 +69,14 @@ var defaults = map[string]any{
 	"gateway.timezone":       "UTC",
 	"server.workers":         8,
 	"server.queue_size":      8192,
+	"server.queue_timeout":   "20ms",
 	"server.reply_cache_ttl": "10s",
 	"rating.enabled":         true,
 	"rating.reload_interval": "5s",
 	"writer.batch_size":      256,
 	"writer.flush_delay":     "0s",
 	"writer.writers":         2,
-	"writer.queue_size":      4096,
+	"writer.queue_size":      512,
 }
 
 // Load reads the file at path ("" for defaults and environment only).

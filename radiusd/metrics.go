@@ -12,6 +12,7 @@ import (
 const (
 	DropQueueFull          = "queue_full"
 	DropRateLimited        = "rate_limited"
+	DropQueueTimeout       = "queue_timeout"
 	DropUnknownClient      = "unknown_client"
 	DropMalformed          = "malformed"
 	DropUnexpectedCode     = "unexpected_code"

@@ -44,10 +44,13 @@ type Handler interface {
 
 // Config sizes the server.
 type Config struct {
-	AuthAddr      string
-	AcctAddr      string
-	Workers       int
-	QueueSize     int
+	AuthAddr  string
+	AcctAddr  string
+	Workers   int
+	QueueSize int
+	// QueueTimeout drops a packet that waited longer than this for a worker:
+	// under overload the server sheds rather than answering late.
+	QueueTimeout  time.Duration
 	ReplyCacheTTL time.Duration
 }
 
@@ -198,6 +201,10 @@ func (s *Server) read(l *listener) {
 
 func (s *Server) work() {
 	for j := range s.jobs {
+		if s.cfg.QueueTimeout > 0 && time.Since(j.received) > s.cfg.QueueTimeout {
+			s.drop(j.l, DropQueueTimeout, j.source, nil)
+			continue
+		}
 		s.handle(j)
 	}
 }

@@ -2,9 +2,9 @@ package radiusd
 
 import (
 	"context"
-	"fmt"
 	"crypto/hmac"
 	"crypto/md5"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"

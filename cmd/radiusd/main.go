@@ -126,7 +126,8 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 	}
 	srv, err := radiusd.New(radiusd.Config{
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
-		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
+		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
+		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
 	}, clients, radiusd.RejectAccess{}, accounting, reg, log)
 	if err != nil {
 		writer.Close()
