@@ -34,6 +34,8 @@ func main() {
 	nasIP := flag.String("nas", "192.0.2.10", "NAS-IP-Address of the first gateway")
 	gateways := flag.Int("gateways", 1, "spread the Stops over this many NAS-IP-Addresses, counting up from -nas")
 	ackedPath := flag.String("acked", "", "write acknowledged Acct-Session-Ids to this file")
+	flood := flag.Int("flood", 0, "instead: offer this many Stops per second without waiting for replies (overload test)")
+	bind := flag.String("bind", "", "local IP address to send from")
 	flag.Parse()
 
 	run := make([]byte, 4)
@@ -41,6 +43,13 @@ func main() {
 	g := &generator{
 		addr: *addr, secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
 		nasIP: net.ParseIP(*nasIP).To4(), gateways: max(*gateways, 1), runID: hex.EncodeToString(run),
+	}
+	if *bind != "" {
+		g.local = &net.UDPAddr{IP: net.ParseIP(*bind)}
+	}
+	if *flood > 0 {
+		g.flood(*flood)
+		return
 	}
 	start := time.Now()
 	results := g.run(*inFlight)
@@ -100,6 +109,7 @@ type generator struct {
 	retries     int
 	nasIP       net.IP
 	gateways    int
+	local       *net.UDPAddr
 	runID       string
 	next        atomic.Int64
 	retransmits atomic.Int64
@@ -116,7 +126,7 @@ func (g *generator) run(workers int) []result {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			conn, err := net.Dial("udp", g.addr)
+			conn, err := g.dial()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "radload:", err)
 				return
@@ -211,4 +221,59 @@ func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
 		add(26, vsa)
 	}
 	return p.Encode()
+}
+
+func (g *generator) dial() (*net.UDPConn, error) {
+	raddr, err := net.ResolveUDPAddr("udp", g.addr)
+	if err != nil {
+		return nil, err
+	}
+	return net.DialUDP("udp", g.local, raddr)
+}
+
+// flood offers perSecond Stops per second for g.total Stops, from four
+// sockets, counting the replies that come back but never waiting for them.
+func (g *generator) flood(perSecond int) {
+	const senders = 4
+	var sent, answered atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for s := range senders {
+		conn, err := g.dial()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "radload:", err)
+			os.Exit(1)
+		}
+		go func() {
+			buf := make([]byte, radius.MaxPacketLength)
+			for {
+				if _, err := conn.Read(buf); err != nil {
+					return
+				}
+				answered.Add(1)
+			}
+		}()
+		wg.Go(func() {
+			defer func() { time.Sleep(time.Second); conn.Close() }()
+			interval := time.Second * senders / time.Duration(perSecond)
+			next := time.Now()
+			for i := int64(s); i < g.total; i += senders {
+				wire, err := g.stop(i, fmt.Sprintf("%s%08X", g.runID, i), byte(i))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "radload:", err)
+					return
+				}
+				if _, err := conn.Write(wire); err == nil {
+					sent.Add(1)
+				}
+				if next = next.Add(interval); time.Until(next) > 0 {
+					time.Sleep(time.Until(next))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	fmt.Printf("flood: offered %d Stops in %.1fs (%.0f/s), answered %d (%.0f/s)\n",
+		sent.Load(), elapsed.Seconds(), float64(sent.Load())/elapsed.Seconds(), answered.Load(), float64(answered.Load())/elapsed.Seconds())
 }

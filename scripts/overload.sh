@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Overload: a flood far above capacity (FLOOD Stops/s from 127.0.0.2) while a
+# well-behaved gateway (127.0.0.1, 64 in flight) measures what it gets.
+# Prints both sides, radiusd's peak RSS and its drops by reason.
+#   FLOOD=100000 scripts/overload.sh
+#   FLOOD_RATE_LIMIT=2000 scripts/overload.sh   # the flooder gets a per-client rate limit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLOOD=${FLOOD:-100000}
+SECONDS_OF_FLOOD=${SECONDS_OF_FLOOD:-10}
+FLOOD_RATE_LIMIT=${FLOOD_RATE_LIMIT:-0}
+MYSQL_ARGS=${MYSQL_ARGS:--h127.0.0.1 -uroot}
+DSN=${DSN:-root@tcp(127.0.0.1:3306)/radbill_overload}
+DB=${DSN##*/}; DB=${DB%%\?*}
+work=$(mktemp -d)
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+mariadb $MYSQL_ARGS -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
+
+RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" \
+RADBILL_LISTEN_AUTH=127.0.0.1:12812 RADBILL_LISTEN_ACCT=127.0.0.1:12813 RADBILL_LISTEN_METRICS=127.0.0.1:29812 \
+RADBILL_CLIENTS='[{name: gateway, address: 127.0.0.1, secret: s}, {name: flooder, address: 127.0.0.2, secret: s, rate_limit: '"$FLOOD_RATE_LIMIT"'}]' RADBILL_LOG_LEVEL=error \
+  bin/radiusd >"$work/radiusd.log" 2>&1 &
+pid=$!; echo $pid >"$work/pid"
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:29812/healthz >/dev/null && break; sleep 0.2; done
+
+peak=0
+( while kill -0 $pid 2>/dev/null; do awk '/VmRSS/ {print $2}' /proc/$pid/status; sleep 0.2; done ) >"$work/rss" &
+bin/radload -addr 127.0.0.1:12813 -secret s -bind 127.0.0.2 -nas 192.0.2.200 -flood "$FLOOD" -n $((FLOOD * SECONDS_OF_FLOOD)) >"$work/flood" &
+flooder=$!
+sleep 2
+echo "gateway during the flood:"
+bin/radload -addr 127.0.0.1:12813 -secret s -bind 127.0.0.1 -n 20000 -c 64 -gateways 8 -timeout 1s || true
+wait $flooder
+cat "$work/flood"
+peak=$(sort -n "$work/rss" | tail -1)
+echo "radiusd peak RSS: $((peak / 1024)) MiB"
+curl -s http://127.0.0.1:29812/metrics | grep '^radbill_drops_total' || true
