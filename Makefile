@@ -5,7 +5,7 @@ BIN     := bin
 CONFIG  ?= scripts/demo/radiusd.yaml
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build run test test-go test-tcl fmt-check vet bench fuzz clean
+.PHONY: all build run test test-go test-tcl test-faults fmt-check vet bench fuzz clean
 
 all: build
 
@@ -28,6 +28,12 @@ test-go:
 
 test-tcl:
 	@if [ -d tcl/harness ]; then tclsh tcl/harness/test_debitcard.tcl; fi
+
+# Fault tests: real radiusd processes on MariaDB (RADBILL_TEST_MYSQL_DSN)
+# under radload, killed -9 and restarted, or two sharing one database with
+# broadcast accounting; each compares acknowledged Stops with the CDRs.
+test-faults:
+	$(GO) test -tags faults -count=1 -run Fault -v -timeout 15m ./cmd/radiusd/
 
 # Benchmarks: Go micro-benchmarks, then the load generator against radiusd on
 # MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306).

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:1813", "radiusd accounting address")
+	addr := flag.String("addr", "127.0.0.1:1813", "radiusd accounting address; several, comma-separated, get every Stop (Cisco broadcast accounting) and a Stop counts as acknowledged when all have answered")
 	secret := flag.String("secret", "testing123", "shared secret")
 	total := flag.Int("n", 100000, "Stops to send")
 	inFlight := flag.Int("c", 64, "requests in flight")
@@ -41,7 +42,7 @@ func main() {
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
 	g := &generator{
-		addr: *addr, secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
+		addrs: strings.Split(*addr, ","), secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
 		nasIP: net.ParseIP(*nasIP).To4(), gateways: max(*gateways, 1), runID: hex.EncodeToString(run),
 	}
 	if *bind != "" {
@@ -102,7 +103,7 @@ func writeLines(path string, lines []string) error {
 }
 
 type generator struct {
-	addr        string
+	addrs       []string
 	secret      []byte
 	total       int64
 	timeout     time.Duration
@@ -126,12 +127,16 @@ func (g *generator) run(workers int) []result {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			conn, err := g.dial()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "radload:", err)
-				return
+			var conns []*net.UDPConn
+			for _, addr := range g.addrs {
+				conn, err := g.dial(addr)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "radload:", err)
+					return
+				}
+				defer conn.Close()
+				conns = append(conns, conn)
 			}
-			defer conn.Close()
 			reply := make([]byte, radius.MaxPacketLength)
 			var id byte
 			for {
@@ -140,7 +145,7 @@ func (g *generator) run(workers int) []result {
 					return
 				}
 				id++
-				results[i] = g.exchange(conn, reply, i, id)
+				results[i] = g.exchange(conns, reply, i, id)
 			}
 		})
 	}
@@ -148,7 +153,7 @@ func (g *generator) run(workers int) []result {
 	return results
 }
 
-func (g *generator) exchange(conn net.Conn, reply []byte, i int64, id byte) result {
+func (g *generator) exchange(conns []*net.UDPConn, reply []byte, i int64, id byte) result {
 	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
 	wire, err := g.stop(i, sessionID, id)
 	if err != nil {
@@ -156,27 +161,42 @@ func (g *generator) exchange(conn net.Conn, reply []byte, i int64, id byte) resu
 		return result{sessionID: sessionID}
 	}
 	start := time.Now()
-	for attempt := 0; attempt <= g.retries; attempt++ {
-		if attempt > 0 {
-			g.retransmits.Add(1)
+	for _, conn := range conns {
+		_, _ = conn.Write(wire) // a lost send is retransmitted by await
+	}
+	for _, conn := range conns {
+		if !g.await(conn, wire, reply, id) {
+			return result{sessionID: sessionID}
 		}
-		if _, err := conn.Write(wire); err != nil {
-			continue
-		}
+	}
+	return result{sessionID: sessionID, answered: true, latency: time.Since(start)}
+}
+
+// await waits for the answer to wire on conn, retransmitting it after each
+// timeout like a gateway, up to g.retries times.
+func (g *generator) await(conn *net.UDPConn, wire, reply []byte, id byte) bool {
+	for attempt := 0; ; attempt++ {
 		deadline := time.Now().Add(g.timeout)
+		_ = conn.SetReadDeadline(deadline)
 		for {
-			_ = conn.SetReadDeadline(deadline)
 			n, err := conn.Read(reply)
 			if err != nil {
-				break // timeout: retransmit
+				// A timeout, or the ICMP refusal of a server that is down:
+				// either way wait out the timeout before retransmitting.
+				time.Sleep(time.Until(deadline))
+				break
 			}
 			// Ignore late replies to an earlier request of this socket.
 			if n >= 20 && reply[1] == id && radius.IsAuthenticResponse(reply[:n], wire, g.secret) {
-				return result{sessionID: sessionID, answered: true, latency: time.Since(start)}
+				return true
 			}
 		}
+		if attempt == g.retries {
+			return false
+		}
+		g.retransmits.Add(1)
+		_, _ = conn.Write(wire)
 	}
-	return result{sessionID: sessionID}
 }
 
 func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
@@ -223,8 +243,8 @@ func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
 	return p.Encode()
 }
 
-func (g *generator) dial() (*net.UDPConn, error) {
-	raddr, err := net.ResolveUDPAddr("udp", g.addr)
+func (g *generator) dial(addr string) (*net.UDPConn, error) {
+	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +259,7 @@ func (g *generator) flood(perSecond int) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for s := range senders {
-		conn, err := g.dial()
+		conn, err := g.dial(g.addrs[0])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "radload:", err)
 			os.Exit(1)
