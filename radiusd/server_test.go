@@ -28,9 +28,14 @@ func (echoAccounting) ServeRADIUS(w ResponseWriter, r *Request) {
 	w.Reply(r.Response(radius.CodeAccountingResponse))
 }
 
-func startTestServer(t *testing.T) *Server {
+// startTestServer serves on loopback with the given clients, by default one
+// client for all of 127.0.0.0/8 with the default policies.
+func startTestServer(t *testing.T, configs ...ClientConfig) *Server {
 	t.Helper()
-	clients, err := NewClients([]ClientConfig{{Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}})
+	if len(configs) == 0 {
+		configs = []ClientConfig{{Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}}
+	}
+	clients, err := NewClients(configs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,20 +295,7 @@ func TestRequireMessageAuthenticatorAutoOverUDP(t *testing.T) {
 }
 
 func TestRateLimitedClientIsShed(t *testing.T) {
-	clients, err := NewClients([]ClientConfig{{Name: "noisy", Address: "127.0.0.1", Secret: testSecret, RateLimit: 5, RateBurst: 5}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 64, ReplyCacheTTL: time.Second},
-		clients, RejectAccess{}, echoAccounting{}, prometheus.NewRegistry(), zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Serve(ctx); close(done) }()
-	defer func() { cancel(); <-done; s.Close() }()
-
+	s := startTestServer(t, ClientConfig{Name: "noisy", Address: "127.0.0.1", Secret: testSecret, RateLimit: 5, RateBurst: 5})
 	conn, err := net.Dial("udp", s.AcctAddr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -178,6 +178,10 @@ func (b *builder) zones() {
 			b.fail("%s: name also used by zone id %d", row, other)
 		}
 		byName[zone.Name] = zone.ID
+		if len(b.snapshot.zones) == maxTrieZones {
+			b.fail("%s: more than %d zones", row, maxTrieZones)
+			return
+		}
 		b.zoneByID[zone.ID] = int32(len(b.snapshot.zones))
 		b.snapshot.zones = append(b.snapshot.zones, ZoneRef{ID: zone.ID, Name: zone.Name})
 	}

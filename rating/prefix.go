@@ -9,33 +9,43 @@ import (
 // prefixTrie finds the longest prefix of a number. It is a digit trie laid
 // out in one flat slice: a node keeps a bitmap of the digits it has children
 // for, and its children sit next to each other from firstChild on, so the
-// child for digit d is firstChild + (number of set bits below d). That is 12
+// child for digit d is firstChild + (number of set bits below d). That is 8
 // bytes a node and no pointers for the garbage collector to scan.
 type prefixTrie struct {
 	nodes []trieNode // nodes[0] is the root (the empty prefix)
 }
 
+// trieNode packs the children bitmap (bits 0–9) and the zone index plus
+// one (bits 10–31, 0 for none) into zoneChildren.
 type trieNode struct {
-	firstChild int32
-	zone       int32  // index into Snapshot.zones of the prefix ending here, or noZone
-	children   uint16 // bit d set: there is a child for digit d
+	firstChild   uint32
+	zoneChildren uint32
 }
 
-const noZone = -1
+const (
+	noZone       = -1
+	childrenBits = 10
+	childrenMask = 1<<childrenBits - 1
+	maxTrieZones = 1<<(32-childrenBits) - 1 // zones a trie can name
+)
+
+func (n trieNode) children() uint32 { return n.zoneChildren & childrenMask }
+func (n trieNode) zone() int32      { return int32(n.zoneChildren>>childrenBits) - 1 }
 
 // lookup returns the zone of the longest prefix of number and that prefix's
 // length, or noZone. number must be digits only.
 func (t *prefixTrie) lookup(number string) (zone int32, length int) {
 	zone = noZone
-	node := int32(0)
+	node := uint32(0)
 	for i := 0; i < len(number) && int(node) < len(t.nodes); i++ {
 		current := t.nodes[node]
-		bit := uint16(1) << (number[i] - '0')
-		if current.children&bit == 0 {
+		children := current.children()
+		bit := uint32(1) << (number[i] - '0')
+		if children&bit == 0 {
 			break
 		}
-		node = current.firstChild + int32(bits.OnesCount16(current.children&(bit-1)))
-		if z := t.nodes[node].zone; z != noZone {
+		node = current.firstChild + uint32(bits.OnesCount32(children&(bit-1)))
+		if z := t.nodes[node].zone(); z != noZone {
 			zone, length = z, i+1
 		}
 	}
@@ -88,7 +98,6 @@ func buildTrie(keys []prefixKey) prefixTrie {
 		count += keyLength(k.key) - shared
 	}
 	nodes := make([]trieNode, 1, count)
-	nodes[0] = trieNode{zone: noZone}
 	fillTrie(&nodes, 0, keys, 0)
 	return prefixTrie{nodes: nodes}
 }
@@ -96,23 +105,23 @@ func buildTrie(keys []prefixKey) prefixTrie {
 // fillTrie fills in node, which stands for the first depth digits shared by
 // all keys; keys[0] may be exactly that prefix. Recursion is at most
 // MaxPrefixDigits deep.
-func fillTrie(nodes *[]trieNode, node int32, keys []prefixKey, depth int) {
+func fillTrie(nodes *[]trieNode, node uint32, keys []prefixKey, depth int) {
 	if len(keys) > 0 && keyLength(keys[0].key) == depth {
-		(*nodes)[node].zone = keys[0].zone
+		(*nodes)[node].zoneChildren = uint32(keys[0].zone+1) << childrenBits
 		keys = keys[1:]
 	}
 	if len(keys) == 0 {
 		return
 	}
-	var children uint16
+	var children uint32
 	for _, k := range keys {
 		children |= 1 << keyDigit(k.key, depth)
 	}
-	first := int32(len(*nodes))
-	(*nodes)[node].children = children
+	first := uint32(len(*nodes))
+	(*nodes)[node].zoneChildren |= children
 	(*nodes)[node].firstChild = first
-	for range bits.OnesCount16(children) {
-		*nodes = append(*nodes, trieNode{zone: noZone})
+	for range bits.OnesCount32(children) {
+		*nodes = append(*nodes, trieNode{})
 	}
 	child := first
 	for start := 0; start < len(keys); child++ {
