@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -24,8 +25,9 @@ type batchTx struct {
 	driver   string
 	log      *zap.Logger
 	outcomes []Outcome
-	// checkFirst looks up the Stops' keys before inserting them.
-	checkFirst bool
+	// oneByOne inserts the Stops' CDRs one statement each, so that each
+	// record's affected-row count tells stored from duplicate.
+	oneByOne bool
 }
 
 var cdrColumns = []string{
@@ -104,45 +106,35 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 	return nil
 }
 
-// insertStops stores the Stops' CDRs. Optimistically (b.checkFirst unset) it
-// inserts them all and trusts the affected-row count: when it equals the
-// number of rows, none was a duplicate. Otherwise it reports
-// errDuplicatesPresent and the caller redoes the batch with checkFirst,
-// which looks the keys up first so each record gets its exact outcome.
-// Duplicates are rare (gateway retries, broadcast accounting), so the
-// common batch costs no lookup.
+// insertStops stores the Stops' CDRs. Normally it inserts them in one
+// statement and trusts the affected-row count: when it equals the number of
+// rows, none was a duplicate. Otherwise it reports errDuplicatesPresent and
+// the writer redoes the batch with oneByOne, where each row's count gives
+// its exact outcome even while another server sharing the database inserts
+// the same Stops (broadcast accounting). Duplicates are rare otherwise, so
+// the common batch costs one statement. Rows go in key order so that two
+// servers inserting the same keys lock them in the same order.
 func (b *batchTx) insertStops(batch []pending, idx []int) error {
-	existing := map[string]bool{}
-	if b.checkFirst {
-		keys := make([]any, len(idx))
-		for n, i := range idx {
-			keys[n] = batch[i].dedupKey
-		}
-		var found []string
-		if err := b.tx.SelectContext(b.ctx, &found, "SELECT dedup_key FROM cdr WHERE dedup_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...); err != nil {
-			return err
-		}
-		for _, k := range found {
-			existing[k] = true
-		}
-	}
+	seen := map[string]bool{}
 	var fresh []int
 	for _, i := range idx {
-		k := batch[i].dedupKey
-		if existing[k] {
-			b.outcomes[i] = Duplicate
+		if seen[batch[i].dedupKey] {
+			b.outcomes[i] = Duplicate // a repeat within this batch
 			continue
 		}
-		existing[k] = true // a repeat later in this same batch is a duplicate too
+		seen[batch[i].dedupKey] = true
 		fresh = append(fresh, i)
+	}
+	slices.SortFunc(fresh, func(x, y int) int { return strings.Compare(batch[x].dedupKey, batch[y].dedupKey) })
+	if b.oneByOne {
+		_, err := b.insertEach(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"), true)
+		return err
 	}
 	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
 	if err != nil {
 		return err
 	}
 	if inserted != b.expected(fresh) {
-		// With checkFirst, a concurrent server stored one of these between
-		// the lookup and the insert: the writer retries the batch.
 		return errDuplicatesPresent
 	}
 	return nil
@@ -161,7 +153,7 @@ func (b *batchTx) expected(idx []int) int64 {
 }
 
 // errDuplicatesPresent: some rows of the batch already existed; redo it
-// looking the keys up first.
+// one row at a time.
 var errDuplicatesPresent = errors.New("batch holds records stored before")
 
 func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
@@ -204,12 +196,23 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 		return 0, err
 	}
 	// Some row's data was refused: find it by writing the rows one by one.
+	return b.insertEach(batch, idx, table, cols, values, suffix, false)
+}
+
+// insertEach inserts the rows idx one statement each; a row the database
+// refuses fails alone. With markDuplicates a row that wrote nothing (its
+// unique key existed) is a Duplicate.
+func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string, markDuplicates bool) (int64, error) {
+	query := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(1, len(cols)) + suffix
 	var written int64
 	for _, i := range idx {
-		res, err := b.tx.ExecContext(b.ctx, prefix+placeholders(1, len(cols))+suffix, values(&batch[i])...)
+		res, err := b.tx.ExecContext(b.ctx, query, values(&batch[i])...)
 		if err == nil {
 			n, _ := res.RowsAffected()
 			written += n
+			if n == 0 && markDuplicates {
+				b.outcomes[i] = Duplicate
+			}
 			continue
 		}
 		if !isRowError(err) {

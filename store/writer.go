@@ -220,7 +220,7 @@ func (w *Writer) commit(batch []pending) {
 
 var errRowFailed = errors.New("record could not be stored")
 
-func (w *Writer) commitOnce(batch []pending, checkFirst bool) ([]Outcome, error) {
+func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
@@ -228,7 +228,7 @@ func (w *Writer) commitOnce(batch []pending, checkFirst bool) ([]Outcome, error)
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), checkFirst: checkFirst}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0
