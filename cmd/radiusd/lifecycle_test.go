@@ -62,7 +62,8 @@ func TestSIGTERMAnswersWhatItRead(t *testing.T) {
 	if err := server.Wait(); err != nil {
 		t.Fatalf("radiusd exited with %v", err)
 	}
-	_ = load.Wait() // unanswered Stops after the stop make it exit non-zero
+	_ = load.Process.Signal(os.Interrupt) // stop sending: the server is gone
+	_ = load.Wait()                       // unanswered Stops make it exit non-zero
 	logFile.Close()
 	if log, _ := os.ReadFile(logPath); !strings.Contains(string(log), "radiusd stopped") {
 		t.Fatalf("no clean stop in the log:\n%s", log)

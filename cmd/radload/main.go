@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,14 @@ func main() {
 		g.flood(*flood)
 		return
 	}
+	// SIGINT stops sending new Stops; those in flight finish, and the
+	// figures and -acked file are written for what was sent.
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt)
+	go func() {
+		<-interrupt
+		g.next.Store(g.total)
+	}()
 	start := time.Now()
 	results := g.run(*inFlight)
 	elapsed := time.Since(start)
