@@ -12,7 +12,12 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# The demo: the sample tariff (scripts/demo/tariff) imported and plan
+# "retail" set for the demo client, then radiusd in the foreground.
 run: build
+	$(BIN)/radbill --config $(CONFIG) db migrate
+	$(BIN)/radbill --config $(CONFIG) tariff import scripts/demo/tariff/*.csv
+	$(BIN)/radbill --config $(CONFIG) gateway set localhost --plan retail
 	$(BIN)/radiusd -config $(CONFIG)
 
 test: fmt-check vet test-go test-tcl

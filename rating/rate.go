@@ -182,7 +182,7 @@ func (s *Snapshot) RateTo(charge *Charge, call Call) {
 	charge.Currency = plan.currency
 	connect := call.ConnectTime.Unix()
 	if !allDigits(call.Called) || call.DurationSeconds < 0 || call.DurationSeconds > MaxCallSeconds ||
-		connect < earliestConnect || connect > latestConnect || directionNames[call.Direction] == "" {
+		connect < earliestConnect || connect > latestConnect || (call.Direction != Outgoing && call.Direction != Incoming) {
 		charge.Status = StatusInvalidCall
 		return
 	}

@@ -14,7 +14,7 @@ import (
 
 func tariffCommand(openDB dbOpener) *cobra.Command {
 	tariff := &cobra.Command{Use: "tariff", Short: "Tariffs (rate cards): import, export, reload"}
-	tariff.AddCommand(&cobra.Command{
+	tariff.AddCommand(tariffImportCommand(openDB), tariffExportCommand(openDB), &cobra.Command{
 		Use:   "reload",
 		Short: "Make every running radiusd reload tariffs, translation rules and gateway policy",
 		Long: "Bumps tariff_version. Each radiusd on this database polls it (rating.reload_interval) and reloads;\n" +

@@ -15,11 +15,16 @@ import (
 	"github.com/radbill/radbill/store"
 )
 
-// buildBinaries compiles radiusd and radload into a temporary directory.
-func buildBinaries(t *testing.T) string {
+// buildBinaries compiles radiusd, radload and any other named commands into
+// a temporary directory.
+func buildBinaries(t *testing.T, more ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/radbill/radbill/cmd/radiusd", "github.com/radbill/radbill/cmd/radload")
+	args := []string{"build", "-o", dir + "/", "github.com/radbill/radbill/cmd/radiusd", "github.com/radbill/radbill/cmd/radload"}
+	for _, m := range more {
+		args = append(args, "github.com/radbill/radbill/cmd/"+m)
+	}
+	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
