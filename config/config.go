@@ -51,11 +51,18 @@ type Config struct {
 		ReloadInterval time.Duration `mapstructure:"reload_interval"`
 	} `mapstructure:"rating"`
 	Writer struct {
-		BatchSize  int           `mapstructure:"batch_size"`
-		FlushDelay time.Duration `mapstructure:"flush_delay"`
-		Writers    int           `mapstructure:"writers"`
-		QueueSize  int           `mapstructure:"queue_size"`
+		BatchSize     int           `mapstructure:"batch_size"`
+		FlushDelay    time.Duration `mapstructure:"flush_delay"`
+		Writers       int           `mapstructure:"writers"`
+		QueueSize     int           `mapstructure:"queue_size"`
+		CommitTimeout time.Duration `mapstructure:"commit_timeout"`
 	} `mapstructure:"writer"`
+	Spool struct {
+		// Dir holds the local spool of records the database could not take;
+		// "" disables it.
+		Dir      string `mapstructure:"dir"`
+		MaxBytes int64  `mapstructure:"max_bytes"`
+	} `mapstructure:"spool"`
 }
 
 var defaults = map[string]any{
@@ -77,6 +84,9 @@ var defaults = map[string]any{
 	"writer.flush_delay":     "0s",
 	"writer.writers":         2,
 	"writer.queue_size":      512,
+	"writer.commit_timeout":  "2s",
+	"spool.dir":              "data/spool",
+	"spool.max_bytes":        int64(1 << 30),
 }
 
 // Load reads the file at path ("" for defaults and environment only).

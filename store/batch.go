@@ -260,6 +260,20 @@ func (b *batchTx) closeNAS(i int, r *acct.Record) error {
 	return nil
 }
 
+// isTransient tells a transaction that lost a deadlock or a race with
+// another server (try it again now) from a database that is down or slow.
+func isTransient(err error) bool {
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1205 || my.Number == 1213
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		return lite.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return errors.Is(err, errDuplicatesPresent)
+}
+
 // isRowError tells a statement refused because of the data in it (retry the
 // rows one by one) from a failure of the transaction or connection (retry the
 // whole batch).

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/spool"
 )
 
 // Outcome says what became of one submitted record.
@@ -26,10 +27,13 @@ const (
 	Duplicate
 	// Failed: nothing was committed; the packet must not be acknowledged.
 	Failed
+	// Spooled: the database could not take it; it is durable in the local
+	// spool and will be replayed into the database.
+	Spooled
 )
 
 func (o Outcome) String() string {
-	return [...]string{"stored", "duplicate", "failed"}[o]
+	return [...]string{"stored", "duplicate", "failed", "spooled"}[o]
 }
 
 // WriterConfig sets the group-commit policy.
@@ -44,6 +48,10 @@ type WriterConfig struct {
 	Writers int
 	// QueueSize bounds the records waiting for each writer; Submit blocks when full.
 	QueueSize int
+	// CommitTimeout bounds one attempt to write and commit a batch.
+	CommitTimeout time.Duration
+	// Spool, when set, takes the batches the database cannot (see spooling.go).
+	Spool *spool.Spool
 }
 
 // Writer commits accounting records in groups: many packets per transaction,
@@ -60,6 +68,7 @@ type Writer struct {
 	queues  []chan pending
 	wg      sync.WaitGroup
 	metrics writerMetrics
+	spooler *spooler // nil without a spool
 }
 
 type pending struct {
@@ -80,6 +89,9 @@ type writerMetrics struct {
 func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Logger) *Writer {
 	if db.Driver == SQLite {
 		cfg.Writers = 1 // SQLite has a single writer; more would only queue on its lock
+	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = 5 * time.Second
 	}
 	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]chan pending, cfg.Writers)}
 	for i := range w.queues {
@@ -108,6 +120,9 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		}),
 	}
 	reg.MustRegister(w.metrics.batchSize, w.metrics.commitSeconds, w.metrics.records, w.metrics.queueDepth)
+	if cfg.Spool != nil {
+		w.spooler = newSpooler(w, cfg.Spool, reg)
+	}
 	for _, q := range w.queues {
 		w.wg.Add(1)
 		go w.run(q)
@@ -130,6 +145,9 @@ func (w *Writer) Close() {
 		close(q)
 	}
 	w.wg.Wait()
+	if w.spooler != nil {
+		w.spooler.stop()
+	}
 }
 
 func (w *Writer) run(queue chan pending) {
@@ -184,24 +202,26 @@ func (w *Writer) drain(queue chan pending, batch *[]pending) bool {
 	return true
 }
 
-// commit writes one batch in one transaction, retrying the whole transaction
-// a few times when it fails as a whole (deadlock, lost connection).
+// commit writes one batch in one transaction, retrying the whole
+// transaction when it lost a deadlock. When the database cannot take the
+// batch and a spool is configured, the batch goes to the spool instead —
+// as do all batches after it until the spool is replayed, so each NAS's
+// records stay in order.
 func (w *Writer) commit(batch []pending) {
 	start := time.Now()
 	var outcomes []Outcome
 	var err error
-	for attempt := range 3 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+	if w.spooler != nil && w.spooler.active() {
+		outcomes, err = w.spooler.append(batch)
+	} else {
+		outcomes, err = w.write(batch)
+		if err != nil && w.spooler != nil {
+			w.log.Warn("database cannot take a batch, spooling", zap.Int("records", len(batch)), zap.Error(err))
+			outcomes, err = w.spooler.append(batch)
 		}
-		outcomes, err = w.commitOnce(batch, false)
-		if errors.Is(err, errDuplicatesPresent) {
-			outcomes, err = w.commitOnce(batch, true)
-		}
-		if err == nil {
-			break
-		}
-		w.log.Warn("batch commit failed", zap.Int("records", len(batch)), zap.Int("attempt", attempt+1), zap.Error(err))
+	}
+	if err != nil {
+		w.log.Error("batch not stored, records will not be acknowledged", zap.Int("records", len(batch)), zap.Error(err))
 	}
 	w.metrics.commitSeconds.Observe(time.Since(start).Seconds())
 	w.metrics.batchSize.Observe(float64(len(batch)))
@@ -218,10 +238,31 @@ func (w *Writer) commit(batch []pending) {
 	}
 }
 
+// write commits a batch to the database, retrying a transaction that lost
+// a deadlock or a race with another server.
+func (w *Writer) write(batch []pending) ([]Outcome, error) {
+	var outcomes []Outcome
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+		}
+		outcomes, err = w.commitOnce(batch, false)
+		if errors.Is(err, errDuplicatesPresent) {
+			outcomes, err = w.commitOnce(batch, true)
+		}
+		if err == nil || !isTransient(err) {
+			return outcomes, err
+		}
+		w.log.Info("batch transaction retried", zap.Int("records", len(batch)), zap.Int("attempt", attempt+1), zap.Error(err))
+	}
+	return outcomes, err
+}
+
 var errRowFailed = errors.New("record could not be stored")
 
 func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
 	defer cancel()
 	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {

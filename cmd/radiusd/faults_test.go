@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,12 +20,13 @@ import (
 // load from radload, with faults injected. Each ends by comparing the
 // acknowledged Stops with the database: 0 lost, 0 duplicated.
 
-// radiusdProcess starts bin/radiusd on the given ports and database.
-func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int) *exec.Cmd {
+// radiusdProcess starts bin/radiusd on the given ports, database and spool
+// directory (a restarted server reuses its spool).
+func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolDir string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "radiusd"))
 	cmd.Env = append(os.Environ(),
-		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries",
+		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries", "RADBILL_SPOOL_DIR="+spoolDir,
 		fmt.Sprintf("RADBILL_LISTEN_AUTH=127.0.0.1:%d", port), fmt.Sprintf("RADBILL_LISTEN_ACCT=127.0.0.1:%d", port+1),
 		fmt.Sprintf("RADBILL_LISTEN_METRICS=127.0.0.1:%d", port+2),
 		"RADBILL_CLIENTS=[{name: load, address: 127.0.0.1, secret: faults}]", "RADBILL_LOG_LEVEL=warn")
@@ -52,7 +55,8 @@ func radloadProcess(t *testing.T, bin, addrs, acked string, n int) *exec.Cmd {
 func TestFaultKill9(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
-	server := radiusdProcess(t, bin, b, 31812)
+	spoolDir := t.TempDir()
+	server := radiusdProcess(t, bin, b, 31812, spoolDir)
 	acked := filepath.Join(t.TempDir(), "acked")
 	load := radloadProcess(t, bin, "127.0.0.1:31813", acked, 40000)
 	time.Sleep(1500 * time.Millisecond)
@@ -62,7 +66,7 @@ func TestFaultKill9(t *testing.T) {
 	_, _ = server.Process.Wait()
 	t.Log("radiusd killed with -9; restarting in 1 s")
 	time.Sleep(time.Second)
-	radiusdProcess(t, bin, b, 31812)
+	radiusdProcess(t, bin, b, 31812, spoolDir)
 	if err := load.Wait(); err != nil {
 		t.Fatalf("radload: %v (some Stops never answered)", err)
 	}
@@ -78,8 +82,8 @@ func TestFaultKill9(t *testing.T) {
 func TestFaultBroadcastToTwoServers(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
-	radiusdProcess(t, bin, b, 32812)
-	radiusdProcess(t, bin, b, 33812)
+	radiusdProcess(t, bin, b, 32812, t.TempDir())
+	radiusdProcess(t, bin, b, 33812, t.TempDir())
 	acked := filepath.Join(t.TempDir(), "acked")
 	load := radloadProcess(t, bin, "127.0.0.1:32813,127.0.0.1:33813", acked, 20000)
 	if err := load.Wait(); err != nil {
@@ -88,6 +92,60 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 	ids := readLines(t, acked)
 	if len(ids) != 20000 {
 		t.Fatalf("%d of 20000 Stops acknowledged by both servers", len(ids))
+	}
+	assertStoredOnce(t, testdb.Open(t, b), ids)
+}
+
+// TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
+// with a dead or overloaded server) for 30 s in the middle of a load, then
+// lets it go on: Stops are acknowledged from the spool meanwhile and replayed
+// afterwards, each exactly once.
+func TestFaultDatabaseStopped(t *testing.T) {
+	bin := buildBinaries(t)
+	b := testdb.MySQL(t)
+	out, err := exec.Command("pidof", "mariadbd", "mysqld").Output()
+	fields := strings.Fields(string(out))
+	if err != nil || len(fields) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no local mariadbd process to stop")
+		}
+		t.Skip("SKIPPING: no local mariadbd process to stop")
+	}
+	pid, _ := strconv.Atoi(fields[0])
+	radiusdProcess(t, bin, b, 34812, t.TempDir())
+	acked := filepath.Join(t.TempDir(), "acked")
+	load := radloadProcess(t, bin, "127.0.0.1:34813", acked, 60000)
+	time.Sleep(1500 * time.Millisecond)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop mariadbd: %v", err)
+	}
+	t.Log("MariaDB stopped for 30 s")
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	time.Sleep(30 * time.Second)
+	spooled := metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ")
+	resume()
+	t.Logf("MariaDB resumed; %v records were in the spool", spooled)
+	if spooled == 0 {
+		t.Error("nothing was spooled during the outage")
+	}
+	if err := load.Wait(); err != nil {
+		t.Fatalf("radload: %v", err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spool was not replayed")
+		}
+	}
+	ids := readLines(t, acked)
+	if len(ids) != 60000 {
+		t.Fatalf("%d of 60000 Stops acknowledged", len(ids))
 	}
 	assertStoredOnce(t, testdb.Open(t, b), ids)
 }

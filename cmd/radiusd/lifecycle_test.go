@@ -40,7 +40,7 @@ func TestSIGTERMAnswersWhatItRead(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.SQLite(t)
 	env := append(os.Environ(),
-		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries",
+		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries", "RADBILL_SPOOL_DIR="+t.TempDir(),
 		"RADBILL_LISTEN_AUTH=127.0.0.1:21812", "RADBILL_LISTEN_ACCT=127.0.0.1:21813", "RADBILL_LISTEN_METRICS=127.0.0.1:21814",
 		"RADBILL_CLIENTS=[{name: load, address: 127.0.0.1, secret: lifecycle}]", "RADBILL_LOG_LEVEL=info")
 	server := exec.Command(filepath.Join(bin, "radiusd"))

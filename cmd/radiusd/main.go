@@ -31,6 +31,7 @@ import (
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/rater"
+	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
 )
 
@@ -70,6 +71,7 @@ type instance struct {
 	writer  *store.Writer
 	server  *radiusd.Server
 	metrics *http.Server
+	spool   *spool.Spool // nil when disabled
 	rating  *rater.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
@@ -78,15 +80,23 @@ type instance struct {
 	metricsAddr net.Addr
 }
 
-func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
+func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	ctx := context.Background()
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
 	db, err := store.Open(cfg.Database.Driver, cfg.Database.DSN)
 	if err != nil {
 		return nil, err
 	}
+	cleanup = append(cleanup, func() { db.Close() })
 	applied, err := db.Migrate(ctx)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	if len(applied) > 0 {
@@ -94,27 +104,40 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 	}
 	names, err := attrnames.Load(cfg.Dictionaries)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("dictionaries: %w", err)
 	}
 	clients, err := radiusd.NewClients(cfg.Clients)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	gatewayZone, _ := time.LoadLocation(cfg.Gateway.TimeZone) // validated by config.Load
 	tables, err := rater.Load(ctx, db)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("tariffs: %w", err)
+	}
+
+	var sp *spool.Spool
+	if cfg.Spool.Dir != "" {
+		var recovery spool.Recovery
+		if sp, recovery, err = spool.Open(cfg.Spool.Dir, cfg.Spool.MaxBytes); err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		cleanup = append(cleanup, func() { sp.Close() })
+		for _, problem := range recovery.Problems {
+			log.Error("spool damage cut off at start (kept in a .corrupt file)", zap.String("problem", problem))
+		}
+		if waiting, _ := sp.Depth(); waiting > 0 {
+			log.Warn("spooled records from before the restart will be replayed", zap.Int("records", waiting))
+		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
-		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize,
+		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
 	}, reg, log)
+	cleanup = append(cleanup, writer.Close)
 	rating := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{
 		Decoder: acct.NewDecoder(names, gatewayZone),
@@ -130,15 +153,11 @@ func start(cfg *config.Config, log *zap.Logger) (*instance, error) {
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
 	}, clients, radiusd.RejectAccess{}, accounting, reg, log)
 	if err != nil {
-		writer.Close()
-		db.Close()
 		return nil, err
 	}
-	in := &instance{db: db, writer: writer, server: srv, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	cleanup = append(cleanup, srv.Close)
+	in := &instance{db: db, writer: writer, server: srv, spool: sp, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
-		srv.Close()
-		writer.Close()
-		db.Close()
 		return nil, err
 	}
 	log.Info("radiusd listening", zap.Stringer("auth", srv.AuthAddr()), zap.Stringer("acct", srv.AcctAddr()),
@@ -156,11 +175,16 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		spooled := ""
+		if in.spool != nil {
+			records, bytes := in.spool.Depth()
+			spooled = fmt.Sprintf("; spool: %d records, %d bytes", records, bytes)
+		}
 		if err := in.db.Ping(ctx); err != nil {
-			http.Error(w, "database unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			http.Error(w, "database unreachable: "+err.Error()+spooled, http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ok")
+		fmt.Fprintln(w, "ok"+spooled)
 	})
 	// Profiles for diagnosing a live server; the listener is loopback by default.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -183,6 +207,9 @@ func (in *instance) run(ctx context.Context) {
 	in.server.Serve(ctx)
 	in.writer.Close()
 	in.server.Close()
+	if in.spool != nil {
+		_ = in.spool.Close()
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = in.metrics.Shutdown(shutdownCtx)

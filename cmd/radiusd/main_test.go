@@ -48,6 +48,7 @@ func startServer(t *testing.T, b testdb.Backend) *harness {
 	cfg.Database.Driver, cfg.Database.DSN = b.Driver, b.DSN
 	cfg.Dictionaries = "../../dictionaries"
 	cfg.Rating.ReloadInterval = 50 * time.Millisecond
+	cfg.Spool.Dir = t.TempDir()
 	cfg.Clients = []radiusd.ClientConfig{{Name: "gw-test", Address: "127.0.0.1", Secret: secret}}
 	in, err := start(cfg, zaptest.NewLogger(t))
 	if err != nil {
@@ -191,9 +192,16 @@ func (h *harness) count(query string, args ...any) int {
 // metric returns the value of the first sample whose line starts with prefix.
 func (h *harness) metric(prefix string) float64 {
 	h.t.Helper()
-	resp, err := http.Get("http://" + h.metrics + "/metrics")
+	return metricValue(h.t, "http://"+h.metrics+"/metrics", prefix)
+}
+
+// metricValue reads the Prometheus text at url and returns the value of the
+// first sample whose line starts with prefix, or 0.
+func metricValue(t *testing.T, url, prefix string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
@@ -202,7 +210,7 @@ func (h *harness) metric(prefix string) float64 {
 		if strings.HasPrefix(line, prefix) {
 			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 			if err != nil {
-				h.t.Fatal(err)
+				t.Fatal(err)
 			}
 			return v
 		}
@@ -382,7 +390,7 @@ func TestHealthz(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "ok" {
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "ok; spool: 0 records, 0 bytes" {
 		t.Fatalf("healthz: %d %s", resp.StatusCode, body)
 	}
 	h.in.db.Close() // the database goes away

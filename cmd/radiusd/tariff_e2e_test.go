@@ -25,6 +25,7 @@ func TestCSVTariffEndToEnd(t *testing.T) {
 	if err := os.WriteFile(config, []byte(`listen: {auth: "127.0.0.1:22812", acct: "127.0.0.1:22813", metrics: "127.0.0.1:22814"}
 database: {driver: sqlite, dsn: "`+b.DSN+`"}
 dictionaries: ../../dictionaries
+spool: {dir: "`+filepath.Join(dir, "spool")+`"}
 rating: {reload_interval: 100ms}
 clients: [{name: gw-e2e, address: 127.0.0.1, secret: "`+secret+`"}]
 `), 0o600); err != nil {

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/spool"
+)
+
+// spooler keeps accounting flowing while the database is unreachable or
+// slow: batches the database cannot take are appended to the local spool
+// (fsync'd) and acknowledged from there, and a replayer drains the spool
+// into the database, in order and idempotently (the unique dedup_key makes a
+// replayed record that was already stored a duplicate), when it answers
+// again. While the spool holds records every new batch goes there too, so
+// nothing overtakes what is waiting.
+type spooler struct {
+	w     *Writer
+	spool *spool.Spool
+	// mode guards switching back to direct writes: appends hold it shared,
+	// the replayer takes it exclusively to see an empty spool and switch.
+	mode     sync.RWMutex
+	spooling atomic.Bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+	replayed prometheus.Counter
+	refused  prometheus.Counter
+	// lastWarned limits the warnings while the database stays away.
+	lastWarned time.Time
+}
+
+func newSpooler(w *Writer, sp *spool.Spool, reg prometheus.Registerer) *spooler {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &spooler{w: w, spool: sp, cancel: cancel, done: make(chan struct{}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "radbill_spool_replayed_total", Help: "Spooled records written to the database."}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "radbill_spool_refused_total",
+			Help: "Spooled records the database refused for their data when replayed (logged with the record)."}),
+	}
+	reg.MustRegister(s.replayed, s.refused,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_spool_records", Help: "Records in the spool waiting for the database."},
+			func() float64 { n, _ := sp.Depth(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_spool_bytes", Help: "Bytes in the spool."},
+			func() float64 { _, b := sp.Depth(); return float64(b) }))
+	if n, _ := sp.Depth(); n > 0 {
+		s.spooling.Store(true) // left from before a restart
+	}
+	go s.replay(ctx)
+	return s
+}
+
+func (s *spooler) active() bool { return s.spooling.Load() }
+
+// append makes the batch durable in the spool; every record is then Spooled.
+func (s *spooler) append(batch []pending) ([]Outcome, error) {
+	records := make([][]byte, len(batch))
+	for i, p := range batch {
+		b, err := json.Marshal(p.rec)
+		if err != nil {
+			return nil, fmt.Errorf("encode record for the spool: %w", err)
+		}
+		records[i] = b
+	}
+	s.mode.RLock()
+	defer s.mode.RUnlock()
+	s.spooling.Store(true)
+	if err := s.spool.Append(records); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	outcomes := make([]Outcome, len(batch))
+	for i := range outcomes {
+		outcomes[i] = Spooled
+	}
+	return outcomes, nil
+}
+
+// replay drains the spool whenever it holds records, until stopped.
+func (s *spooler) replay(ctx context.Context) {
+	defer close(s.done)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !s.spooling.Load() {
+			continue
+		}
+		n, err := s.spool.Replay(ctx, s.w.cfg.BatchSize, s.writeSpooled)
+		if n > 0 {
+			s.w.log.Info("spooled records written to the database", zap.Int("records", n))
+		}
+		if err != nil {
+			// The database is still away; try again at the next tick.
+			if time.Since(s.lastWarned) > 10*time.Second {
+				waiting, _ := s.spool.Depth()
+				s.w.log.Warn("spool replay waiting for the database", zap.Int("spooled", waiting), zap.Error(err))
+				s.lastWarned = time.Now()
+			}
+			continue
+		}
+		s.mode.Lock()
+		if waiting, _ := s.spool.Depth(); waiting == 0 {
+			s.spooling.Store(false)
+			s.w.log.Info("spool empty, writing to the database directly again")
+		}
+		s.mode.Unlock()
+	}
+}
+
+// writeSpooled commits one batch of spooled records. A record the database
+// refuses for its data cannot be fixed by waiting: it is logged whole and
+// counted, and the replay goes on.
+func (s *spooler) writeSpooled(records [][]byte) error {
+	batch := make([]pending, len(records))
+	for i, b := range records {
+		var rec acct.Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
+		}
+		batch[i] = pending{rec: &rec, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	}
+	outcomes, err := s.w.write(batch)
+	if err != nil {
+		return err
+	}
+	for i, o := range outcomes {
+		if o == Failed {
+			s.refused.Inc()
+			s.w.log.Error("spooled record refused by the database", zap.ByteString("record", records[i]))
+		}
+	}
+	s.replayed.Add(float64(len(records)))
+	return nil
+}
+
+func (s *spooler) stop() {
+	s.cancel()
+	<-s.done
+}
