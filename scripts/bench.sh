@@ -18,7 +18,12 @@ trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' E
 mariadb $MYSQL_ARGS -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 echo "MariaDB innodb_flush_log_at_trx_commit=$(mariadb $MYSQL_ARGS -N -e 'SELECT @@innodb_flush_log_at_trx_commit')"
 
-RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" \
+export RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" RADBILL_SPOOL_DIR="$work/spool"
+# The demo tariff rates the generator's calls (35988... is Bulgaria mobile);
+# RADBILL_RATING_ENABLED=false measures without rating.
+bin/radbill db migrate >/dev/null
+bin/radbill tariff import scripts/demo/tariff/*.csv >/dev/null
+bin/radbill gateway set bench --plan retail >/dev/null
 RADBILL_LISTEN_AUTH=127.0.0.1:11812 RADBILL_LISTEN_ACCT=127.0.0.1:11813 RADBILL_LISTEN_METRICS=127.0.0.1:19812 \
 RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADBILL_LOG_LEVEL=warn \
   bin/radiusd >"$work/radiusd.log" 2>&1 &
@@ -29,6 +34,5 @@ bin/radload -addr 127.0.0.1:11813 -secret bench-secret -n "$N" -c "$C" -gateways
 acked=$(wc -l <"$work/acked")
 stored=$(mariadb $MYSQL_ARGS -N -e "SELECT COUNT(*) FROM $DB.cdr")
 echo "acknowledged $acked, stored $stored"
-grep -m1 '^radbill_store_batch_size_sum' <(curl -s http://127.0.0.1:19812/metrics) || true
-grep -m1 '^radbill_store_batch_size_count' <(curl -s http://127.0.0.1:19812/metrics) || true
+curl -s http://127.0.0.1:19812/metrics | grep -E '^radbill_(store_batch_size_(sum|count)|rating_total)' || true
 [ "$acked" -eq "$stored" ] || { echo "MISMATCH: acknowledged and stored differ" >&2; exit 1; }

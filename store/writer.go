@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/radbill/radbill/internal/jsontext"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/spool"
 )
@@ -308,28 +309,12 @@ func rawJSON(attrs []acct.Attribute) string {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = appendJSONString(b, a.Name)
+		b = jsontext.AppendString(b, a.Name)
 		b = append(b, ',')
-		b = appendJSONString(b, a.Value)
+		b = jsontext.AppendString(b, a.Value)
 		b = append(b, ']')
 	}
 	return string(append(b, ']'))
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 func placeholders(rows, cols int) string {
