@@ -1,11 +1,20 @@
 package rater
 
 import (
+	"database/sql"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/rating/tariffcsv"
+	"github.com/radbill/radbill/store"
 )
 
 func TestDetailJSON(t *testing.T) {
@@ -31,5 +40,51 @@ func TestDetailJSON(t *testing.T) {
 		got.Parts[0].Band != "peak \"x\"\x01" || got.Parts[0].Start != "2026-11-25T12:00:00+02:00" || got.Parts[0].Amount != "0.384000" ||
 		got.Parts[0].BilledSeconds != 96 || got.Parts[1].Amount != "0.018000" {
 		t.Fatalf("decoded %+v from %s", got, detailJSON(c))
+	}
+}
+
+// BenchmarkStage is the rating stage's cost per Stop on the hot path:
+// translation, policy, rating and the detail JSON, with the demo tariff.
+func BenchmarkStage(b *testing.B) {
+	files, _ := filepath.Glob("../../scripts/demo/tariff/*.csv")
+	var inputs []tariffcsv.File
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		inputs = append(inputs, tariffcsv.File{Name: filepath.Base(name), Reader: f})
+	}
+	var data rating.TariffData
+	if err := tariffcsv.ReadAll(&data, inputs...); err != nil {
+		b.Fatal(err)
+	}
+	snapshot, err := rating.Build(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	translator, err := normalize.Compile([]normalize.Rule{{ID: 1, Direction: normalize.Called, Kind: normalize.Prefix, Match: "0", Replace: "359"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var retail int64
+	for _, p := range data.Plans {
+		if p.Name == "retail" {
+			retail = p.ID
+		}
+	}
+	stage := NewStage(&Tables{Tariffs: snapshot, Translator: translator,
+		Gateways: map[string]store.Gateway{"gw": {ClientName: "gw", DefaultPlanID: sql.NullInt64{Int64: retail, Valid: true}}}}, prometheus.NewRegistry())
+	connect := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	seconds := int64(95)
+	rec := &acct.Record{Status: acct.StatusStop, ClientName: "gw", CallOrigin: "originate", CallType: "Telephony",
+		CallingNumber: "1110001", CalledNumber: "0888123456", ConnectTime: &connect, SessionTime: &seconds}
+	b.ReportAllocs()
+	for b.Loop() {
+		stage.Process(rec)
+	}
+	if rec.Rating.Status != "ok" || *rec.Rating.CostMicros != 480_000 {
+		b.Fatalf("rated %+v", rec.Rating)
 	}
 }
