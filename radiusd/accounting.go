@@ -2,6 +2,7 @@ package radiusd
 
 import (
 	"net"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"layeh.com/radius"
@@ -25,14 +26,18 @@ type RecordSink interface {
 // The Accounting-Response is sent only after the record's batch has
 // committed, so an acknowledged packet is never lost.
 type Accounting struct {
-	Decoder *acct.Decoder
+	decoder atomic.Pointer[acct.Decoder]
 	Stages  []Stage
 	Sink    RecordSink
 	Log     *zap.Logger
 }
 
+// SetDecoder puts a decoder in force (at start, and when the dictionaries
+// are reloaded); requests being decoded keep the one they started with.
+func (a *Accounting) SetDecoder(d *acct.Decoder) { a.decoder.Store(d) }
+
 func (a *Accounting) ServeRADIUS(w ResponseWriter, r *Request) {
-	rec, err := a.Decoder.Decode(r.Packet, net.IP(r.Source.Addr().AsSlice()), r.Client.Name, r.Received)
+	rec, err := a.decoder.Load().Decode(r.Packet, net.IP(r.Source.Addr().AsSlice()), r.Client.Name, r.Received)
 	if err != nil {
 		w.Drop(DropBadStatusType)
 		return

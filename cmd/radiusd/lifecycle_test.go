@@ -136,3 +136,83 @@ func assertStoredOnce(t *testing.T, db *store.DB, sessions []string) {
 		t.Fatalf("lost %d acknowledged Stops, %d duplicated", lost, doubled)
 	}
 }
+
+// TestSIGHUPReloadsClientsAndDictionariesWithoutDroppingPackets rewrites the
+// configuration under a running radiusd — a new client secret and a
+// dictionary directory with an extra vendor — sends SIGHUP in the middle of
+// a load, and checks that nothing was dropped and both changes took effect.
+func TestSIGHUPReloadsClientsAndDictionariesWithoutDroppingPackets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	bin := buildBinaries(t)
+	b := testdb.SQLite(t)
+	dir := t.TempDir()
+	dicts := filepath.Join(dir, "dictionaries")
+	if err := os.CopyFS(dicts, os.DirFS("../../dictionaries")); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "radiusd.yaml")
+	writeConfig := func(gatewaySecret, dictionaries string) {
+		t.Helper()
+		if err := os.WriteFile(config, []byte(`listen: {auth: "127.0.0.1:23812", acct: "127.0.0.1:23813", metrics: "127.0.0.1:23814"}
+database: {driver: sqlite, dsn: "`+b.DSN+`"}
+spool: {dir: "`+filepath.Join(dir, "spool")+`"}
+dictionaries: "`+dictionaries+`"
+clients:
+  - {name: load, address: 127.0.0.1, secret: load-secret}
+  - {name: gateway, address: 127.0.0.2, secret: "`+gatewaySecret+`"}
+`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConfig("old-secret", "../../dictionaries")
+	server := exec.Command(filepath.Join(bin, "radiusd"), "-config", config)
+	server.Stderr = os.Stderr
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Process.Kill(); _, _ = server.Process.Wait() })
+	waitHealthy(t, "http://127.0.0.1:23814/healthz")
+
+	acked := filepath.Join(dir, "acked")
+	load := exec.Command(filepath.Join(bin, "radload"), "-addr", "127.0.0.1:23813", "-secret", "load-secret",
+		"-n", "15000", "-c", "16", "-timeout", "2s", "-retries", "0", "-acked", acked)
+	if err := load.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// An operator adds a vendor dictionary and changes the gateway's secret.
+	if err := os.WriteFile(filepath.Join(dicts, "dictionary.acme"), []byte("VENDOR Acme 55555\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Tariff-Class 1 string\nEND-VENDOR Acme\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	top, _ := os.ReadFile(filepath.Join(dicts, "dictionary"))
+	if err := os.WriteFile(filepath.Join(dicts, "dictionary"), append(top, "$INCLUDE dictionary.acme\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig("new-secret", dicts)
+	time.Sleep(300 * time.Millisecond)
+	if err := server.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := load.Wait(); err != nil {
+		t.Fatalf("radload during the reload: %v (packets were dropped)", err)
+	}
+	db := testdb.Open(t, b)
+	assertStoredOnce(t, db, readLines(t, acked))
+
+	stop := ciscoStop(t, "HUP1")
+	stop.Secret = []byte("new-secret")
+	vsa := append([]byte{0, 0, 0xd9, 0x03, 1, 7}, "gold!"...) // vendor 55555, attribute 1
+	stop.Add(26, vsa)
+	h := &harness{t: t, db: db, acct: "127.0.0.1:23813"}
+	if reply := exchange(t, "127.0.0.2", h.acct, encode(t, stop), 3*time.Second); reply == nil {
+		t.Fatal("the gateway's new secret is not in force after SIGHUP")
+	}
+	var raw string
+	if err := db.Get(&raw, "SELECT raw FROM cdr WHERE acct_session_id = 'HUP1'"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(raw, `["Acme-Tariff-Class","gold!"]`) {
+		t.Errorf("the added vendor dictionary is not in force: %s", raw)
+	}
+}

@@ -72,7 +72,9 @@ type instance struct {
 	server  *radiusd.Server
 	metrics *http.Server
 	spool   *spool.Spool // nil when disabled
-	rating  *rater.Stage
+	// accounting is kept to swap its decoder when dictionaries are reloaded.
+	accounting *radiusd.Accounting
+	rating     *rater.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -139,11 +141,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
 	rating := rater.NewStage(tables, reg)
-	accounting := &radiusd.Accounting{
-		Decoder: acct.NewDecoder(names, gatewayZone),
-		Sink:    writer,
-		Log:     log,
-	}
+	accounting := &radiusd.Accounting{Sink: writer, Log: log}
+	accounting.SetDecoder(acct.NewDecoder(names, gatewayZone))
 	if cfg.Rating.Enabled {
 		accounting.Stages = append(accounting.Stages, rating)
 	}
@@ -156,7 +155,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	cleanup = append(cleanup, srv.Close)
-	in := &instance{db: db, writer: writer, server: srv, spool: sp, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
 	}
@@ -246,7 +245,9 @@ func (in *instance) reloadTariffs(ctx context.Context) {
 	in.log.Info("tariffs reloaded", zap.Int64("version", t.Version))
 }
 
-// reloadOnHangup re-reads the client list and the tariffs on SIGHUP.
+// reloadOnHangup re-reads, on SIGHUP, the tariffs and then the
+// configuration's clients and dictionaries; a part that does not load is
+// refused and the running one stays.
 func reloadOnHangup(ctx context.Context, path string, in *instance, log *zap.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -258,15 +259,28 @@ func reloadOnHangup(ctx context.Context, path string, in *instance, log *zap.Log
 		case <-hup:
 		}
 		in.reloadTariffs(ctx)
-		cfg, err := config.Load(path)
-		if err == nil {
-			var clients *radiusd.Clients
-			if clients, err = radiusd.NewClients(cfg.Clients); err == nil {
-				in.server.SetClients(clients)
-				log.Info("clients reloaded", zap.Int("clients", len(cfg.Clients)))
-				continue
-			}
+		if err := in.reloadConfig(path); err != nil {
+			log.Error("reload refused, keeping the running clients and dictionaries", zap.Error(err))
 		}
-		log.Error("reload refused, keeping the running configuration", zap.Error(err))
 	}
+}
+
+func (in *instance) reloadConfig(path string) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	clients, err := radiusd.NewClients(cfg.Clients)
+	if err != nil {
+		return err
+	}
+	names, err := attrnames.Load(cfg.Dictionaries)
+	if err != nil {
+		return fmt.Errorf("dictionaries: %w", err)
+	}
+	gatewayZone, _ := time.LoadLocation(cfg.Gateway.TimeZone) // validated by config.Load
+	in.server.SetClients(clients)
+	in.accounting.SetDecoder(acct.NewDecoder(names, gatewayZone))
+	in.log.Info("configuration reloaded", zap.Int("clients", len(cfg.Clients)), zap.String("dictionaries", cfg.Dictionaries))
+	return nil
 }
