@@ -442,3 +442,43 @@ func TestRadclient(t *testing.T) {
 		}
 	})
 }
+
+// TestLimitsOfThePacketFormat: a full 4096-byte packet and 253-byte values
+// are stored verbatim; a datagram over 4096 bytes and an unknown code are
+// dropped and counted.
+func TestLimitsOfThePacketFormat(t *testing.T) {
+	h := startServer(t, testdb.SQLite(t))
+	long := strings.Repeat("9", 253)
+	p := ciscoStop(t, "BIG", func(p *radius.Packet) { p.Set(30, radius.Attribute(long)) })
+	wire := encode(t, p)
+	for len(wire) < 4096-255 {
+		p.Add(18, radius.Attribute(strings.Repeat("r", 253))) // Reply-Message as filler
+		wire = encode(t, p)
+	}
+	p.Add(18, radius.Attribute(strings.Repeat("r", 4096-len(wire)-2)))
+	wire = encode(t, p)
+	if len(wire) != 4096 {
+		t.Fatalf("built a %d-byte packet", len(wire))
+	}
+	mustAck(t, h, wire)
+	var called string
+	if err := h.db.Get(&called, "SELECT called_number FROM cdr WHERE acct_session_id = 'BIG'"); err != nil || called != long {
+		t.Fatalf("253-byte number stored as %q (%v)", called, err)
+	}
+
+	tooLong := append(append([]byte(nil), wire...), 0)
+	if exchange(t, "", h.acct, tooLong, 300*time.Millisecond) != nil {
+		t.Error("answered a 4097-byte datagram")
+	}
+	unknown := encode(t, ciscoStop(t, "X"))
+	unknown[0] = 99
+	if exchange(t, "", h.acct, unknown, 300*time.Millisecond) != nil {
+		t.Error("answered code 99")
+	}
+	if v := h.metric(`radbill_drops_total{listener="acct",reason="malformed"}`); v != 1 {
+		t.Errorf("malformed drops %v", v)
+	}
+	if v := h.metric(`radbill_drops_total{listener="acct",reason="unexpected_code"}`); v != 1 {
+		t.Errorf("unexpected code drops %v", v)
+	}
+}
