@@ -85,6 +85,13 @@ clients: [{name: gw-e2e, address: 127.0.0.1, secret: "`+secret+`"}]
 		}
 	}
 
+	// Re-rating with the tariff unchanged changes nothing and says so.
+	rerated := mustRadbill("rerate", "--from", "2026-11-01", "--to", "2026-12-01", "--plan", "retail")
+	if !strings.Contains(rerated, "re-rated 4 CDRs") || !strings.Contains(rerated, "0 changed") ||
+		!strings.Contains(rerated, "EUR: old total 1.840000, new total 1.840000") || !strings.Contains(rerated, "unknown_destination 1") {
+		t.Errorf("rerate said:\n%s", rerated)
+	}
+
 	// Export, re-import the export, export again: the same files.
 	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
 	mustRadbill("tariff", "export", first)
