@@ -1,0 +1,194 @@
+package limits
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/store"
+)
+
+// Errors callers tell apart with errors.Is; the messages name the row.
+var (
+	// ErrNotFound: no account, user or number with that key. Returned
+	// before anything is written, so a caller's transaction stays usable.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: the account number or calling number is taken.
+	ErrExists = errors.New("already exists")
+	// ErrInsufficientCredit: a debit posting larger than the card's
+	// available credit.
+	ErrInsufficientCredit = errors.New("insufficient credit")
+	// ErrReferenceReused: a ledger reference already names an entry of
+	// another card or user.
+	ErrReferenceReused = errors.New("ledger reference already used by another owner")
+)
+
+// Options tune a Service; the zero value of each field picks its default.
+type Options struct {
+	// PINCost is the bcrypt cost of new PIN hashes (default
+	// bcrypt.DefaultCost). Stored hashes keep the cost they were made with.
+	PINCost int
+	// MaxCreditTime caps the credit time of one authorization, and with it
+	// the credit one call holds, so that a rich card's concurrent calls can
+	// share its balance (default 4 h).
+	MaxCreditTime time.Duration
+	// ReservationSlack is how long a reservation outlives its credit time:
+	// ringing before the answer plus the delay of the Stop. A reservation
+	// that expires before its Stop is settled no longer protects the
+	// balance (see "Floor" in doc.go), so be generous (default 15 min).
+	ReservationSlack time.Duration
+	// Now is the clock (default time.Now); tests set it.
+	Now func() time.Time
+}
+
+// Service keeps prepaid balances, enterprise limits and reservations in a
+// radbill database. It is safe for concurrent use, and any number of
+// Services (in any number of processes) may share one database: every
+// money change is a transaction that locks the card or user row first.
+type Service struct {
+	db               *store.DB
+	pinCost          int
+	maxCreditSeconds int64
+	reservationSlack time.Duration
+	now              func() time.Time
+	// dummyPINHash is compared against when the account does not exist, so
+	// that a wrong account number takes as long as a wrong PIN.
+	dummyPINHash func() []byte
+	locations    sync.Map // IANA zone name → *time.Location
+}
+
+// New returns a Service on db, which must have been opened with store.Open
+// and migrated.
+func New(db *store.DB, opts Options) *Service {
+	s := &Service{
+		db:               db,
+		pinCost:          cmp.Or(opts.PINCost, bcrypt.DefaultCost),
+		maxCreditSeconds: int64(cmp.Or(opts.MaxCreditTime, 4*time.Hour) / time.Second),
+		reservationSlack: cmp.Or(opts.ReservationSlack, 15*time.Minute),
+		now:              opts.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.dummyPINHash = sync.OnceValue(func() []byte {
+		hash, err := bcrypt.GenerateFromPassword([]byte("not a PIN"), s.pinCost)
+		if err != nil {
+			panic(err) // only an invalid cost fails, and New's caller chose it
+		}
+		return hash
+	})
+	return s
+}
+
+// maxTxAttempts bounds the retries of a transaction InnoDB chose as a
+// deadlock victim; every transaction here is safe to run again.
+const maxTxAttempts = 4
+
+// inTx runs fn in a transaction and commits it. On SQLite store.Open makes
+// every transaction BEGIN IMMEDIATE, so it holds the database's write lock
+// from its first statement; on MySQL READ COMMITTED lets each statement
+// after a row lock see everything committed before it.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !isDeadlock(err) {
+			return err
+		}
+	}
+}
+
+func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func isDeadlock(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && my.Number == 1213
+}
+
+func isDuplicateKey(err error) bool {
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1062
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		code := lite.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// forUpdate is appended to the SELECT that locks a card or user row. SQLite
+// has no row locks: the transaction already holds the write lock.
+func (s *Service) forUpdate() string {
+	if s.db.Driver == store.MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// onConflictDoNothing makes an INSERT skip a row that would duplicate the
+// unique key on columns, and only that: unlike INSERT IGNORE / OR IGNORE it
+// still fails on CHECK and NOT NULL violations. On MySQL the no-op update
+// reports 0 affected rows.
+func (s *Service) onConflictDoNothing(columns string) string {
+	if s.db.Driver == store.MySQL {
+		return " ON DUPLICATE KEY UPDATE id = id"
+	}
+	return " ON CONFLICT (" + columns + ") DO NOTHING"
+}
+
+// location loads an IANA zone once.
+func (s *Service) location(name string) (*time.Location, error) {
+	if loc, ok := s.locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	s.locations.Store(name, loc)
+	return loc, nil
+}
+
+// nowStamp returns the clock's time and its stored form, to the
+// millisecond, so that what is compared in Go equals what is stored.
+func (s *Service) nowStamp() (time.Time, string) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	return now, dbtime.Format(now)
+}
+
+// planFacts are what limits needs of a tariff plan.
+type planFacts struct {
+	Currency string `db:"currency"`
+	TimeZone string `db:"time_zone"`
+}
+
+func planOf(ctx context.Context, q sqlx.QueryerContext, planID int64) (planFacts, error) {
+	var plan planFacts
+	err := sqlx.GetContext(ctx, q, &plan, "SELECT currency, time_zone FROM tariff_plan WHERE id = ?", planID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return plan, fmt.Errorf("tariff plan %d: %w", planID, ErrNotFound)
+	}
+	return plan, err
+}

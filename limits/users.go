@@ -1,0 +1,401 @@
+package limits
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/rating"
+)
+
+// LimitType says how an enterprise user's limit treats calls.
+type LimitType string
+
+const (
+	// LimitNormal gives each call the credit time that what is left of the
+	// period's limit buys; e-mails at the warning threshold and the limit.
+	LimitNormal LimitType = "normal"
+	// LimitNotification lets every call through and only e-mails.
+	LimitNotification LimitType = "notification"
+	// LimitUnrestricted lets every call through, without e-mails.
+	LimitUnrestricted LimitType = "unrestricted"
+	// LimitBlocked refuses every call (CodeUserDenied).
+	LimitBlocked LimitType = "blocked"
+)
+
+// maxLimit keeps limit × percent far inside int64: a billion currency units.
+const maxLimit = 1_000_000_000 * rating.MicrosPerUnit
+
+// Limit is an enterprise user's spending limit.
+type Limit struct {
+	Type LimitType // default LimitNormal
+	// Amount is what the user may spend per period.
+	Amount rating.Money
+	// WarningPercent of Amount triggers the warning e-mail (default 80).
+	WarningPercent int
+	// ResetDay is the day of the month a period starts, at local midnight
+	// of the plan's time zone (default 1). Days past a month's end mean its
+	// last day: 31 resets on 30 April and 28/29 February.
+	ResetDay int
+}
+
+// withDefaults fills zero fields and checks the result.
+func (l Limit) withDefaults() (Limit, error) {
+	l.Type = cmp.Or(l.Type, LimitNormal)
+	l.WarningPercent = cmp.Or(l.WarningPercent, 80)
+	l.ResetDay = cmp.Or(l.ResetDay, 1)
+	switch {
+	case l.Type != LimitNormal && l.Type != LimitNotification && l.Type != LimitUnrestricted && l.Type != LimitBlocked:
+		return l, fmt.Errorf("limit type %q: want %s, %s, %s or %s", l.Type, LimitNormal, LimitNotification, LimitUnrestricted, LimitBlocked)
+	case l.Amount < 0 || l.Amount > maxLimit:
+		return l, fmt.Errorf("limit %s: want 0 to %s", l.Amount, rating.Money(maxLimit))
+	case l.WarningPercent < 1 || l.WarningPercent > 100:
+		return l, fmt.Errorf("warning threshold %d%%: want 1 to 100", l.WarningPercent)
+	case l.ResetDay < 1 || l.ResetDay > 31:
+		return l, fmt.Errorf("reset day %d: want 1 to 31", l.ResetDay)
+	}
+	return l, nil
+}
+
+// NewUser describes an enterprise user to create.
+type NewUser struct {
+	Name, Email, Branch, Department string
+	PlanID                          int64
+	Limit                           Limit
+	// Numbers are the calling numbers and extensions that identify the
+	// user, as the gateway reports them after translation.
+	Numbers []string
+}
+
+// User is an enterprise user as stored.
+type User struct {
+	ID                              int64
+	Name, Email, Branch, Department string
+	PlanID                          int64
+	Limit                           Limit
+	Numbers                         []string
+	CreatedAt                       time.Time
+}
+
+type userRow struct {
+	ID             int64  `db:"id"`
+	Name           string `db:"name"`
+	Email          string `db:"email"`
+	Branch         string `db:"branch"`
+	Department     string `db:"department"`
+	PlanID         int64  `db:"plan_id"`
+	LimitType      string `db:"limit_type"`
+	LimitMicros    int64  `db:"limit_micros"`
+	WarningPercent int    `db:"warning_percent"`
+	ResetDay       int    `db:"reset_day"`
+	CreatedAt      string `db:"created_at"`
+}
+
+const userColumns = "id, name, email, branch, department, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at"
+
+func (r userRow) limit() Limit {
+	return Limit{Type: LimitType(r.LimitType), Amount: rating.Money(r.LimitMicros), WarningPercent: r.WarningPercent, ResetDay: r.ResetDay}
+}
+
+// CreateUser creates an enterprise user with its numbers.
+func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
+	limit, err := n.Limit.withDefaults()
+	if err != nil {
+		return User{}, fmt.Errorf("user %q: %w", n.Name, err)
+	}
+	if n.Name == "" {
+		return User{}, fmt.Errorf("user: empty name")
+	}
+	if n.Email != "" {
+		if _, err := mail.ParseAddress(n.Email); err != nil {
+			return User{}, fmt.Errorf("user %q: e-mail %q: %w", n.Name, n.Email, err)
+		}
+	}
+	_, createdAt := s.nowStamp()
+	var id int64
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := planOf(ctx, tx, n.PlanID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user (name, email, branch, department, plan_id, limit_type, "+
+			"limit_micros, warning_percent, reset_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			n.Name, n.Email, n.Branch, n.Department, n.PlanID, limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, createdAt)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for _, number := range n.Numbers {
+			if err := addNumber(ctx, tx, id, number); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, id)
+}
+
+func addNumber(ctx context.Context, tx sqlx.ExecerContext, userID int64, number string) error {
+	if number == "" || len(number) > 64 {
+		return fmt.Errorf("calling number %q: want 1 to 64 characters", number)
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user_number (number, user_id) VALUES (?, ?)", number, userID)
+	if isDuplicateKey(err) {
+		return fmt.Errorf("calling number %s: %w", number, ErrExists)
+	}
+	return err
+}
+
+// User returns the user with that id.
+func (s *Service) User(ctx context.Context, id int64) (User, error) {
+	var row userRow
+	err := s.db.GetContext(ctx, &row, "SELECT "+userColumns+" FROM enterprise_user WHERE id = ?", id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	users, err := s.withNumbers(ctx, []userRow{row})
+	if err != nil {
+		return User{}, err
+	}
+	return users[0], nil
+}
+
+// UserByNumber returns the user a calling number or extension identifies.
+func (s *Service) UserByNumber(ctx context.Context, number string) (User, error) {
+	id, err := userIDByNumber(ctx, s.db, number)
+	if err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, id)
+}
+
+func userIDByNumber(ctx context.Context, q sqlx.QueryerContext, number string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, "SELECT user_id FROM enterprise_user_number WHERE number = ?", number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("calling number %s: %w", number, ErrNotFound)
+	}
+	return id, err
+}
+
+// UserFilter selects users for ListUsers; empty fields match all.
+type UserFilter struct {
+	Branch, Department string
+}
+
+// ListUsers returns users ordered by name.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
+	query, args := "SELECT "+userColumns+" FROM enterprise_user WHERE 1 = 1", []any{}
+	if f.Branch != "" {
+		query += " AND branch = ?"
+		args = append(args, f.Branch)
+	}
+	if f.Department != "" {
+		query += " AND department = ?"
+		args = append(args, f.Department)
+	}
+	var rows []userRow
+	if err := s.db.SelectContext(ctx, &rows, query+" ORDER BY name, id", args...); err != nil {
+		return nil, err
+	}
+	return s.withNumbers(ctx, rows)
+}
+
+func (s *Service) withNumbers(ctx context.Context, rows []userRow) ([]User, error) {
+	users := make([]User, len(rows))
+	index := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		created, err := dbtime.Parse(r.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		users[i] = User{ID: r.ID, Name: r.Name, Email: r.Email, Branch: r.Branch, Department: r.Department,
+			PlanID: r.PlanID, Limit: r.limit(), CreatedAt: created}
+		index[r.ID] = i
+	}
+	if len(rows) == 0 {
+		return users, nil
+	}
+	query, args, err := sqlx.In("SELECT user_id, number FROM enterprise_user_number WHERE user_id IN (?) ORDER BY number", keys(index))
+	if err != nil {
+		return nil, err
+	}
+	var numbers []struct {
+		UserID int64  `db:"user_id"`
+		Number string `db:"number"`
+	}
+	if err := s.db.SelectContext(ctx, &numbers, query, args...); err != nil {
+		return nil, err
+	}
+	for _, n := range numbers {
+		u := &users[index[n.UserID]]
+		u.Numbers = append(u.Numbers, n.Number)
+	}
+	return users, nil
+}
+
+func keys(m map[int64]int) []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// SetUserLimit replaces a user's limit; blocking a user is setting the
+// type LimitBlocked. It applies from the next authorization and Stop.
+func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
+	limit, err := l.withDefaults()
+	if err != nil {
+		return fmt.Errorf("user %d: %w", id, err)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockUser(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET limit_type = ?, limit_micros = ?, warning_percent = ?, reset_day = ? WHERE id = ?",
+			limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, id)
+		return err
+	})
+}
+
+// AddUserNumber makes number identify the user.
+func (s *Service) AddUserNumber(ctx context.Context, id int64, number string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockUser(ctx, tx, id); err != nil {
+			return err
+		}
+		return addNumber(ctx, tx, id, number)
+	})
+}
+
+// RemoveUserNumber makes number identify nobody.
+func (s *Service) RemoveUserNumber(ctx context.Context, number string) error {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ?", number)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, fmt.Errorf("calling number %s: %w", number, ErrNotFound))
+	}
+	return nil
+}
+
+// lockUser reads the user's row and locks it until tx ends: authorizing
+// and settling a user's calls start here, so the period's spend and the
+// reservations a decision reads cannot change under it.
+func (s *Service) lockUser(ctx context.Context, tx *sqlx.Tx, id int64) (userRow, error) {
+	var row userRow
+	err := tx.GetContext(ctx, &row, "SELECT "+userColumns+" FROM enterprise_user WHERE id = ?"+s.forUpdate(), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return row, err
+}
+
+// lockUserByNumber finds the user of a calling number and locks its row.
+func (s *Service) lockUserByNumber(ctx context.Context, tx *sqlx.Tx, number string) (userRow, error) {
+	id, err := userIDByNumber(ctx, tx, number)
+	if err != nil {
+		return userRow{}, err
+	}
+	return s.lockUser(ctx, tx, id)
+}
+
+// Period is a limit period: from Start (the reset day's local midnight) to
+// End, the next one, exclusive.
+type Period struct {
+	Start, End time.Time
+}
+
+// dateLayout writes a period's bounds as local dates.
+const dateLayout = "2006-01-02"
+
+// periodAt returns the period containing t for a reset day in loc.
+func periodAt(t time.Time, resetDay int, loc *time.Location) Period {
+	local := t.In(loc)
+	start := resetMidnight(local.Year(), local.Month(), resetDay, loc)
+	if local.Before(start) {
+		return Period{Start: resetMidnight(local.Year(), local.Month()-1, resetDay, loc), End: start}
+	}
+	return Period{Start: start, End: resetMidnight(local.Year(), local.Month()+1, resetDay, loc)}
+}
+
+// resetMidnight is the start of the reset day in a month, the day clamped
+// to the month's last; month may be out of 1..12 (time.Date normalises).
+func resetMidnight(year int, month time.Month, day int, loc *time.Location) time.Time {
+	first := time.Date(year, month, 1, 0, 0, 0, 0, loc)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(day, last), 0, 0, 0, 0, loc)
+}
+
+// userPeriod places now in the user's period, in the plan's time zone.
+func (s *Service) userPeriod(plan planFacts, resetDay int, now time.Time) (Period, error) {
+	loc, err := s.location(plan.TimeZone)
+	if err != nil {
+		return Period{}, err
+	}
+	return periodAt(now, resetDay, loc), nil
+}
+
+// spendIn sums the user's call debits created in the period.
+func spendIn(ctx context.Context, q sqlx.QueryerContext, userID int64, p Period) (rating.Money, error) {
+	var debits int64
+	err := sqlx.GetContext(ctx, q, &debits, "SELECT COALESCE(SUM(amount_micros), 0) FROM ledger_entry "+
+		"WHERE user_id = ? AND kind = ? AND created_at >= ? AND created_at < ?",
+		userID, KindCallDebit, dbtime.Format(p.Start), dbtime.Format(p.End))
+	return rating.Money(-debits), err
+}
+
+// Usage is where a user stands in the current period.
+type Usage struct {
+	Period   Period
+	Limit    Limit
+	Currency string
+	// Spend is the sum of the period's call debits; Reserved is held by
+	// calls in progress (LimitNormal only).
+	Spend, Reserved rating.Money
+}
+
+// Remaining is what is left of the limit for new calls.
+func (u Usage) Remaining() rating.Money { return u.Limit.Amount - u.Spend - u.Reserved }
+
+// UserUsage returns the user's spend in the current period.
+func (s *Service) UserUsage(ctx context.Context, id int64) (Usage, error) {
+	user, err := s.User(ctx, id)
+	if err != nil {
+		return Usage{}, err
+	}
+	plan, err := planOf(ctx, s.db, user.PlanID)
+	if err != nil {
+		return Usage{}, err
+	}
+	now, nowText := s.nowStamp()
+	period, err := s.userPeriod(plan, user.Limit.ResetDay, now)
+	if err != nil {
+		return Usage{}, err
+	}
+	spend, err := spendIn(ctx, s.db, id, period)
+	if err != nil {
+		return Usage{}, err
+	}
+	live, err := liveReservations(ctx, s.db, userOwner(id), nowText)
+	if err != nil {
+		return Usage{}, err
+	}
+	return Usage{Period: period, Limit: user.Limit, Currency: plan.Currency, Spend: spend, Reserved: live.amount}, nil
+}
