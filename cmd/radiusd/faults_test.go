@@ -39,15 +39,38 @@ func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolD
 	return cmd
 }
 
-func radloadProcess(t *testing.T, bin, addrs, acked string, n int) *exec.Cmd {
+// load is a radload run of n Stops that retransmits for up to 15 s, like
+// a patient gateway.
+type load struct {
+	cmd   *exec.Cmd
+	acked string
+	n     int
+}
+
+func startLoad(t *testing.T, bin, addrs string, n int) *load {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", "faults", "-n", fmt.Sprint(n), "-c", "32",
-		"-gateways", "4", "-timeout", "500ms", "-retries", "30", "-acked", acked)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	l := &load{acked: filepath.Join(t.TempDir(), "acked"), n: n}
+	l.cmd = exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", "faults", "-n", fmt.Sprint(n), "-c", "32",
+		"-gateways", "4", "-timeout", "500ms", "-retries", "30", "-acked", l.acked)
+	l.cmd.Stdout, l.cmd.Stderr = os.Stderr, os.Stderr
+	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd
+	return l
+}
+
+// wait waits for the run to end and returns the acknowledged session ids,
+// failing the test unless every Stop was acknowledged.
+func (l *load) wait(t *testing.T) []string {
+	t.Helper()
+	if err := l.cmd.Wait(); err != nil {
+		t.Fatalf("radload: %v (some Stops never answered)", err)
+	}
+	ids := readLines(t, l.acked)
+	if len(ids) != l.n {
+		t.Fatalf("%d of %d Stops acknowledged", len(ids), l.n)
+	}
+	return ids
 }
 
 // TestFaultKill9 kills radiusd -9 in the middle of a load and restarts it:
@@ -57,8 +80,7 @@ func TestFaultKill9(t *testing.T) {
 	b := testdb.MySQL(t)
 	spoolDir := t.TempDir()
 	server := radiusdProcess(t, bin, b, 31812, spoolDir)
-	acked := filepath.Join(t.TempDir(), "acked")
-	load := radloadProcess(t, bin, "127.0.0.1:31813", acked, 40000)
+	load := startLoad(t, bin, "127.0.0.1:31813", 40000)
 	time.Sleep(1500 * time.Millisecond)
 	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -67,14 +89,7 @@ func TestFaultKill9(t *testing.T) {
 	t.Log("radiusd killed with -9; restarting in 1 s")
 	time.Sleep(time.Second)
 	radiusdProcess(t, bin, b, 31812, spoolDir)
-	if err := load.Wait(); err != nil {
-		t.Fatalf("radload: %v (some Stops never answered)", err)
-	}
-	ids := readLines(t, acked)
-	if len(ids) != 40000 {
-		t.Fatalf("%d of 40000 Stops acknowledged", len(ids))
-	}
-	assertStoredOnce(t, testdb.Open(t, b), ids)
+	assertStoredOnce(t, testdb.Open(t, b), load.wait(t))
 }
 
 // TestFaultBroadcastToTwoServers sends every Stop to two radiusd sharing one
@@ -84,16 +99,8 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 	b := testdb.MySQL(t)
 	radiusdProcess(t, bin, b, 32812, t.TempDir())
 	radiusdProcess(t, bin, b, 33812, t.TempDir())
-	acked := filepath.Join(t.TempDir(), "acked")
-	load := radloadProcess(t, bin, "127.0.0.1:32813,127.0.0.1:33813", acked, 20000)
-	if err := load.Wait(); err != nil {
-		t.Fatalf("radload: %v", err)
-	}
-	ids := readLines(t, acked)
-	if len(ids) != 20000 {
-		t.Fatalf("%d of 20000 Stops acknowledged by both servers", len(ids))
-	}
-	assertStoredOnce(t, testdb.Open(t, b), ids)
+	load := startLoad(t, bin, "127.0.0.1:32813,127.0.0.1:33813", 20000)
+	assertStoredOnce(t, testdb.Open(t, b), load.wait(t))
 }
 
 // TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
@@ -113,8 +120,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	}
 	pid, _ := strconv.Atoi(fields[0])
 	radiusdProcess(t, bin, b, 34812, t.TempDir())
-	acked := filepath.Join(t.TempDir(), "acked")
-	load := radloadProcess(t, bin, "127.0.0.1:34813", acked, 60000)
+	load := startLoad(t, bin, "127.0.0.1:34813", 60000)
 	time.Sleep(1500 * time.Millisecond)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("stop mariadbd: %v", err)
@@ -135,17 +141,11 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	if spooled == 0 {
 		t.Error("nothing was spooled during the outage")
 	}
-	if err := load.Wait(); err != nil {
-		t.Fatalf("radload: %v", err)
-	}
+	ids := load.wait(t)
 	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the spool was not replayed")
 		}
-	}
-	ids := readLines(t, acked)
-	if len(ids) != 60000 {
-		t.Fatalf("%d of 60000 Stops acknowledged", len(ids))
 	}
 	assertStoredOnce(t, testdb.Open(t, b), ids)
 }
