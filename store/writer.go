@@ -235,8 +235,20 @@ func (w *Writer) commit(batch []pending) {
 			}
 		}
 		w.metrics.records.WithLabelValues(p.rec.Status.String(), o.String()).Inc()
-		p.done(o, rowErr)
+		w.deliver(p, o, rowErr)
 	}
+}
+
+// deliver runs a record's callback; a panic in it (a reply that cannot be
+// encoded, say) is logged and does not take the writer down with the other
+// records of the batch.
+func (w *Writer) deliver(p pending, o Outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("panic in a record's completion", zap.Any("panic", r), zap.String("acct_session_id", p.rec.SessionID))
+		}
+	}()
+	p.done(o, err)
 }
 
 // write commits a batch to the database, retrying a transaction that lost
