@@ -85,6 +85,11 @@ clients: [{name: gw-e2e, address: 127.0.0.1, secret: "`+secret+`"}]
 		}
 	}
 
+	// tariff reload bumps the version the server polls.
+	if out := mustRadbill("tariff", "reload"); !strings.Contains(out, "tariff version 4") {
+		t.Errorf("tariff reload said %s", out)
+	}
+
 	// Re-rating with the tariff unchanged changes nothing and says so.
 	rerated := mustRadbill("rerate", "--from", "2026-11-01", "--to", "2026-12-01", "--plan", "retail")
 	if !strings.Contains(rerated, "re-rated 4 CDRs") || !strings.Contains(rerated, "0 changed") ||

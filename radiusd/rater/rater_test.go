@@ -88,3 +88,28 @@ func BenchmarkStage(b *testing.B) {
 		b.Fatalf("rated %+v", rec.Rating)
 	}
 }
+
+func TestBillableLegPolicy(t *testing.T) {
+	for _, c := range []struct {
+		origin, callType string
+		billVoIP         bool
+		direction        rating.Direction
+		billed           bool
+	}{
+		{"originate", "Telephony", false, rating.Outgoing, true}, // the call out to the PSTN
+		{"answer", "Telephony", false, rating.Incoming, true},    // the call in from the PSTN, at incoming rates
+		{"originate", "VoIP", false, rating.Outgoing, false},     // the IP leg of the same call
+		{"answer", "VoIP", false, rating.Incoming, false},
+		{"originate", "VoIP", true, rating.Outgoing, true}, // IP-to-IP gateway trunk to a provider
+		{"answer", "VoIP", true, rating.Incoming, false},
+		{"ORIGINATE", "telephony", false, rating.Outgoing, true},
+		{"callback", "Telephony", false, 0, false},
+		{"", "", false, 0, false}, // a NAS that sends no h323 attributes
+		{"originate", "VoFR", false, rating.Outgoing, false},
+	} {
+		direction, billed := billable(Leg{CallOrigin: c.origin, CallType: c.callType}, c.billVoIP)
+		if direction != c.direction || billed != c.billed {
+			t.Errorf("%s/%s (bill VoIP %v): %v billed %v, want %v %v", c.origin, c.callType, c.billVoIP, direction, billed, c.direction, c.billed)
+		}
+	}
+}
