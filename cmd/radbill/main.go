@@ -34,7 +34,7 @@ func rootCommand() *cobra.Command {
 		}
 		return store.Open(cfg.Database.Driver, cfg.Database.DSN)
 	}
-	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB))
+	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB), accountCommand(openDB), userCommand(openDB))
 	return root
 }
 

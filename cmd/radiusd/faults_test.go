@@ -39,7 +39,7 @@ func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolD
 	return cmd
 }
 
-// load is a radload run of n Stops that retransmits for up to 15 s, like
+// load is a radload run of n Stops that retransmits for up to 40 s, like
 // a patient gateway.
 type load struct {
 	cmd   *exec.Cmd
@@ -51,7 +51,7 @@ func startLoad(t *testing.T, bin, addrs string, n int) *load {
 	t.Helper()
 	l := &load{acked: filepath.Join(t.TempDir(), "acked"), n: n}
 	l.cmd = exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", "faults", "-n", fmt.Sprint(n), "-c", "32",
-		"-gateways", "4", "-timeout", "500ms", "-retries", "30", "-acked", l.acked)
+		"-gateways", "4", "-timeout", "500ms", "-retries", "80", "-acked", l.acked)
 	l.cmd.Stdout, l.cmd.Stderr = os.Stderr, os.Stderr
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,9 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 // TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
 // with a dead or overloaded server) for 30 s in the middle of a load, then
 // lets it go on: Stops are acknowledged from the spool meanwhile and replayed
-// afterwards, each exactly once.
+// afterwards, each exactly once. Half way through the outage radiusd is
+// killed -9; it is restarted on the same spool once the database is back
+// (radiusd needs the database to start): what it had spooled survives.
 func TestFaultDatabaseStopped(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
@@ -119,7 +121,8 @@ func TestFaultDatabaseStopped(t *testing.T) {
 		t.Skip("SKIPPING: no local mariadbd process to stop")
 	}
 	pid, _ := strconv.Atoi(fields[0])
-	radiusdProcess(t, bin, b, 34812, t.TempDir())
+	spoolDir := t.TempDir()
+	server := radiusdProcess(t, bin, b, 34812, spoolDir)
 	load := startLoad(t, bin, "127.0.0.1:34813", 60000)
 	time.Sleep(1500 * time.Millisecond)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -134,13 +137,20 @@ func TestFaultDatabaseStopped(t *testing.T) {
 		}
 	}
 	defer resume()
-	time.Sleep(30 * time.Second)
-	spooled := metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ")
-	resume()
-	t.Logf("MariaDB resumed; %v records were in the spool", spooled)
-	if spooled == 0 {
+	time.Sleep(15 * time.Second)
+	before := metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ")
+	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = server.Process.Wait()
+	t.Logf("radiusd killed -9 with %v records spooled", before)
+	if before == 0 {
 		t.Error("nothing was spooled during the outage")
 	}
+	time.Sleep(15 * time.Second)
+	resume()
+	t.Log("MariaDB resumed; restarting radiusd on the same spool")
+	radiusdProcess(t, bin, b, 34812, spoolDir)
 	ids := load.wait(t)
 	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
