@@ -1,5 +1,6 @@
 // Command radbill is the admin CLI of radbill: database migrations, call
-// records, tariffs, gateway billing policy and re-rating.
+// records, tariffs, gateway billing policy, re-rating, prepaid accounts and
+// enterprise users.
 package main
 
 import (
