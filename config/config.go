@@ -57,6 +57,18 @@ type Config struct {
 		QueueSize     int           `mapstructure:"queue_size"`
 		CommitTimeout time.Duration `mapstructure:"commit_timeout"`
 	} `mapstructure:"writer"`
+	// SMTP delivers limit e-mails to enterprise users; an empty host keeps
+	// them queued in the database.
+	SMTP struct {
+		Host     string `mapstructure:"host"`
+		Port     int    `mapstructure:"port"`
+		StartTLS bool   `mapstructure:"starttls"`
+		Username string `mapstructure:"username"`
+		Password string `mapstructure:"password"`
+		From     string `mapstructure:"from"`
+		// PollInterval is how often queued e-mails are looked for.
+		PollInterval time.Duration `mapstructure:"poll_interval"`
+	} `mapstructure:"smtp"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
 		// "" disables it.
@@ -86,6 +98,13 @@ var defaults = map[string]any{
 	"writer.queue_size":      512,
 	"writer.commit_timeout":  "2s",
 	"spool.dir":              "data/spool",
+	"smtp.host":              "",
+	"smtp.port":              0,
+	"smtp.starttls":          true,
+	"smtp.username":          "",
+	"smtp.password":          "",
+	"smtp.from":              "radbill <radbill@localhost>",
+	"smtp.poll_interval":     "15s",
 	"spool.max_bytes":        int64(1 << 30),
 }
 

@@ -28,6 +28,14 @@ type batchTx struct {
 	// oneByOne inserts the Stops' CDRs one statement each, so that each
 	// record's affected-row count tells stored from duplicate.
 	oneByOne bool
+	settler  Settler // nil: nothing to charge
+}
+
+// Settler charges a newly stored Stop to its owner in the transaction that
+// stores its CDR, so that the CDR and the debit commit together or not at
+// all, and a duplicate Stop — which stores nothing — charges nothing.
+type Settler interface {
+	SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error
 }
 
 var cdrColumns = []string{
@@ -127,8 +135,10 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	}
 	slices.SortFunc(fresh, func(x, y int) int { return strings.Compare(batch[x].dedupKey, batch[y].dedupKey) })
 	if b.oneByOne {
-		_, err := b.insertEach(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"), true)
-		return err
+		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"), true); err != nil {
+			return err
+		}
+		return b.settle(batch, fresh)
 	}
 	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
 	if err != nil {
@@ -136,6 +146,30 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	}
 	if inserted != b.expected(fresh) {
 		return errDuplicatesPresent
+	}
+	return b.settle(batch, fresh)
+}
+
+// settle charges the stored, rated, billed Stops of idx that have an owner,
+// in owner order so that concurrent batches lock owners in the same order.
+func (b *batchTx) settle(batch []pending, idx []int) error {
+	if b.settler == nil {
+		return nil
+	}
+	var owed []int
+	for _, i := range idx {
+		r := batch[i].rec.Rating
+		if b.outcomes[i] == Stored && r.UserNumber != "" && r.Billed && r.CostMicros != nil {
+			owed = append(owed, i)
+		}
+	}
+	slices.SortStableFunc(owed, func(x, y int) int {
+		return strings.Compare(batch[x].rec.Rating.UserNumber, batch[y].rec.Rating.UserNumber)
+	})
+	for _, i := range owed {
+		if err := b.settler.SettleTx(b.ctx, b.tx, batch[i].rec, batch[i].dedupKey); err != nil {
+			return err
+		}
 	}
 	return nil
 }

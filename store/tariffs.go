@@ -266,3 +266,22 @@ func (db *DB) PlanID(ctx context.Context, name string) (int64, error) {
 	}
 	return id, err
 }
+
+// LoadUserPlans maps every enterprise user's number to the user's tariff
+// plan: a leg from one of those numbers is rated with that plan and
+// charged to that user.
+func (db *DB) LoadUserPlans(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Number string `db:"number"`
+		PlanID int64  `db:"plan_id"`
+	}
+	if err := db.SelectContext(ctx, &rows, `SELECT n.number, u.plan_id FROM enterprise_user_number n
+		JOIN enterprise_user u ON u.id = n.user_id`); err != nil {
+		return nil, err
+	}
+	plans := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		plans[r.Number] = r.PlanID
+	}
+	return plans, nil
+}

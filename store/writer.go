@@ -53,6 +53,8 @@ type WriterConfig struct {
 	CommitTimeout time.Duration
 	// Spool, when set, takes the batches the database cannot (see spooling.go).
 	Spool *spool.Spool
+	// Settler, when set, charges stored Stops to their owners.
+	Settler Settler
 }
 
 // Writer commits accounting records in groups: many packets per transaction,
@@ -282,7 +284,7 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0

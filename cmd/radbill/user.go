@@ -101,6 +101,9 @@ func userCreateCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the new numbers
+					return err
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "created user %d\n", u.ID)
 				return showUser(ctx, cmd.OutOrStdout(), db, svc, u)
 			})
@@ -277,12 +280,15 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER, as the gateway reports it after translation, identify the user.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				u, err := findUser(ctx, svc, args[0])
 				if err != nil {
 					return err
 				}
 				if err := svc.AddUserNumber(ctx, u.ID, args[1]); err != nil {
+					return err
+				}
+				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the number
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "number %s identifies user %d %q\n", args[1], u.ID, u.Name)
@@ -295,7 +301,7 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER identify nobody. It must be one of the user's numbers, so a typo cannot take another user's.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				u, err := findUser(ctx, svc, args[0])
 				if err != nil {
 					return err
@@ -304,6 +310,9 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 					return fmt.Errorf("number %s is not one of user %d's numbers (%s)", args[1], u.ID, cmp.Or(strings.Join(u.Numbers, ", "), "it has none"))
 				}
 				if err := svc.RemoveUserNumber(ctx, args[1]); err != nil {
+					return err
+				}
+				if err := db.BumpTariffVersion(ctx); err != nil { // servers forget the number
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "number %s no longer identifies user %d %q\n", args[1], u.ID, u.Name)

@@ -21,16 +21,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/radbill/radbill/config"
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/limits/notify"
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/rater"
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
 )
@@ -74,6 +78,7 @@ type instance struct {
 	spool   *spool.Spool // nil when disabled
 	// accounting is kept to swap its decoder when dictionaries are reloaded.
 	accounting *radiusd.Accounting
+	mailer     *notify.Sender // nil without smtp.host
 	rating     *rater.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
@@ -135,16 +140,25 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limitsService := limits.New(db, limits.Options{})
+	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,
+	}, PollInterval: cfg.SMTP.PollInterval, Log: log})
+	if cfg.SMTP.Host != "" && err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
+		Settler: userSettler{svc: limitsService, log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
-	rating := rater.NewStage(tables, reg)
+	ratingStage := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{Sink: writer, Log: log}
 	accounting.SetDecoder(acct.NewDecoder(names, gatewayZone))
 	if cfg.Rating.Enabled {
-		accounting.Stages = append(accounting.Stages, rating)
+		accounting.Stages = append(accounting.Stages, ratingStage)
 	}
 	srv, err := radiusd.New(radiusd.Config{
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
@@ -155,7 +169,11 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	cleanup = append(cleanup, srv.Close)
-	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, rating: rating, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	if cfg.SMTP.Host == "" {
+		mailer = nil
+		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
+	}
+	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
 	}
@@ -203,6 +221,9 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 // answered, and only then are the sockets and the database closed.
 func (in *instance) run(ctx context.Context) {
 	go in.pollTariffs(ctx)
+	if in.mailer != nil {
+		go in.mailer.Run(ctx)
+	}
 	in.server.Serve(ctx)
 	in.writer.Close()
 	in.server.Close()
@@ -214,6 +235,27 @@ func (in *instance) run(ctx context.Context) {
 	_ = in.metrics.Shutdown(shutdownCtx)
 	in.db.Close()
 	in.log.Info("radiusd stopped")
+}
+
+// userSettler charges an enterprise user's leg to the user's spend, in the
+// CDR's transaction (the user's limit e-mails are queued there too).
+type userSettler struct {
+	svc *limits.Service
+	log *zap.Logger
+}
+
+func (u userSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error {
+	_, err := u.svc.SettleUserTx(ctx, tx, rec.Rating.UserNumber, limits.CallCharge{
+		Reference: dedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
+		Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone),
+	})
+	if errors.Is(err, limits.ErrNotFound) {
+		// The number left the user after the tables were loaded: the CDR
+		// keeps the cost; there is no one to charge.
+		u.log.Warn("leg's user no longer has its number, not charged", zap.String("number", rec.Rating.UserNumber), zap.String("dedup_key", dedupKey))
+		return nil
+	}
+	return err
 }
 
 // pollTariffs reloads the rating tables whenever tariff_version moves

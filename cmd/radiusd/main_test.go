@@ -38,7 +38,9 @@ type harness struct {
 	metrics string
 }
 
-func startServer(t *testing.T, b testdb.Backend) *harness {
+// startServer runs radiusd on backend b with free ports; tweaks adjust the
+// configuration first.
+func startServer(t *testing.T, b testdb.Backend, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
 	cfg, err := config.Load("")
 	if err != nil {
@@ -49,6 +51,9 @@ func startServer(t *testing.T, b testdb.Backend) *harness {
 	cfg.Dictionaries = "../../dictionaries"
 	cfg.Rating.ReloadInterval = 50 * time.Millisecond
 	cfg.Spool.Dir = t.TempDir()
+	for _, tweak := range tweaks {
+		tweak(cfg)
+	}
 	cfg.Clients = []radiusd.ClientConfig{{Name: "gw-test", Address: "127.0.0.1", Secret: secret}}
 	in, err := start(cfg, zaptest.NewLogger(t))
 	if err != nil {

@@ -77,14 +77,14 @@ func (h *harness) waitForTariffVersion(v int64) {
 	h.t.Fatalf("server did not reload tariff version %d", v)
 }
 
-func telephonyStop(t *testing.T, session, called, connect string, seconds uint32) []byte {
-	return encode(t, ciscoStop(t, session,
+func telephonyStop(t *testing.T, session, called, connect string, seconds uint32, extra ...func(*radius.Packet)) []byte {
+	return encode(t, ciscoStop(t, session, append([]func(*radius.Packet){
 		setCisco(cisco.AttrCallType, "Telephony"),
 		setCisco(cisco.AttrConnectTime, connect),
 		func(p *radius.Packet) {
 			p.Set(30, radius.Attribute(called))
 			p.Set(46, radius.NewInteger(seconds))
-		}))
+		}}, extra...)...))
 }
 
 func TestStopsAreRatedInRealTime(t *testing.T) {

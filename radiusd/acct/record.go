@@ -92,11 +92,14 @@ type Record struct {
 // until a rater has looked at the record; CostMicros is set only when Status
 // is "ok".
 type Rating struct {
-	Status        string
-	CallingNorm   string // calling number after translation rules
-	CalledNorm    string // called number after translation rules
-	Direction     string // "outgoing", "incoming", or "" when the leg has none
-	Billed        bool   // the leg of its call that is charged
+	Status      string
+	CallingNorm string // calling number after translation rules
+	CalledNorm  string // called number after translation rules
+	Direction   string // "outgoing", "incoming", or "" when the leg has none
+	Billed      bool   // the leg of its call that is charged
+	// UserNumber is the enterprise user's number the leg is charged to, ""
+	// when the leg has no owner (the gateway's default plan rated it).
+	UserNumber    string
 	PlanID        *int64
 	Zone          string
 	Prefix        string

@@ -1,8 +1,10 @@
 // Package rater is the accounting stage that prices each Stop before it is
 // stored: it translates the calling and called numbers, decides from the
 // leg's origin and type whether this is the leg of the call that is billed,
-// picks the plan, and rates the leg with the current tariff snapshot, so the
-// cost is committed in the same transaction as the CDR.
+// picks the plan — the enterprise user's whose number is calling, else the
+// gateway's default — and rates the leg with the current tariff snapshot, so
+// the cost is committed in the same transaction as the CDR (and, for a
+// user's leg, the debit of the user's spend: store.Settler).
 //
 // Billable-leg policy (Cisco sends one Stop per leg): the telephony-originate
 // leg is the outgoing call to the PSTN and is billed; the telephony-answer
@@ -47,6 +49,8 @@ type Tables struct {
 	Tariffs    *rating.Snapshot
 	Translator *normalize.Translator
 	Gateways   map[string]store.Gateway // by client name
+	// UserPlans maps enterprise users' numbers to their plans.
+	UserPlans map[string]int64
 }
 
 // Load reads and validates the tables. Any invalid row makes it fail.
@@ -75,7 +79,11 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}}
+	userPlans, err := db.LoadUserPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, UserPlans: userPlans}
 	for _, g := range gateways {
 		t.Gateways[g.ClientName] = g
 	}
@@ -107,18 +115,25 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 		r.Direction = direction.String()
 	}
 	r.Billed = billed
+	// A leg from an enterprise user's number is rated with the user's plan
+	// and charged to the user; any other with the gateway's default plan.
+	user, plan, owned := t.owner(calling, leg.Calling)
 	switch {
 	case !billed:
 		r.Status = StatusNotBilled
 		return r
+	case owned:
+		r.UserNumber = user
 	case !policy.DefaultPlanID.Valid:
 		r.Status = StatusNoPlan
 		return r
-	case !calledOK:
+	default:
+		plan = policy.DefaultPlanID.Int64
+	}
+	if !calledOK {
 		r.Status = StatusInvalidNumber
 		return r
 	}
-	plan := policy.DefaultPlanID.Int64
 	r.PlanID = &plan
 	connect := leg.CallTime
 	if leg.ConnectTime != nil {
@@ -137,6 +152,17 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 		r.Detail = detailJSON(charge)
 	}
 	return r
+}
+
+// owner finds the enterprise user a leg is charged to by the first of its
+// calling numbers (normalised, raw) that is a user's, and the user's plan.
+func (t *Tables) owner(numbers ...string) (number string, plan int64, ok bool) {
+	for _, n := range numbers {
+		if plan, ok := t.UserPlans[n]; ok {
+			return n, plan, true
+		}
+	}
+	return "", 0, false
 }
 
 // billable applies the billable-leg policy described in the package doc.
