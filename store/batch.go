@@ -159,13 +159,12 @@ func (b *batchTx) settle(batch []pending, idx []int) error {
 	var owed []int
 	for _, i := range idx {
 		r := batch[i].rec.Rating
-		if b.outcomes[i] == Stored && r.UserNumber != "" && r.Billed && r.CostMicros != nil {
+		if b.outcomes[i] == Stored && (r.Account != "" || r.UserNumber != "") && r.Billed && r.CostMicros != nil {
 			owed = append(owed, i)
 		}
 	}
-	slices.SortStableFunc(owed, func(x, y int) int {
-		return strings.Compare(batch[x].rec.Rating.UserNumber, batch[y].rec.Rating.UserNumber)
-	})
+	owner := func(i int) string { return batch[i].rec.Rating.Account + "\x00" + batch[i].rec.Rating.UserNumber }
+	slices.SortStableFunc(owed, func(x, y int) int { return strings.Compare(owner(x), owner(y)) })
 	for _, i := range owed {
 		if err := b.settler.SettleTx(b.ctx, b.tx, batch[i].rec, batch[i].dedupKey); err != nil {
 			return err

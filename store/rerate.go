@@ -10,6 +10,7 @@ import (
 // RatedLeg is a stored CDR with what rating needs and what it produced.
 type RatedLeg struct {
 	ID            int64   `db:"id"`
+	UserName      string  `db:"user_name"`
 	ClientName    string  `db:"client_name"`
 	NASIP         string  `db:"nas_ip"`
 	GatewayID     string  `db:"gw_id"`
@@ -35,7 +36,7 @@ func ParseTime(s string) (time.Time, error) {
 // id above afterID, in id order, so callers can page through a range.
 func (db *DB) LegsToRerate(ctx context.Context, from, to time.Time, afterID int64, limit int) ([]RatedLeg, error) {
 	var legs []RatedLeg
-	return legs, db.SelectContext(ctx, &legs, `SELECT id, client_name, nas_ip, gw_id, call_origin, call_type, calling_number,
+	return legs, db.SelectContext(ctx, &legs, `SELECT id, user_name, client_name, nas_ip, gw_id, call_origin, call_type, calling_number,
 		called_number, connect_time, call_time, duration_s, plan_id, cost_micros, currency, rating_status FROM cdr
 		WHERE call_time >= ? AND call_time < ? AND id > ? ORDER BY id LIMIT ?`, formatTime(from), formatTime(to), afterID, limit)
 }

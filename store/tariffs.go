@@ -285,3 +285,20 @@ func (db *DB) LoadUserPlans(ctx context.Context) (map[string]int64, error) {
 	}
 	return plans, nil
 }
+
+// LoadCardPlans maps every prepaid card's account number to its plan: a
+// leg whose User-Name is a card is rated with that plan and debited to it.
+func (db *DB) LoadCardPlans(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Number string `db:"number"`
+		PlanID int64  `db:"plan_id"`
+	}
+	if err := db.SelectContext(ctx, &rows, "SELECT account_number AS number, plan_id FROM prepaid_account"); err != nil {
+		return nil, err
+	}
+	plans := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		plans[r.Number] = r.PlanID
+	}
+	return plans, nil
+}

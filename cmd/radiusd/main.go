@@ -151,7 +151,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
-		Settler: userSettler{svc: limitsService, log: log},
+		Settler: ownerSettler{svc: limitsService, log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
 	ratingStage := rater.NewStage(tables, reg)
@@ -237,22 +237,29 @@ func (in *instance) run(ctx context.Context) {
 	in.log.Info("radiusd stopped")
 }
 
-// userSettler charges an enterprise user's leg to the user's spend, in the
-// CDR's transaction (the user's limit e-mails are queued there too).
-type userSettler struct {
+// ownerSettler debits a prepaid card's leg to the card (releasing the
+// credit its authorization reserved) or charges an enterprise user's leg to
+// the user's spend, in the CDR's transaction; a user's limit e-mails are
+// queued there too.
+type ownerSettler struct {
 	svc *limits.Service
 	log *zap.Logger
 }
 
-func (u userSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error {
-	_, err := u.svc.SettleUserTx(ctx, tx, rec.Rating.UserNumber, limits.CallCharge{
-		Reference: dedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
-		Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone),
-	})
+func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error {
+	charge := limits.CallCharge{Reference: dedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
+		Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone)}
+	var err error
+	if rec.Rating.Account != "" {
+		_, err = o.svc.SettleCardTx(ctx, tx, rec.Rating.Account, charge)
+	} else {
+		_, err = o.svc.SettleUserTx(ctx, tx, rec.Rating.UserNumber, charge)
+	}
 	if errors.Is(err, limits.ErrNotFound) {
-		// The number left the user after the tables were loaded: the CDR
-		// keeps the cost; there is no one to charge.
-		u.log.Warn("leg's user no longer has its number, not charged", zap.String("number", rec.Rating.UserNumber), zap.String("dedup_key", dedupKey))
+		// The card or number went away after the tables were loaded: the
+		// CDR keeps the cost; there is no one to charge.
+		o.log.Warn("leg's owner no longer exists, not charged", zap.String("account", rec.Rating.Account),
+			zap.String("number", rec.Rating.UserNumber), zap.String("dedup_key", dedupKey))
 		return nil
 	}
 	return err

@@ -97,8 +97,10 @@ type Rating struct {
 	CalledNorm  string // called number after translation rules
 	Direction   string // "outgoing", "incoming", or "" when the leg has none
 	Billed      bool   // the leg of its call that is charged
-	// UserNumber is the enterprise user's number the leg is charged to, ""
+	// Account is the prepaid card (its User-Name) the leg is debited to;
+	// UserNumber the enterprise user's number it is charged to. Both ""
 	// when the leg has no owner (the gateway's default plan rated it).
+	Account       string
 	UserNumber    string
 	PlanID        *int64
 	Zone          string

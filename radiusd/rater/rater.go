@@ -49,8 +49,10 @@ type Tables struct {
 	Tariffs    *rating.Snapshot
 	Translator *normalize.Translator
 	Gateways   map[string]store.Gateway // by client name
-	// UserPlans maps enterprise users' numbers to their plans.
+	// UserPlans maps enterprise users' numbers to their plans, CardPlans
+	// prepaid account numbers to theirs.
 	UserPlans map[string]int64
+	CardPlans map[string]int64
 }
 
 // Load reads and validates the tables. Any invalid row makes it fail.
@@ -83,7 +85,12 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, UserPlans: userPlans}
+	cardPlans, err := db.LoadCardPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{},
+		UserPlans: userPlans, CardPlans: cardPlans}
 	for _, g := range gateways {
 		t.Gateways[g.ClientName] = g
 	}
@@ -93,6 +100,7 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 // Leg is what rating needs to know of a call leg; it comes from a decoded
 // Stop or, when re-rating, from a stored CDR.
 type Leg struct {
+	UserName                     string // a prepaid card's account number in the debit-card flow
 	ClientName, NASIP, GatewayID string
 	CallOrigin, CallType         string
 	Calling, Called              string
@@ -115,13 +123,17 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 		r.Direction = direction.String()
 	}
 	r.Billed = billed
-	// A leg from an enterprise user's number is rated with the user's plan
-	// and charged to the user; any other with the gateway's default plan.
+	// A prepaid card's leg (User-Name is the account) is rated with the
+	// card's plan and debited to it; a leg from an enterprise user's number
+	// with the user's plan; any other with the gateway's default plan.
+	cardPlan, isCard := t.CardPlans[leg.UserName]
 	user, plan, owned := t.owner(calling, leg.Calling)
 	switch {
 	case !billed:
 		r.Status = StatusNotBilled
 		return r
+	case isCard:
+		r.Account, plan = leg.UserName, cardPlan
 	case owned:
 		r.UserNumber = user
 	case !policy.DefaultPlanID.Valid:
@@ -255,7 +267,7 @@ func (s *Stage) Process(rec *acct.Record) {
 		duration = *rec.SessionTime
 	}
 	rec.Rating = s.Tables().Rate(Leg{
-		ClientName: rec.ClientName, NASIP: rec.NASIP, GatewayID: rec.GatewayID,
+		UserName: rec.UserName, ClientName: rec.ClientName, NASIP: rec.NASIP, GatewayID: rec.GatewayID,
 		CallOrigin: rec.CallOrigin, CallType: rec.CallType,
 		Calling: rec.CallingNumber, Called: rec.CalledNumber,
 		ConnectTime: rec.ConnectTime, CallTime: rec.CallTime(), Duration: duration,

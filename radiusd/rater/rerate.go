@@ -23,6 +23,8 @@ type RerateSummary struct {
 // batches of batchSize, each batch committed on its own. It is idempotent:
 // running it again with the same tables changes nothing but rated_at. With
 // planID set only legs stored or now rated under that plan are touched.
+// It corrects CDR costs only: debits already made to prepaid cards and
+// users' spend stay as they were (fix those with ledger adjustments).
 func Rerate(ctx context.Context, db *store.DB, t *Tables, from, to time.Time, planID *int64, batchSize int) (RerateSummary, error) {
 	sum := RerateSummary{OldTotal: map[string]int64{}, NewTotal: map[string]int64{}, Statuses: map[string]int{}}
 	var after int64
@@ -72,7 +74,7 @@ func legOf(l store.RatedLeg) (Leg, error) {
 	if err != nil {
 		return Leg{}, err
 	}
-	leg := Leg{ClientName: l.ClientName, NASIP: l.NASIP, GatewayID: l.GatewayID, CallOrigin: l.CallOrigin, CallType: l.CallType,
+	leg := Leg{UserName: l.UserName, ClientName: l.ClientName, NASIP: l.NASIP, GatewayID: l.GatewayID, CallOrigin: l.CallOrigin, CallType: l.CallType,
 		Calling: l.CallingNumber, Called: l.CalledNumber, CallTime: callTime}
 	if l.ConnectTime != nil {
 		connect, err := store.ParseTime(*l.ConnectTime)
