@@ -21,13 +21,14 @@ const (
 	CodeUserDenied          ReturnCode = 7
 	CodeServiceNotAvailable ReturnCode = 8
 	CodeNumberBlocked       ReturnCode = 9
+	CodeInvalidArgument     ReturnCode = 11
 	CodeInsufficientBalance ReturnCode = 12
 )
 
 var returnCodeNames = map[ReturnCode]string{
 	CodeSuccess: "success", CodeInvalidAccount: "invalid account number", CodeInvalidPIN: "invalid PIN",
 	CodeAccountInUse: "account in use", CodeZeroBalance: "zero balance", CodeCardExpired: "card expired",
-	CodeCreditLimitReached: "credit limit reached", CodeUserDenied: "user denied",
+	CodeCreditLimitReached: "credit limit reached", CodeUserDenied: "user denied", CodeInvalidArgument: "invalid argument",
 	CodeServiceNotAvailable: "service not available", CodeNumberBlocked: "called number blocked",
 	CodeInsufficientBalance: "insufficient balance",
 }

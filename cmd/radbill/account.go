@@ -95,6 +95,9 @@ func accountCreateCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the card's plan
+					return err
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "created account %s\n", a.Number)
 				return showAccount(ctx, cmd.OutOrStdout(), db, svc, a.Number)
 			})

@@ -33,6 +33,7 @@ import (
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
+	"github.com/radbill/radbill/radiusd/authorize"
 	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/spool"
@@ -79,6 +80,7 @@ type instance struct {
 	// accounting is kept to swap its decoder when dictionaries are reloaded.
 	accounting *radiusd.Accounting
 	mailer     *notify.Sender // nil without smtp.host
+	limits     *limits.Service
 	rating     *rater.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
@@ -164,7 +166,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
-	}, clients, radiusd.RejectAccess{}, accounting, reg, log)
+	}, clients, &authorize.Authorizer{Limits: limitsService, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout},
+		accounting, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		mailer = nil
 		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
 	}
-	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
 	}
@@ -221,6 +224,7 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 // answered, and only then are the sockets and the database closed.
 func (in *instance) run(ctx context.Context) {
 	go in.pollTariffs(ctx)
+	go in.sweepReservations(ctx)
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
@@ -235,6 +239,24 @@ func (in *instance) run(ctx context.Context) {
 	_ = in.metrics.Shutdown(shutdownCtx)
 	in.db.Close()
 	in.log.Info("radiusd stopped")
+}
+
+// sweepReservations releases the credit held by calls whose Stop never came.
+func (in *instance) sweepReservations(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := in.limits.SweepReservations(ctx); err != nil {
+			in.log.Warn("reservation sweep failed", zap.Error(err))
+		} else if n > 0 {
+			in.log.Info("expired reservations released", zap.Int64("reservations", n))
+		}
+	}
 }
 
 // ownerSettler debits a prepaid card's leg to the card (releasing the

@@ -11,8 +11,8 @@ import (
 const attrVendorSpecific = 26
 
 // RejectAccess answers every Access-Request with Access-Reject and
-// h323-return-code 8 (service not available): the answer of a server that
-// authorizes no one. It stands in until prepaid authorization is configured.
+// h323-return-code 8 (service not available): the authentication handler of
+// the pipeline tests.
 type RejectAccess struct{}
 
 func (RejectAccess) ServeRADIUS(w ResponseWriter, r *Request) {

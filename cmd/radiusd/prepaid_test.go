@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"testing"
+	"time"
+
+	"layeh.com/radius"
+
+	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/radiusd/cisco"
+	"github.com/radbill/radbill/rating"
+)
+
+// flatTariff has one band for the whole week, so the credit time does not
+// depend on when the test runs: plan "cards", Bulgaria mobile at connect
+// 0.40, the first minute 0.20/min, then 0.10/min per second (60/1).
+func flatTariff() rating.TariffData {
+	return rating.TariffData{
+		Plans:     []rating.Plan{{ID: 1, Name: "cards", Currency: "EUR", TimeZone: "UTC", Rounding: rating.RoundHalfUp, RoundingDecimals: 2}},
+		Zones:     []rating.Zone{{ID: 1, Name: "Bulgaria mobile"}},
+		Prefixes:  []rating.Prefix{{ID: 1, Digits: "35988", ZoneID: 1}},
+		Bands:     []rating.Band{{ID: 1, PlanID: 1, Name: "all"}},
+		BandRules: []rating.BandRule{{ID: 1, BandID: 1, Days: rating.AllWeekdays, From: 0, To: 0}},
+		Rates: []rating.Rate{{ID: 1, PlanID: 1, ZoneID: 1, BandID: 1, Direction: rating.Outgoing, ConnectFee: 400_000, FirstIncrement: 60, NextIncrement: 1,
+			Tiers: []rating.Tier{{FromSecond: 0, PricePerMinute: 200_000}, {FromSecond: 60, PricePerMinute: 100_000}}}},
+	}
+}
+
+// accessRequest is the gateway's Access-Request #1 (account, PIN) or, with
+// a called number and conf-id, #2.
+func accessRequest(t *testing.T, account, pin, called, confID string) []byte {
+	t.Helper()
+	p := radius.New(radius.CodeAccessRequest, []byte(secret))
+	p.Add(1, radius.Attribute(account))
+	p.Add(2, papEncrypt(pin, p.Authenticator))
+	p.Add(31, radius.Attribute("1110001"))
+	if called != "" {
+		p.Add(30, radius.Attribute(called))
+		addCisco(t, p, cisco.AttrConfID, confID)
+	}
+	return encode(t, p)
+}
+
+func papEncrypt(pin string, authenticator [16]byte) radius.Attribute {
+	plain := make([]byte, 16)
+	copy(plain, pin)
+	sum := md5.Sum(append([]byte(secret), authenticator[:]...))
+	for i := range plain {
+		plain[i] ^= sum[i]
+	}
+	return plain
+}
+
+// reply sends an Access-Request and returns the reply code and its Cisco
+// VSAs without their name= prefix.
+func (h *harness) access(wire []byte) (radius.Code, map[byte]string) {
+	h.t.Helper()
+	raw := exchange(h.t, "", h.auth, wire, 3*time.Second)
+	if raw == nil {
+		h.t.Fatal("no reply to the Access-Request")
+	}
+	if !radius.IsAuthenticResponse(raw, wire, []byte(secret)) || raw[20] != 80 {
+		h.t.Fatal("reply not authentic or without a Message-Authenticator first")
+	}
+	p, err := radius.Parse(raw, []byte(secret))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	vsas := map[byte]string{}
+	for _, a := range p.Attributes {
+		if a.Type != 26 {
+			continue
+		}
+		_, subs, err := cisco.ParseVendorSpecific(a.Attribute)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, s := range subs {
+			vsas[s.Type] = cisco.StripName(cisco.AttrName(s.Type), string(s.Value))
+		}
+	}
+	return p.Code, vsas
+}
+
+// TestPrepaidCardFlow runs the debit-card flow over UDP: authenticate,
+// authorize with credit time, the call's Stop debits the card and releases
+// the reservation, and the next authorization sees the lower balance.
+func TestPrepaidCardFlow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		h := startServer(t, b)
+		ctx := context.Background()
+		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
+			t.Fatal(err)
+		}
+		plan, _ := h.db.PlanID(ctx, "cards")
+		svc := limits.New(h.db, limits.Options{})
+		if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: "5550001", PIN: "4321", PlanID: plan, Currency: "EUR",
+			InitialBalance: 1_000_000, MaxConcurrentCalls: 1, Language: "bg"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.BumpTariffVersion(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := h.db.TariffVersion(ctx)
+		h.waitForTariffVersion(v)
+
+		if code, vsas := h.access(accessRequest(t, "5550001", "9999", "", "")); code != radius.CodeAccessReject || vsas[cisco.AttrReturnCode] != "2" {
+			t.Fatalf("wrong PIN: %v %v", code, vsas)
+		}
+		if code, vsas := h.access(accessRequest(t, "5559999", "4321", "", "")); code != radius.CodeAccessReject || vsas[cisco.AttrReturnCode] != "1" {
+			t.Fatalf("unknown account: %v %v", code, vsas)
+		}
+		code, vsas := h.access(accessRequest(t, "5550001", "4321", "", ""))
+		if code != radius.CodeAccessAccept || vsas[cisco.AttrReturnCode] != "0" || vsas[cisco.AttrCreditAmount] != "1.00" ||
+			vsas[cisco.AttrCurrency] != "EUR" || vsas[cisco.AttrBillingModel] != "1" || vsas[cisco.AttrPreferredLang] != "bg" {
+			t.Fatalf("stage 1: %v %v", code, vsas)
+		}
+		// 1.00 buys: 0.40 connect + 0.20 for the first minute, then 0.10/min per
+		// second; rounded half-up to cents the cost stays 1.00 up to 302 s
+		// (0.60 + 242/600 = 1.0033), 303 s would cost 1.01.
+		confID := "931C146B 0F4411D6 AB5591F0 00000001"
+		code, vsas = h.access(accessRequest(t, "5550001", "4321", "35988123456", confID))
+		if code != radius.CodeAccessAccept || vsas[cisco.AttrCreditTime] != "302" {
+			t.Fatalf("stage 2: %v %v", code, vsas)
+		}
+		// The credit is held: a second call on the card is refused.
+		if code, vsas := h.access(accessRequest(t, "5550001", "4321", "35988000002", "931C146B 0F4411D6 AB5591F0 00000002")); code != radius.CodeAccessReject {
+			t.Fatalf("second call while the first holds the credit: %v %v", code, vsas)
+		}
+
+		// The call's Stop (same conf-id): 120 s costs 0.40 + 0.20 + 0.10 = 0.70.
+		stop := telephonyStop(t, "P1", "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", 120, func(p *radius.Packet) {
+			p.Set(1, radius.Attribute("5550001"))
+		}, setCisco(cisco.AttrConfID, confID))
+		mustAck(t, h, stop)
+		mustAck(t, h, telephonyStop(t, "P1", "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", 120, func(p *radius.Packet) {
+			p.Set(1, radius.Attribute("5550001"))
+			p.Set(41, radius.NewInteger(4)) // the gateway's retry: no second debit
+		}, setCisco(cisco.AttrConfID, confID)))
+		card, err := svc.Account(ctx, "5550001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if card.Balance != 300_000 || card.Reserved != 0 || card.LiveCalls != 0 {
+			t.Fatalf("after the Stop: balance %s reserved %s calls %d, want 0.30, 0, 0", card.Balance, card.Reserved, card.LiveCalls)
+		}
+		// 0.30 does not pay the 0.40 connect fee.
+		if code, vsas := h.access(accessRequest(t, "5550001", "4321", "35988123456", "931C146B 0F4411D6 AB5591F0 00000003")); code != radius.CodeAccessReject ||
+			(vsas[cisco.AttrReturnCode] != "4" && vsas[cisco.AttrReturnCode] != "12") {
+			t.Fatalf("authorization beyond the balance: %v %v", code, vsas)
+		}
+	})
+}

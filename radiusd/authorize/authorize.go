@@ -1,0 +1,224 @@
+// Package authorize answers Access-Requests for the Cisco debit-card flow
+// (shared/reference/cisco-radius.md) and for enterprise users:
+//
+//   - stage 1, account authentication: User-Name is the account number,
+//     User-Password (PAP) the PIN → Access-Accept with h323-return-code=0,
+//     h323-credit-amount (the available balance), h323-currency,
+//     h323-billing-model=1 (debit) and h323-preferred-lang, or Access-Reject
+//     with the return code;
+//   - stage 2, call authorization: the same with Called-Station-Id → the
+//     destination is translated and rated, the seconds the available credit
+//     buys are reserved under the call's h323-conf-id, and the Accept carries
+//     h323-credit-time;
+//   - an enterprise user's call: no password, the Calling-Station-Id is one
+//     of the user's numbers → Accept per the user's limit type (normal: with
+//     h323-credit-time from what is left of the period's limit), or Reject.
+//
+// The money decisions are limits.Service's, made in the database, so several
+// radiusd behave as one. When the database does not answer the request is
+// rejected with h323-return-code 8, service not available (fail closed).
+// CHAP is not supported: PINs are stored as bcrypt hashes, and CHAP needs
+// the clear PIN on the server.
+package authorize
+
+import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"layeh.com/radius"
+
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/radiusd"
+	"github.com/radbill/radbill/radiusd/cisco"
+	"github.com/radbill/radbill/radiusd/rater"
+	"github.com/radbill/radbill/rating"
+)
+
+const (
+	attrUserName         = 1
+	attrUserPassword     = 2
+	attrCHAPPassword     = 3
+	attrVendorSpecific   = 26
+	attrCalledStationID  = 30
+	attrCallingStationID = 31
+)
+
+// Authorizer serves the authentication listener.
+type Authorizer struct {
+	Limits *limits.Service
+	// Tables gives the rating tables in force (translation and tariffs).
+	Tables func() *rater.Tables
+	Log    *zap.Logger
+	// Timeout bounds the database work of one request.
+	Timeout time.Duration
+}
+
+func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.Timeout)
+	defer cancel()
+	reply, err := a.answer(ctx, r)
+	if err != nil {
+		a.Log.Warn("authorization failed, rejecting (service not available)", zap.String("client", r.Client.Name), zap.Error(err))
+		reply = reject(limits.CodeServiceNotAvailable)
+	}
+	resp := r.Response(reply.code)
+	for _, v := range reply.vsas {
+		vsa, err := cisco.NewVSA(v.attr, v.value)
+		if err != nil {
+			a.Log.Error("reply attribute not encodable", zap.Error(err))
+			continue
+		}
+		resp.Add(attrVendorSpecific, vsa)
+	}
+	w.Reply(resp)
+}
+
+type vsa struct {
+	attr  byte
+	value string
+}
+
+type answer struct {
+	code radius.Code
+	vsas []vsa
+}
+
+func reject(code limits.ReturnCode) answer {
+	return answer{code: radius.CodeAccessReject, vsas: []vsa{{cisco.AttrReturnCode, strconv.Itoa(int(code))}}}
+}
+
+func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request) (answer, error) {
+	account := string(r.Get(attrUserName))
+	called := string(r.Get(attrCalledStationID))
+	calling := string(r.Get(attrCallingStationID))
+	tables := a.Tables()
+	gw := normalize.Gateway{ClientName: r.Client.Name, NASIP: r.Source.Addr().String()}
+	request := limits.CallRequest{ConfID: confID(r.Packet), Direction: rating.Outgoing}
+	if called != "" {
+		number, _, ok := tables.Translator.Translate(gw, normalize.Called, called)
+		if !ok {
+			return reject(limits.CodeNumberBlocked), nil
+		}
+		request.Called = number
+	}
+	if r.Get(attrCHAPPassword) != nil {
+		return reject(limits.CodeInvalidPIN), nil // see the package documentation
+	}
+	if encrypted := r.Get(attrUserPassword); encrypted != nil {
+		pin, err := papPassword(encrypted, r.Secret, r.Authenticator)
+		if err != nil {
+			return reject(limits.CodeInvalidPIN), nil
+		}
+		return a.card(ctx, account, pin, request, tables)
+	}
+	normalised, _, _ := tables.Translator.Translate(gw, normalize.Calling, calling)
+	return a.user(ctx, []string{normalised, calling}, request, tables)
+}
+
+func (a *Authorizer) card(ctx context.Context, account, pin string, request limits.CallRequest, tables *rater.Tables) (answer, error) {
+	auth, err := a.Limits.Authenticate(ctx, account, pin)
+	if err != nil {
+		return answer{}, err
+	}
+	if auth.ReturnCode != limits.CodeSuccess {
+		return reject(auth.ReturnCode), nil
+	}
+	card := auth.Account
+	if request.Called == "" { // stage 1
+		return answer{code: radius.CodeAccessAccept, vsas: []vsa{
+			{cisco.AttrReturnCode, "0"},
+			{cisco.AttrCreditAmount, card.Available().Format(2)},
+			{cisco.AttrCurrency, card.Currency},
+			{cisco.AttrBillingModel, "1"},
+			{cisco.AttrPreferredLang, card.Language},
+		}}, nil
+	}
+	if request.ConfID == "" {
+		return reject(limits.CodeInvalidArgument), nil
+	}
+	granted, err := a.Limits.AuthorizeCard(ctx, account, request, tables.Tariffs)
+	if err != nil {
+		return answer{}, err
+	}
+	return grant(granted), nil
+}
+
+func (a *Authorizer) user(ctx context.Context, numbers []string, request limits.CallRequest, tables *rater.Tables) (answer, error) {
+	if request.Called == "" || request.ConfID == "" {
+		return reject(limits.CodeInvalidArgument), nil
+	}
+	var err error
+	for _, number := range numbers {
+		var granted limits.Authorization
+		granted, err = a.Limits.AuthorizeUser(ctx, number, request, tables.Tariffs)
+		if err == nil {
+			return grant(granted), nil
+		}
+		if !errors.Is(err, limits.ErrNotFound) {
+			return answer{}, err
+		}
+	}
+	return reject(limits.CodeInvalidAccount), nil
+}
+
+func grant(g limits.Authorization) answer {
+	if g.ReturnCode != limits.CodeSuccess {
+		return reject(g.ReturnCode)
+	}
+	vsas := []vsa{{cisco.AttrReturnCode, "0"}, {cisco.AttrCurrency, g.Currency}}
+	if !g.Unlimited {
+		vsas = append(vsas, vsa{cisco.AttrCreditTime, strconv.FormatInt(g.CreditSeconds, 10)},
+			vsa{cisco.AttrCreditAmount, g.Available.Format(2)})
+	}
+	return answer{code: radius.CodeAccessAccept, vsas: vsas}
+}
+
+// confID is the call's canonical h323-conf-id, the key of its reservation
+// and of the Stop that settles it.
+func confID(p *radius.Packet) string {
+	for _, attr := range p.Attributes {
+		if attr.Type != attrVendorSpecific {
+			continue
+		}
+		vendor, subs, err := cisco.ParseVendorSpecific(attr.Attribute)
+		if err != nil || vendor != cisco.VendorID {
+			continue
+		}
+		for _, s := range subs {
+			if s.Type == cisco.AttrConfID {
+				id, _ := cisco.NormalizeConfID(cisco.StripName(cisco.AttrName(s.Type), string(s.Value)))
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+// papPassword decrypts a User-Password (RFC 2865 §5.2).
+func papPassword(encrypted, secret []byte, authenticator [16]byte) (string, error) {
+	if len(encrypted) < 16 || len(encrypted) > 128 || len(encrypted)%16 != 0 {
+		return "", errors.New("User-Password length not a multiple of 16 up to 128")
+	}
+	plain := make([]byte, len(encrypted))
+	previous := authenticator[:]
+	for i := 0; i < len(encrypted); i += 16 {
+		h := md5.New()
+		h.Write(secret)
+		h.Write(previous)
+		sum := h.Sum(nil)
+		for j := range 16 {
+			plain[i+j] = encrypted[i+j] ^ sum[j]
+		}
+		previous = encrypted[i : i+16]
+	}
+	end := len(plain)
+	for end > 0 && plain[end-1] == 0 {
+		end--
+	}
+	return string(plain[:end]), nil
+}
