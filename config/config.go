@@ -69,6 +69,12 @@ type Config struct {
 		// PollInterval is how often queued e-mails are looked for.
 		PollInterval time.Duration `mapstructure:"poll_interval"`
 	} `mapstructure:"smtp"`
+	Authorize struct {
+		// OutagePolicy is "closed" (reject while the database is away) or
+		// "open" (accept known accounts with OutageCreditTime).
+		OutagePolicy     string        `mapstructure:"outage_policy"`
+		OutageCreditTime time.Duration `mapstructure:"outage_credit_time"`
+	} `mapstructure:"authorize"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
 		// "" disables it.
@@ -78,34 +84,36 @@ type Config struct {
 }
 
 var defaults = map[string]any{
-	"listen.auth":            "127.0.0.1:1812",
-	"listen.acct":            "127.0.0.1:1813",
-	"listen.metrics":         "127.0.0.1:9812",
-	"database.driver":        "sqlite",
-	"database.dsn":           "data/radbill.db",
-	"dictionaries":           "dictionaries",
-	"log.level":              "info",
-	"gateway.timezone":       "UTC",
-	"server.workers":         8,
-	"server.queue_size":      8192,
-	"server.queue_timeout":   "20ms",
-	"server.reply_cache_ttl": "10s",
-	"rating.enabled":         true,
-	"rating.reload_interval": "5s",
-	"writer.batch_size":      256,
-	"writer.flush_delay":     "0s",
-	"writer.writers":         2,
-	"writer.queue_size":      512,
-	"writer.commit_timeout":  "2s",
-	"spool.dir":              "data/spool",
-	"smtp.host":              "",
-	"smtp.port":              0,
-	"smtp.starttls":          true,
-	"smtp.username":          "",
-	"smtp.password":          "",
-	"smtp.from":              "radbill <radbill@localhost>",
-	"smtp.poll_interval":     "15s",
-	"spool.max_bytes":        int64(1 << 30),
+	"listen.auth":                  "127.0.0.1:1812",
+	"listen.acct":                  "127.0.0.1:1813",
+	"listen.metrics":               "127.0.0.1:9812",
+	"database.driver":              "sqlite",
+	"database.dsn":                 "data/radbill.db",
+	"dictionaries":                 "dictionaries",
+	"log.level":                    "info",
+	"gateway.timezone":             "UTC",
+	"server.workers":               8,
+	"server.queue_size":            8192,
+	"server.queue_timeout":         "20ms",
+	"server.reply_cache_ttl":       "10s",
+	"rating.enabled":               true,
+	"rating.reload_interval":       "5s",
+	"writer.batch_size":            256,
+	"writer.flush_delay":           "0s",
+	"writer.writers":               2,
+	"writer.queue_size":            512,
+	"writer.commit_timeout":        "2s",
+	"spool.dir":                    "data/spool",
+	"authorize.outage_policy":      "closed",
+	"authorize.outage_credit_time": "60s",
+	"smtp.host":                    "",
+	"smtp.port":                    0,
+	"smtp.starttls":                true,
+	"smtp.username":                "",
+	"smtp.password":                "",
+	"smtp.from":                    "radbill <radbill@localhost>",
+	"smtp.poll_interval":           "15s",
+	"spool.max_bytes":              int64(1 << 30),
 }
 
 // Load reads the file at path ("" for defaults and environment only).
@@ -145,6 +153,9 @@ func (c *Config) validate() error {
 	}
 	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay < 0 {
 		return fmt.Errorf("writer.writers and writer.queue_size must be positive, writer.flush_delay not negative")
+	}
+	if c.Authorize.OutagePolicy != "closed" && c.Authorize.OutagePolicy != "open" {
+		return fmt.Errorf("authorize.outage_policy %q: want closed or open", c.Authorize.OutagePolicy)
 	}
 	if c.Rating.ReloadInterval <= 0 {
 		return fmt.Errorf("rating.reload_interval must be positive")

@@ -166,7 +166,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
-	}, clients, &authorize.Authorizer{Limits: limitsService, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout},
+	}, clients, &authorize.Authorizer{Limits: limitsService, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
+		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime},
 		accounting, reg, log)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,8 +12,12 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"layeh.com/radius"
 
+	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/radiusd/cisco"
 )
 
 // dbProxy forwards TCP to the database and can cut it off, standing in for
@@ -138,5 +143,59 @@ func TestDatabaseOutageSpoolsAndReplays(t *testing.T) {
 	}
 	if v := h.metric(`radbill_store_records_total{outcome="spooled",status="Stop"}`); v != 30 {
 		t.Errorf("spooled records counted %v, want 30", v)
+	}
+}
+
+// TestAuthorizationDuringOutage: with the database away, fail closed rejects
+// with code 8; fail open accepts a card known before the outage with the
+// configured credit time, and still rejects an unknown one.
+func TestAuthorizationDuringOutage(t *testing.T) {
+	b := testdb.MySQL(t)
+	cfg, err := mysql.ParseDSN(b.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, policy := range []string{"closed", "open"} {
+		t.Run(policy, func(t *testing.T) {
+			proxy := newDBProxy(t, cfg.Addr)
+			viaProxy := *cfg
+			viaProxy.Addr = proxy.ln.Addr().String()
+			h := startServer(t, testdb.Backend{Driver: b.Driver, DSN: viaProxy.FormatDSN()}, func(c *config.Config) {
+				c.Authorize.OutagePolicy, c.Authorize.OutageCreditTime = policy, 90*time.Second
+			})
+			h.db = testdb.Open(t, b)
+			ctx := context.Background()
+			if policy == "closed" {
+				if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
+					t.Fatal(err)
+				}
+				plan, _ := h.db.PlanID(ctx, "cards")
+				if _, err := limits.New(h.db, limits.Options{}).CreateAccount(ctx, limits.NewAccount{Number: "5550002", PIN: "1234", PlanID: plan,
+					Currency: "EUR", InitialBalance: 5_000_000, MaxConcurrentCalls: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := h.db.BumpTariffVersion(ctx); err != nil {
+				t.Fatal(err)
+			}
+			v, _ := h.db.TariffVersion(ctx)
+			h.waitForTariffVersion(v)
+			proxy.cut()
+
+			code, vsas := h.access(accessRequest(t, "5550002", "1234", "35988123456", "931C146B 0F4411D6 AB5591F0 0000000A"))
+			switch policy {
+			case "closed":
+				if code != radius.CodeAccessReject || vsas[cisco.AttrReturnCode] != "8" {
+					t.Fatalf("fail closed: %v %v", code, vsas)
+				}
+			case "open":
+				if code != radius.CodeAccessAccept || vsas[cisco.AttrCreditTime] != "90" {
+					t.Fatalf("fail open, known card: %v %v", code, vsas)
+				}
+				if code, vsas := h.access(accessRequest(t, "5559999", "1234", "35988123456", "931C146B 0F4411D6 AB5591F0 0000000B")); code != radius.CodeAccessReject || vsas[cisco.AttrReturnCode] != "8" {
+					t.Fatalf("fail open, unknown card: %v %v", code, vsas)
+				}
+			}
+		})
 	}
 }

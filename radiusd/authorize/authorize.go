@@ -15,8 +15,12 @@
 //     h323-credit-time from what is left of the period's limit), or Reject.
 //
 // The money decisions are limits.Service's, made in the database, so several
-// radiusd behave as one. When the database does not answer the request is
-// rejected with h323-return-code 8, service not available (fail closed).
+// radiusd behave as one. When the database does not answer, the outage
+// policy decides: fail closed (the default) rejects with h323-return-code 8,
+// service not available; fail open accepts a known card (one in the rating
+// tables, so known before the outage — its PIN cannot be checked) or a known
+// user's number with OutageCreditTime, logged; their Stops are spooled with
+// the other accounting and debited when replayed, which reconciles them.
 // CHAP is not supported: PINs are stored as bcrypt hashes, and CHAP needs
 // the clear PIN on the server.
 package authorize
@@ -56,6 +60,9 @@ type Authorizer struct {
 	Log    *zap.Logger
 	// Timeout bounds the database work of one request.
 	Timeout time.Duration
+	// FailOpen and OutageCreditTime are the outage policy (see above).
+	FailOpen         bool
+	OutageCreditTime time.Duration
 }
 
 func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
@@ -63,8 +70,7 @@ func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
 	defer cancel()
 	reply, err := a.answer(ctx, r)
 	if err != nil {
-		a.Log.Warn("authorization failed, rejecting (service not available)", zap.String("client", r.Client.Name), zap.Error(err))
-		reply = reject(limits.CodeServiceNotAvailable)
+		reply = a.duringOutage(r, err)
 	}
 	resp := r.Response(reply.code)
 	for _, v := range reply.vsas {
@@ -76,6 +82,23 @@ func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
 		resp.Add(attrVendorSpecific, vsa)
 	}
 	w.Reply(resp)
+}
+
+// duringOutage answers when the database could not: see the package
+// documentation for the policy.
+func (a *Authorizer) duringOutage(r *radiusd.Request, cause error) answer {
+	account, calling := string(r.Get(attrUserName)), string(r.Get(attrCallingStationID))
+	tables := a.Tables()
+	_, knownCard := tables.CardPlans[account]
+	_, knownUser := tables.UserPlans[calling]
+	if !a.FailOpen || !(knownCard || knownUser) {
+		a.Log.Warn("authorization failed, rejecting (service not available)", zap.String("client", r.Client.Name), zap.Error(cause))
+		return reject(limits.CodeServiceNotAvailable)
+	}
+	a.Log.Warn("database unavailable: accepting a known account (fail open)", zap.String("account", account),
+		zap.String("calling", calling), zap.Duration("credit", a.OutageCreditTime), zap.Error(cause))
+	return answer{code: radius.CodeAccessAccept, vsas: []vsa{{cisco.AttrReturnCode, "0"},
+		{cisco.AttrCreditTime, strconv.FormatInt(int64(a.OutageCreditTime/time.Second), 10)}}}
 }
 
 type vsa struct {
