@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,11 +15,16 @@ import (
 	"time"
 
 	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 // Fault tests (make test-faults): real radiusd processes on MariaDB under
 // load from radload, with faults injected. Each ends by comparing the
-// acknowledged Stops with the database: 0 lost, 0 duplicated.
+// acknowledged Stops with the database: 0 lost, 0 duplicated, and every
+// Stop debited once to the prepaid card they are charged to, whose balance
+// equals its ledger.
 
 // radiusdProcess starts bin/radiusd on the given ports, database and spool
 // directory (a restarted server reuses its spool).
@@ -47,11 +53,56 @@ type load struct {
 	n     int
 }
 
+// faultCard is the prepaid card every fault-test Stop is debited to, so each
+// test can also check that the card's balance equals its ledger and that
+// each acknowledged Stop was debited exactly once.
+const faultCard = "9990001"
+
+// withCard puts the flat tariff and a prepaid card with a large balance in
+// the database, before any radiusd starts.
+func withCard(t *testing.T, b testdb.Backend) {
+	t.Helper()
+	db := testdb.Open(t, b)
+	ctx := context.Background()
+	if err := db.ImportTariffs(ctx, flatTariff()); err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := db.PlanID(ctx, "cards")
+	if _, err := limits.New(db, limits.Options{}).CreateAccount(ctx, limits.NewAccount{Number: faultCard, PIN: "1234", PlanID: plan,
+		Currency: "EUR", InitialBalance: 10_000_000 * rating.MicrosPerUnit, MaxConcurrentCalls: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertCardDebitedOnce checks that every acknowledged Stop debited the
+// card once and its balance equals its ledger.
+func assertCardDebitedOnce(t *testing.T, db *store.DB, acked int) {
+	t.Helper()
+	var debits, distinct int
+	var ledger, balance int64
+	if err := db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT reference), COALESCE(SUM(amount_micros), 0) FROM ledger_entry
+		WHERE account_id = (SELECT id FROM prepaid_account WHERE account_number = ?) AND kind = 'call_debit'`, faultCard).Scan(&debits, &distinct, &ledger); err != nil {
+		t.Fatal(err)
+	}
+	var all int64
+	if err := db.QueryRow(`SELECT COALESCE(SUM(amount_micros), 0) FROM ledger_entry WHERE account_id = (SELECT id FROM prepaid_account WHERE account_number = ?)`, faultCard).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT balance_micros FROM prepaid_account WHERE account_number = ?", faultCard).Scan(&balance); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("card %s: %d call debits (%d distinct) totalling %s, balance %s, ledger sum %s", faultCard, debits, distinct,
+		rating.Money(-ledger), rating.Money(balance), rating.Money(all))
+	if debits != acked || distinct != acked || balance != all {
+		t.Fatalf("card: %d debits for %d acknowledged Stops, balance %d vs ledger %d", debits, acked, balance, all)
+	}
+}
+
 func startLoad(t *testing.T, bin, addrs string, n int) *load {
 	t.Helper()
 	l := &load{acked: filepath.Join(t.TempDir(), "acked"), n: n}
 	l.cmd = exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", "faults", "-n", fmt.Sprint(n), "-c", "32",
-		"-gateways", "4", "-timeout", "500ms", "-retries", "80", "-acked", l.acked)
+		"-gateways", "4", "-timeout", "500ms", "-retries", "80", "-user", faultCard, "-acked", l.acked)
 	l.cmd.Stdout, l.cmd.Stderr = os.Stderr, os.Stderr
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -78,6 +129,7 @@ func (l *load) wait(t *testing.T) []string {
 func TestFaultKill9(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
+	withCard(t, b)
 	spoolDir := t.TempDir()
 	server := radiusdProcess(t, bin, b, 31812, spoolDir)
 	load := startLoad(t, bin, "127.0.0.1:31813", 40000)
@@ -89,7 +141,10 @@ func TestFaultKill9(t *testing.T) {
 	t.Log("radiusd killed with -9; restarting in 1 s")
 	time.Sleep(time.Second)
 	radiusdProcess(t, bin, b, 31812, spoolDir)
-	assertStoredOnce(t, testdb.Open(t, b), load.wait(t))
+	ids := load.wait(t)
+	db := testdb.Open(t, b)
+	assertStoredOnce(t, db, ids)
+	assertCardDebitedOnce(t, db, len(ids))
 }
 
 // TestFaultBroadcastToTwoServers sends every Stop to two radiusd sharing one
@@ -97,10 +152,14 @@ func TestFaultKill9(t *testing.T) {
 func TestFaultBroadcastToTwoServers(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
+	withCard(t, b)
 	radiusdProcess(t, bin, b, 32812, t.TempDir())
 	radiusdProcess(t, bin, b, 33812, t.TempDir())
 	load := startLoad(t, bin, "127.0.0.1:32813,127.0.0.1:33813", 20000)
-	assertStoredOnce(t, testdb.Open(t, b), load.wait(t))
+	ids := load.wait(t)
+	db := testdb.Open(t, b)
+	assertStoredOnce(t, db, ids)
+	assertCardDebitedOnce(t, db, len(ids))
 }
 
 // TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
@@ -121,6 +180,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 		t.Skip("SKIPPING: no local mariadbd process to stop")
 	}
 	pid, _ := strconv.Atoi(fields[0])
+	withCard(t, b)
 	spoolDir := t.TempDir()
 	server := radiusdProcess(t, bin, b, 34812, spoolDir)
 	load := startLoad(t, bin, "127.0.0.1:34813", 60000)
@@ -157,5 +217,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 			t.Fatal("the spool was not replayed")
 		}
 	}
-	assertStoredOnce(t, testdb.Open(t, b), ids)
+	db := testdb.Open(t, b)
+	assertStoredOnce(t, db, ids)
+	assertCardDebitedOnce(t, db, len(ids))
 }

@@ -132,6 +132,7 @@ func assertStoredOnce(t *testing.T, db *store.DB, sessions []string) {
 		doubled += n - 1
 	}
 	t.Logf("acknowledged %d, stored %d, lost %d, duplicated %d", len(sessions), len(stored), lost, doubled)
+
 	if lost != 0 || doubled != 0 {
 		t.Fatalf("lost %d acknowledged Stops, %d duplicated", lost, doubled)
 	}

@@ -38,13 +38,14 @@ func main() {
 	ackedPath := flag.String("acked", "", "write acknowledged Acct-Session-Ids to this file")
 	flood := flag.Int("flood", 0, "instead: offer this many Stops per second without waiting for replies (overload test)")
 	bind := flag.String("bind", "", "local IP address to send from")
+	userName := flag.String("user", "", "User-Name of every Stop (e.g. a prepaid account, so each Stop debits it); default a number per Stop")
 	flag.Parse()
 
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
 	g := &generator{
 		addrs: strings.Split(*addr, ","), secret: []byte(*secret), total: int64(*total), timeout: *timeout, retries: *retries,
-		nasIP: net.ParseIP(*nasIP).To4(), gateways: max(*gateways, 1), runID: hex.EncodeToString(run),
+		nasIP: net.ParseIP(*nasIP).To4(), gateways: max(*gateways, 1), runID: hex.EncodeToString(run), userName: *userName,
 	}
 	if *bind != "" {
 		g.local = &net.UDPAddr{IP: net.ParseIP(*bind)}
@@ -120,6 +121,7 @@ type generator struct {
 	nasIP       net.IP
 	gateways    int
 	local       *net.UDPAddr
+	userName    string
 	runID       string
 	next        atomic.Int64
 	retransmits atomic.Int64
@@ -217,7 +219,11 @@ func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
 	connect := now.Add(-time.Duration(i%600+1) * time.Second)
 	ciscoTime := func(t time.Time) string { return t.Format("15:04:05.000 MST Mon Jan 2 2006") }
 	add(40, u32(2)) // Acct-Status-Type = Stop
-	add(1, []byte(fmt.Sprintf("1%06d", i%1000000)))
+	if g.userName != "" {
+		add(1, []byte(g.userName))
+	} else {
+		add(1, []byte(fmt.Sprintf("1%06d", i%1000000)))
+	}
 	add(44, []byte(sessionID))
 	add(31, []byte(fmt.Sprintf("1110%03d", i%1000)))
 	add(30, []byte(fmt.Sprintf("35988%06d", i%1000000)))
