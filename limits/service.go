@@ -37,7 +37,12 @@ var (
 // Options tune a Service; the zero value of each field picks its default.
 type Options struct {
 	// PINCost is the bcrypt cost of new PIN hashes (default
-	// bcrypt.DefaultCost). Stored hashes keep the cost they were made with.
+	// bcrypt.MinCost). Stored hashes keep the cost they were made with.
+	// PINs are short digit strings: no hash cost protects 10^4–10^8
+	// candidates from an offline search, the hash only keeps them from
+	// being read, and online guessing is stopped by the IVR's retry limits.
+	// A high cost would only cap authorizations per second (bcrypt's
+	// default, 10, costs about 60 ms of CPU per Access-Request).
 	PINCost int
 	// MaxCreditTime caps the credit time of one authorization, and with it
 	// the credit one call holds, so that a rich card's concurrent calls can
@@ -73,7 +78,7 @@ type Service struct {
 func New(db *store.DB, opts Options) *Service {
 	s := &Service{
 		db:               db,
-		pinCost:          cmp.Or(opts.PINCost, bcrypt.DefaultCost),
+		pinCost:          cmp.Or(opts.PINCost, bcrypt.MinCost),
 		maxCreditSeconds: int64(cmp.Or(opts.MaxCreditTime, 4*time.Hour) / time.Second),
 		reservationSlack: cmp.Or(opts.ReservationSlack, 15*time.Minute),
 		now:              opts.Now,

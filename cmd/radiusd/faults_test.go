@@ -5,17 +5,22 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"layeh.com/radius"
+
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/radiusd/cisco"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -35,7 +40,7 @@ func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolD
 		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries", "RADBILL_SPOOL_DIR="+spoolDir,
 		fmt.Sprintf("RADBILL_LISTEN_AUTH=127.0.0.1:%d", port), fmt.Sprintf("RADBILL_LISTEN_ACCT=127.0.0.1:%d", port+1),
 		fmt.Sprintf("RADBILL_LISTEN_METRICS=127.0.0.1:%d", port+2),
-		"RADBILL_CLIENTS=[{name: load, address: 127.0.0.1, secret: faults}]", "RADBILL_LOG_LEVEL=warn")
+		"RADBILL_CLIENTS=[{name: load, address: 127.0.0.1, secret: \""+secret+"\"}]", "RADBILL_LOG_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -101,7 +106,7 @@ func assertCardDebitedOnce(t *testing.T, db *store.DB, acked int) {
 func startLoad(t *testing.T, bin, addrs string, n int) *load {
 	t.Helper()
 	l := &load{acked: filepath.Join(t.TempDir(), "acked"), n: n}
-	l.cmd = exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", "faults", "-n", fmt.Sprint(n), "-c", "32",
+	l.cmd = exec.Command(filepath.Join(bin, "radload"), "-addr", addrs, "-secret", secret, "-n", fmt.Sprint(n), "-c", "32",
 		"-gateways", "4", "-timeout", "500ms", "-retries", "80", "-user", faultCard, "-acked", l.acked)
 	l.cmd.Stdout, l.cmd.Stderr = os.Stderr, os.Stderr
 	if err := l.cmd.Start(); err != nil {
@@ -220,4 +225,132 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	db := testdb.Open(t, b)
 	assertStoredOnce(t, db, ids)
 	assertCardDebitedOnce(t, db, len(ids))
+}
+
+// TestFaultPrepaidOnThreeServers: three radiusd on one MariaDB, 500
+// concurrent authorize + Stop sequences over 10 cards. Each call is
+// authorized on one server and its Stop goes to the next two (broadcast
+// accounting), so servers race on every card and every Stop arrives twice.
+// No card may end below its floor (0), every card's balance must equal its
+// ledger, and each Stop must be debited exactly once.
+func TestFaultPrepaidOnThreeServers(t *testing.T) {
+	bin := buildBinaries(t)
+	b := testdb.MySQL(t)
+	db := testdb.Open(t, b)
+	ctx := context.Background()
+	if err := db.ImportTariffs(ctx, flatTariff()); err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := db.PlanID(ctx, "cards")
+	svc := limits.New(db, limits.Options{})
+	const cards = 10
+	for c := range cards {
+		if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: fmt.Sprintf("77700%02d", c), PIN: "2468", PlanID: plan,
+			Currency: "EUR", InitialBalance: 5 * rating.MicrosPerUnit, MaxConcurrentCalls: 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ports := []int{35812, 36812, 37812}
+	for _, p := range ports {
+		radiusdProcess(t, bin, b, p, t.TempDir())
+	}
+	var mu sync.Mutex
+	granted, stops := 0, map[string]int{}
+	var wg sync.WaitGroup
+	for call := range 500 {
+		wg.Go(func() {
+			account := fmt.Sprintf("77700%02d", call%cards)
+			confID := fmt.Sprintf("A0000000 00000000 00000000 %08X", call)
+			auth := fmt.Sprintf("127.0.0.1:%d", ports[call%3])
+			wire := accessRequest(t, account, "2468", "35988123456", confID)
+			reply := exchangeRetrying(t, auth, wire)
+			if reply == nil {
+				t.Errorf("call %d: no answer to the authorization", call)
+				return
+			}
+			if radius.Code(reply[0]) != radius.CodeAccessAccept {
+				return // refused: the card's credit is held by other calls or spent
+			}
+			p, _ := radius.Parse(reply, []byte(secret))
+			credit := creditTime(t, p)
+			talk := min(credit, int64(30+call%240))
+			stop := telephonyStop(t, fmt.Sprintf("S%05d", call), "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", uint32(talk),
+				func(p *radius.Packet) { p.Set(1, radius.Attribute(account)) }, setCisco(cisco.AttrConfID, confID))
+			for _, next := range []int{1, 2} { // broadcast to the two other servers
+				if exchangeRetrying(t, fmt.Sprintf("127.0.0.1:%d", ports[(call+next)%3]+1), stop) == nil {
+					t.Errorf("call %d: Stop not acknowledged", call)
+				}
+			}
+			mu.Lock()
+			granted++
+			stops[account]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	t.Logf("%d of 500 calls authorized", granted)
+	if granted == 0 {
+		t.Fatal("no call was authorized")
+	}
+	for c := range cards {
+		account := fmt.Sprintf("77700%02d", c)
+		card, err := svc.Account(ctx, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var debits, distinct int
+		var ledger int64
+		if err := db.QueryRow(`SELECT COUNT(*), COUNT(DISTINCT reference), COALESCE(SUM(amount_micros), 0) FROM ledger_entry WHERE account_id = ?`, card.ID).Scan(&debits, &distinct, &ledger); err != nil {
+			t.Fatal(err)
+		}
+		// The ledger holds the initial top-up (no reference) and one debit, with
+		// its own reference, per Stop.
+		if card.Balance < 0 || card.Balance != rating.Money(ledger) || debits != stops[account]+1 || distinct != stops[account] || card.Reserved != 0 {
+			t.Errorf("card %s: balance %s, ledger %s, %d entries for %d Stops, reserved %s", account, card.Balance, rating.Money(ledger), debits, stops[account], card.Reserved)
+		}
+	}
+}
+
+// exchangeRetrying sends wire and retransmits it from the same socket, as a
+// gateway does, until an answer comes or 20 attempts of 2 s have passed.
+func exchangeRetrying(t *testing.T, to string, wire []byte) []byte {
+	t.Helper()
+	raddr, _ := net.ResolveUDPAddr("udp", to)
+	conn, err := net.DialUDP("udp", nil, raddr)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer conn.Close()
+	for range 20 {
+		if reply := roundTrip(t, conn, wire, 2*time.Second); reply != nil {
+			return reply
+		}
+	}
+	return nil
+}
+
+// creditTime reads h323-credit-time from an Access-Accept.
+func creditTime(t *testing.T, p *radius.Packet) int64 {
+	t.Helper()
+	for _, a := range p.Attributes {
+		if a.Type != 26 {
+			continue
+		}
+		_, subs, err := cisco.ParseVendorSpecific(a.Attribute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range subs {
+			if s.Type == cisco.AttrCreditTime {
+				n, err := strconv.ParseInt(cisco.StripName(cisco.AttrName(s.Type), string(s.Value)), 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+	}
+	t.Fatal("Access-Accept without h323-credit-time")
+	return 0
 }
