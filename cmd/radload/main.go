@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,9 @@ func main() {
 	ackedPath := flag.String("acked", "", "write acknowledged Acct-Session-Ids to this file")
 	flood := flag.Int("flood", 0, "instead: offer this many Stops per second without waiting for replies (overload test)")
 	bind := flag.String("bind", "", "local IP address to send from")
+	authCards := flag.Int("auth-cards", 0, "instead: send stage-2 Access-Requests (call authorization) for this many prepaid cards numbered from -auth-first, PIN -auth-pin, to auth port -addr")
+	authFirst := flag.Int("auth-first", 8800000, "first card number for -auth-cards")
+	authPIN := flag.String("auth-pin", "1234", "PIN of the cards for -auth-cards")
 	userName := flag.String("user", "", "User-Name of every Stop (e.g. a prepaid account, so each Stop debits it); default a number per Stop")
 	flag.Parse()
 
@@ -53,6 +58,9 @@ func main() {
 	if *flood > 0 {
 		g.flood(*flood)
 		return
+	}
+	if *authCards > 0 {
+		g.authorization = &authorization{cards: *authCards, first: *authFirst, pin: *authPIN}
 	}
 	// SIGINT stops sending new Stops; those in flight finish, and the
 	// figures and -acked file are written for what was sent.
@@ -75,9 +83,12 @@ func main() {
 		}
 	}
 	slices.Sort(latencies)
-	fmt.Printf("sent %d Stops with %d in flight in %.2fs\n", *total, *inFlight, elapsed.Seconds())
+	fmt.Printf("sent %d requests with %d in flight in %.2fs\n", *total, *inFlight, elapsed.Seconds())
 	fmt.Printf("answered %d (%.0f/s), unanswered %d, retransmissions %d\n",
 		len(latencies), float64(len(latencies))/elapsed.Seconds(), *total-len(latencies), g.retransmits.Load())
+	if g.authorization != nil {
+		fmt.Printf("Access-Accept %d, Access-Reject %d\n", g.accepted.Load(), int64(len(latencies))-g.accepted.Load())
+	}
 	if len(latencies) > 0 {
 		fmt.Printf("latency p50 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1])
 	}
@@ -113,18 +124,21 @@ func writeLines(path string, lines []string) error {
 }
 
 type generator struct {
-	addrs       []string
-	secret      []byte
-	total       int64
-	timeout     time.Duration
-	retries     int
-	nasIP       net.IP
-	gateways    int
-	local       *net.UDPAddr
-	userName    string
-	runID       string
-	next        atomic.Int64
-	retransmits atomic.Int64
+	addrs    []string
+	secret   []byte
+	total    int64
+	timeout  time.Duration
+	retries  int
+	nasIP    net.IP
+	gateways int
+	local    *net.UDPAddr
+	userName string
+	// authorization, when set, makes the requests stage-2 Access-Requests.
+	authorization *authorization
+	runID         string
+	next          atomic.Int64
+	retransmits   atomic.Int64
+	accepted      atomic.Int64
 }
 
 type result struct {
@@ -166,7 +180,11 @@ func (g *generator) run(workers int) []result {
 
 func (g *generator) exchange(conns []*net.UDPConn, reply []byte, i int64, id byte) result {
 	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
-	wire, err := g.stop(i, sessionID, id)
+	build := g.stop
+	if g.authorization != nil {
+		build = g.authorization.request(g)
+	}
+	wire, err := build(i, sessionID, id)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "radload:", err)
 		return result{sessionID: sessionID}
@@ -199,6 +217,9 @@ func (g *generator) await(conn *net.UDPConn, wire, reply []byte, id byte) bool {
 			}
 			// Ignore late replies to an earlier request of this socket.
 			if n >= 20 && reply[1] == id && radius.IsAuthenticResponse(reply[:n], wire, g.secret) {
+				if radius.Code(reply[0]) == radius.CodeAccessAccept {
+					g.accepted.Add(1)
+				}
 				return true
 			}
 		}
@@ -311,4 +332,36 @@ func (g *generator) flood(perSecond int) {
 	elapsed := time.Since(start)
 	fmt.Printf("flood: offered %d Stops in %.1fs (%.0f/s), answered %d (%.0f/s)\n",
 		sent.Load(), elapsed.Seconds(), float64(sent.Load())/elapsed.Seconds(), answered.Load(), float64(answered.Load())/elapsed.Seconds())
+}
+
+// authorization builds the Cisco debit-card flow's Access-Request #2:
+// account, PIN (PAP), destination and a fresh h323-conf-id per call.
+type authorization struct {
+	cards, first int
+	pin          string
+}
+
+func (a *authorization) request(g *generator) func(i int64, _ string, id byte) ([]byte, error) {
+	return func(i int64, _ string, id byte) ([]byte, error) {
+		p := radius.New(radius.CodeAccessRequest, g.secret)
+		p.Identifier = id
+		p.Add(1, []byte(strconv.Itoa(a.first+int(i%int64(a.cards)))))
+		password := make([]byte, 16)
+		copy(password, a.pin)
+		h := md5.New()
+		h.Write(g.secret)
+		h.Write(p.Authenticator[:])
+		for j, b := range h.Sum(nil) {
+			password[j] ^= b
+		}
+		p.Add(2, password)
+		p.Add(30, []byte(fmt.Sprintf("35988%06d", i%1000000)))
+		p.Add(31, []byte("1110001"))
+		vsa, err := cisco.NewVSA(cisco.AttrConfID, fmt.Sprintf("%s %08X 0F4411D6 CBF3D765", g.runID, uint32(i)))
+		if err != nil {
+			return nil, err
+		}
+		p.Add(26, vsa)
+		return p.Encode()
+	}
 }
