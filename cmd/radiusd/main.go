@@ -224,8 +224,8 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 // that was read: queued packets are handled, their batches committed and
 // answered, and only then are the sockets and the database closed.
 func (in *instance) run(ctx context.Context) {
-	go in.pollTariffs(ctx)
-	go in.sweepReservations(ctx)
+	go every(ctx, in.reloadEvery, func() { in.pollTariffs(ctx) })
+	go every(ctx, time.Minute, func() { in.sweepReservations(ctx) })
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
@@ -242,21 +242,26 @@ func (in *instance) run(ctx context.Context) {
 	in.log.Info("radiusd stopped")
 }
 
-// sweepReservations releases the credit held by calls whose Stop never came.
-func (in *instance) sweepReservations(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
+// every runs fn each interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			fn()
 		}
-		if n, err := in.limits.SweepReservations(ctx); err != nil {
-			in.log.Warn("reservation sweep failed", zap.Error(err))
-		} else if n > 0 {
-			in.log.Info("expired reservations released", zap.Int64("reservations", n))
-		}
+	}
+}
+
+// sweepReservations releases the credit held by calls whose Stop never came.
+func (in *instance) sweepReservations(ctx context.Context) {
+	if n, err := in.limits.SweepReservations(ctx); err != nil {
+		in.log.Warn("reservation sweep failed", zap.Error(err))
+	} else if n > 0 {
+		in.log.Info("expired reservations released", zap.Int64("reservations", n))
 	}
 }
 
@@ -292,18 +297,7 @@ func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Recor
 // (`radbill tariff import` and `radbill tariff reload` bump it), so every
 // server sharing the database follows a tariff change.
 func (in *instance) pollTariffs(ctx context.Context) {
-	tick := time.NewTicker(in.reloadEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		version, err := in.db.TariffVersion(ctx)
-		if err != nil || version == in.rating.Tables().Version {
-			continue
-		}
+	if version, err := in.db.TariffVersion(ctx); err == nil && version != in.rating.Tables().Version {
 		in.reloadTariffs(ctx)
 	}
 }
