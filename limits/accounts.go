@@ -93,10 +93,14 @@ const accountColumns = "a.id, a.account_number, a.pin_hash, a.balance_micros, a.
 	"a.expires_at, a.max_concurrent_calls, a.language, a.created_at"
 
 // selectAccounts reads cards with their live reservations (those not
-// expired at the first argument).
-const selectAccounts = "SELECT " + accountColumns + ", COALESCE(r.reserved, 0) AS reserved_micros, COALESCE(r.calls, 0) AS live_calls " +
-	"FROM prepaid_account a LEFT JOIN (SELECT account_id, SUM(amount_micros) AS reserved, COUNT(*) AS calls " +
-	"FROM credit_reservation WHERE account_id IS NOT NULL AND expires_at > ? GROUP BY account_id) r ON r.account_id = a.id"
+// expired at the first two arguments, both "now"). The sums are correlated
+// subqueries so that each reads only its card's reservations: a join with
+// an aggregate over the whole table made every authorization scan all
+// reservations.
+const selectAccounts = "SELECT " + accountColumns + ", " +
+	"COALESCE((SELECT SUM(r.amount_micros) FROM credit_reservation r WHERE r.account_id = a.id AND r.expires_at > ?), 0) AS reserved_micros, " +
+	"(SELECT COUNT(*) FROM credit_reservation r WHERE r.account_id = a.id AND r.expires_at > ?) AS live_calls " +
+	"FROM prepaid_account a"
 
 func (r accountRow) account() (Account, error) {
 	expires, err := dbtime.ParseNull(r.ExpiresAt)
@@ -179,7 +183,7 @@ func (s *Service) Account(ctx context.Context, number string) (Account, error) {
 func (s *Service) readAccount(ctx context.Context, number string) (accountRow, error) {
 	var row accountRow
 	_, now := s.nowStamp()
-	err := s.db.GetContext(ctx, &row, selectAccounts+" WHERE a.account_number = ?", now, number)
+	err := s.db.GetContext(ctx, &row, selectAccounts+" WHERE a.account_number = ?", now, now, number)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row, fmt.Errorf("account %s: %w", number, ErrNotFound)
 	}
@@ -195,7 +199,7 @@ type AccountFilter struct {
 // ListAccounts returns cards ordered by number.
 func (s *Service) ListAccounts(ctx context.Context, f AccountFilter) ([]Account, error) {
 	_, now := s.nowStamp()
-	query, args := selectAccounts, []any{now}
+	query, args := selectAccounts, []any{now, now}
 	if f.Status != "" {
 		query += " WHERE a.status = ?"
 		args = append(args, f.Status)

@@ -295,11 +295,15 @@ type reservations struct {
 	amount rating.Money
 }
 
-// clearAndCountReservations deletes the owner's expired reservations and
-// the one of confID (being authorized again), then sums the rest. The
-// owner's row must be locked.
+// clearAndCountReservations deletes the reservation of confID (being
+// authorized again), then sums the owner's live ones; expired ones hold
+// nothing and are left to SweepReservations. The delete goes by the unique
+// (owner, conf_id) key only: one that also matched on expires_at let
+// MariaDB scan the expiry index across all owners, and concurrent
+// authorizations of different cards waited on each other's row locks.
+// The owner's row must be locked.
 func (s *Service) clearAndCountReservations(ctx context.Context, tx *sqlx.Tx, o owner, confID, now string) (reservations, error) {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM credit_reservation WHERE "+o.column+" = ? AND (expires_at <= ? OR conf_id = ?)", o.id, now, confID); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM credit_reservation WHERE "+o.column+" = ? AND conf_id = ?", o.id, confID); err != nil {
 		return reservations{}, err
 	}
 	return liveReservations(ctx, tx, o, now)
@@ -317,8 +321,8 @@ func liveReservations(ctx context.Context, q sqlx.QueryerContext, o owner, now s
 }
 
 // SweepReservations deletes every expired reservation and returns how
-// many. Authorizations ignore (and delete) a card's or user's expired
-// reservations themselves; the sweep keeps the table small and the
+// many. Authorizations ignore a card's or user's expired reservations;
+// the sweep deletes them, which keeps the table small and the
 // Reserved figures of Account and UserUsage exact. Run it every minute or
 // so from one or all servers: it is idempotent.
 func (s *Service) SweepReservations(ctx context.Context) (int64, error) {

@@ -94,8 +94,8 @@
 // posting may take at most the available credit. When a condition fails
 // the debit is still recorded in full — money owed is never dropped — the
 // balance may go below 0, and the card is refused (CodeZeroBalance) until
-// it is topped up. Expired reservations hold nothing: authorizations drop
-// the card's own, SweepReservations all of them.
+// it is topped up. Expired reservations hold nothing: authorizations ignore
+// them and SweepReservations deletes them.
 //
 // # Enterprise users
 //
