@@ -126,11 +126,7 @@ func userShowCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Shows the user and where it stands in the current period: spend (settled calls), reserved (calls in\nprogress) and what remains of the limit.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
-				u, err := findUser(ctx, svc, args[0])
-				if err != nil {
-					return err
-				}
+			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				return showUser(ctx, cmd.OutOrStdout(), db, svc, u)
 			})
 		},
@@ -220,11 +216,7 @@ func userLimitCommand(openDB dbOpener) *cobra.Command {
 			if !cmd.Flags().Changed("limit") && !cmd.Flags().Changed("type") && !cmd.Flags().Changed("warning") && !cmd.Flags().Changed("reset-day") {
 				return fmt.Errorf("nothing to change: give --limit, --type, --warning or --reset-day")
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
-				u, err := findUser(ctx, svc, args[0])
-				if err != nil {
-					return err
-				}
+			return withUser(cmd, openDB, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
 				l := u.Limit
 				if err := limit.apply(cmd, &l); err != nil {
 					return err
@@ -245,11 +237,7 @@ func userBlockCommand(openDB dbOpener) *cobra.Command {
 			"Unblock with radbill user limit USER --type normal (or the type it had).\n" + userArgHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
-				u, err := findUser(ctx, svc, args[0])
-				if err != nil {
-					return err
-				}
+			return withUser(cmd, openDB, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
 				l := u.Limit
 				l.Type = limits.LimitBlocked
 				return setLimit(ctx, cmd.OutOrStdout(), svc, u, l)
@@ -280,11 +268,7 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER, as the gateway reports it after translation, identify the user.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
-				u, err := findUser(ctx, svc, args[0])
-				if err != nil {
-					return err
-				}
+			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				if err := svc.AddUserNumber(ctx, u.ID, args[1]); err != nil {
 					return err
 				}
@@ -301,11 +285,7 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER identify nobody. It must be one of the user's numbers, so a typo cannot take another user's.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
-				u, err := findUser(ctx, svc, args[0])
-				if err != nil {
-					return err
-				}
+			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				if !slices.Contains(u.Numbers, args[1]) {
 					return fmt.Errorf("number %s is not one of user %d's numbers (%s)", args[1], u.ID, cmp.Or(strings.Join(u.Numbers, ", "), "it has none"))
 				}
@@ -324,6 +304,17 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 }
 
 // findUser finds a user by id, or by a name only one user has.
+// withUser runs fn with the user named on the command line (see findUser).
+func withUser(cmd *cobra.Command, openDB dbOpener, idOrName string, fn func(context.Context, *store.DB, *limits.Service, limits.User) error) error {
+	return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+		u, err := findUser(ctx, svc, idOrName)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, db, svc, u)
+	})
+}
+
 func findUser(ctx context.Context, svc *limits.Service, idOrName string) (limits.User, error) {
 	if id, err := strconv.ParseInt(idOrName, 10, 64); err == nil {
 		return svc.User(ctx, id)
