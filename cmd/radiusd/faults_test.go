@@ -32,7 +32,8 @@ import (
 // equals its ledger.
 
 // radiusdProcess starts bin/radiusd on the given ports, database and spool
-// directory (a restarted server reuses its spool).
+// directory (a restarted server reuses its spool). The tests' ports (port,
+// +1, +2) stay below 32768, where Linux takes no ephemeral ports from.
 func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolDir string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "radiusd"))
@@ -136,8 +137,8 @@ func TestFaultKill9(t *testing.T) {
 	b := testdb.MySQL(t)
 	withCard(t, b)
 	spoolDir := t.TempDir()
-	server := radiusdProcess(t, bin, b, 31812, spoolDir)
-	load := startLoad(t, bin, "127.0.0.1:31813", 40000)
+	server := radiusdProcess(t, bin, b, 25812, spoolDir)
+	load := startLoad(t, bin, "127.0.0.1:25813", 40000)
 	time.Sleep(1500 * time.Millisecond)
 	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -145,7 +146,7 @@ func TestFaultKill9(t *testing.T) {
 	_, _ = server.Process.Wait()
 	t.Log("radiusd killed with -9; restarting in 1 s")
 	time.Sleep(time.Second)
-	radiusdProcess(t, bin, b, 31812, spoolDir)
+	radiusdProcess(t, bin, b, 25812, spoolDir)
 	ids := load.wait(t)
 	db := testdb.Open(t, b)
 	assertStoredOnce(t, db, ids)
@@ -158,9 +159,9 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
 	withCard(t, b)
-	radiusdProcess(t, bin, b, 32812, t.TempDir())
-	radiusdProcess(t, bin, b, 33812, t.TempDir())
-	load := startLoad(t, bin, "127.0.0.1:32813,127.0.0.1:33813", 20000)
+	radiusdProcess(t, bin, b, 26812, t.TempDir())
+	radiusdProcess(t, bin, b, 27812, t.TempDir())
+	load := startLoad(t, bin, "127.0.0.1:26813,127.0.0.1:27813", 20000)
 	ids := load.wait(t)
 	db := testdb.Open(t, b)
 	assertStoredOnce(t, db, ids)
@@ -187,8 +188,8 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	pid, _ := strconv.Atoi(fields[0])
 	withCard(t, b)
 	spoolDir := t.TempDir()
-	server := radiusdProcess(t, bin, b, 34812, spoolDir)
-	load := startLoad(t, bin, "127.0.0.1:34813", 60000)
+	server := radiusdProcess(t, bin, b, 28812, spoolDir)
+	load := startLoad(t, bin, "127.0.0.1:28813", 60000)
 	time.Sleep(1500 * time.Millisecond)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("stop mariadbd: %v", err)
@@ -203,7 +204,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	}
 	defer resume()
 	time.Sleep(15 * time.Second)
-	before := metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ")
+	before := metricValue(t, "http://127.0.0.1:28814/metrics", "radbill_spool_records ")
 	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -215,9 +216,9 @@ func TestFaultDatabaseStopped(t *testing.T) {
 	time.Sleep(15 * time.Second)
 	resume()
 	t.Log("MariaDB resumed; restarting radiusd on the same spool")
-	radiusdProcess(t, bin, b, 34812, spoolDir)
+	radiusdProcess(t, bin, b, 28812, spoolDir)
 	ids := load.wait(t)
-	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:34814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:28814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the spool was not replayed")
 		}
@@ -250,7 +251,7 @@ func TestFaultPrepaidOnThreeServers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ports := []int{35812, 36812, 37812}
+	ports := []int{29812, 30812, 31812}
 	for _, p := range ports {
 		radiusdProcess(t, bin, b, p, t.TempDir())
 	}
