@@ -80,6 +80,15 @@ func withCard(t *testing.T, b testdb.Backend) {
 	}
 }
 
+// assertAccounted ends every fault test: each acknowledged Stop stored once
+// and debited once to the card.
+func assertAccounted(t *testing.T, b testdb.Backend, ids []string) {
+	t.Helper()
+	db := testdb.Open(t, b)
+	assertStoredOnce(t, db, ids)
+	assertCardDebitedOnce(t, db, len(ids))
+}
+
 // assertCardDebitedOnce checks that every acknowledged Stop debited the
 // card once and its balance equals its ledger.
 func assertCardDebitedOnce(t *testing.T, db *store.DB, acked int) {
@@ -147,10 +156,7 @@ func TestFaultKill9(t *testing.T) {
 	t.Log("radiusd killed with -9; restarting in 1 s")
 	time.Sleep(time.Second)
 	radiusdProcess(t, bin, b, 25812, spoolDir)
-	ids := load.wait(t)
-	db := testdb.Open(t, b)
-	assertStoredOnce(t, db, ids)
-	assertCardDebitedOnce(t, db, len(ids))
+	assertAccounted(t, b, load.wait(t))
 }
 
 // TestFaultBroadcastToTwoServers sends every Stop to two radiusd sharing one
@@ -162,10 +168,7 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 	radiusdProcess(t, bin, b, 26812, t.TempDir())
 	radiusdProcess(t, bin, b, 27812, t.TempDir())
 	load := startLoad(t, bin, "127.0.0.1:26813,127.0.0.1:27813", 20000)
-	ids := load.wait(t)
-	db := testdb.Open(t, b)
-	assertStoredOnce(t, db, ids)
-	assertCardDebitedOnce(t, db, len(ids))
+	assertAccounted(t, b, load.wait(t))
 }
 
 // TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
@@ -223,9 +226,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 			t.Fatal("the spool was not replayed")
 		}
 	}
-	db := testdb.Open(t, b)
-	assertStoredOnce(t, db, ids)
-	assertCardDebitedOnce(t, db, len(ids))
+	assertAccounted(t, b, ids)
 }
 
 // TestFaultPrepaidOnThreeServers: three radiusd on one MariaDB, 500
