@@ -9,7 +9,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/radbill/radbill/limits/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -37,7 +36,7 @@ func (s *Service) Authenticate(ctx context.Context, number, pin string) (Authent
 	if err != nil {
 		return Authentication{}, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(row.PINHash), []byte(pin)) != nil {
+	if !s.pins.verify(number, pin, row.PINHash) {
 		return Authentication{ReturnCode: CodeInvalidPIN, Reason: "wrong PIN"}, nil
 	}
 	account, err := row.account()
@@ -100,55 +99,14 @@ func refused(a Authorization, code ReturnCode, reason string) Authorization {
 	return a
 }
 
-// AuthorizeCard decides a card's call: under the card's row lock it drops
-// the card's expired reservations, checks status, expiry and concurrent
-// calls, rates the destination with tariff, finds the longest call the
-// available credit pays for (at most Options.MaxCreditTime) and reserves
-// its cost. The codes are CodeInvalidAccount, CodeUserDenied,
-// CodeCardExpired, CodeAccountInUse, CodeServiceNotAvailable (the card's
-// plan is not in tariff or prices in another currency), CodeNumberBlocked
-// (destination not rated: unknown, no rate, invalid number),
-// CodeZeroBalance, CodeInsufficientBalance (the credit buys no second),
-// else CodeSuccess. Refusals reserve nothing.
+// AuthorizeCard decides a card's call: AuthorizeCards with this one call
+// and no PIN check.
 func (s *Service) AuthorizeCard(ctx context.Context, number string, call CallRequest, tariff *rating.Snapshot) (Authorization, error) {
-	if call.ConfID == "" || tariff == nil {
-		return Authorization{}, fmt.Errorf("authorize card %s: need a conf-id and a tariff", number)
+	decided, err := s.AuthorizeCards(ctx, []CardCall{{Number: number, Call: call, Tariff: tariff}})
+	if err != nil {
+		return Authorization{}, err
 	}
-	var result Authorization
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		now, nowText := s.nowStamp()
-		row, err := s.lockAccount(ctx, tx, number)
-		if errors.Is(err, ErrNotFound) {
-			result = refused(Authorization{}, CodeInvalidAccount, "unknown account")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		account, err := row.account()
-		if err != nil {
-			return err
-		}
-		owner := cardOwner(account.ID)
-		live, err := s.clearAndCountReservations(ctx, tx, owner, call.ConfID, nowText)
-		if err != nil {
-			return err
-		}
-		account.Reserved, account.LiveCalls = live.amount, live.calls
-		result = Authorization{Available: account.Available(), Currency: account.Currency, Language: account.Language}
-		if code, reason := cardState(account, now); code != CodeSuccess {
-			result = refused(result, code, reason)
-			return nil
-		}
-		rated := rating.Call{PlanID: account.PlanID, Called: call.Called, ConnectTime: now, Direction: call.Direction}
-		if code, reason := destinationState(tariff, rated, account.Currency); code != CodeSuccess {
-			result = refused(result, code, reason)
-			return nil
-		}
-		result, err = s.grant(ctx, tx, owner, call.ConfID, tariff, rated, result, now, CodeInsufficientBalance)
-		return err
-	})
-	return result, err
+	return decided[0], nil
 }
 
 // AuthorizeUser decides an enterprise user's call, the user found by
@@ -196,7 +154,7 @@ func (s *Service) AuthorizeUser(ctx context.Context, callingNumber string, call 
 			return err
 		}
 		owner := userOwner(user.ID)
-		live, err := s.clearAndCountReservations(ctx, tx, owner, call.ConfID, nowText)
+		live, err := otherReservations(ctx, tx, owner, call.ConfID, nowText)
 		if err != nil {
 			return err
 		}
@@ -215,8 +173,12 @@ func (s *Service) AuthorizeUser(ctx context.Context, callingNumber string, call 
 			result = refused(result, CodeCreditLimitReached, "the rest of the limit is held by calls in progress")
 			return nil
 		}
-		result, err = s.grant(ctx, tx, owner, call.ConfID, tariff, rated, result, now, CodeCreditLimitReached)
-		return err
+		result = s.fitCredit(tariff, rated, result, CodeCreditLimitReached)
+		if result.ReturnCode != CodeSuccess {
+			return nil
+		}
+		return s.reserve(ctx, tx, []reservation{{owner: owner, confID: call.ConfID, amount: result.Reserved, seconds: result.CreditSeconds,
+			expires: now.Add(time.Duration(result.CreditSeconds)*time.Second + s.reservationSlack)}}, nowText)
 	})
 	return result, err
 }
@@ -237,21 +199,15 @@ func destinationState(tariff *rating.Snapshot, call rating.Call, currency string
 	return CodeSuccess, ""
 }
 
-// grant reserves the longest call a.Available (> 0) pays for, or refuses
-// with noSecond when it buys no second.
-func (s *Service) grant(ctx context.Context, tx *sqlx.Tx, o owner, confID string, tariff *rating.Snapshot, call rating.Call, a Authorization, now time.Time, noSecond ReturnCode) (Authorization, error) {
+// fitCredit grants the longest call a.Available (> 0) pays for, or
+// refuses with noSecond when it buys no second.
+func (s *Service) fitCredit(tariff *rating.Snapshot, call rating.Call, a Authorization, noSecond ReturnCode) Authorization {
 	seconds, cost := affordable(tariff, call, a.Available, min(s.maxCreditSeconds, rating.MaxCallSeconds))
 	if seconds == 0 {
-		return refused(a, noSecond, fmt.Sprintf("%s buys no second", a.Available)), nil
-	}
-	expires := now.Add(time.Duration(seconds)*time.Second + s.reservationSlack)
-	_, err := tx.ExecContext(ctx, "INSERT INTO credit_reservation ("+o.column+", conf_id, amount_micros, credit_seconds, created_at, expires_at) "+
-		"VALUES (?, ?, ?, ?, ?, ?)", o.id, confID, int64(cost), seconds, dbtime.Format(now), dbtime.Format(expires))
-	if err != nil {
-		return a, err
+		return refused(a, noSecond, fmt.Sprintf("%s buys no second", a.Available))
 	}
 	a.ReturnCode, a.Reason, a.CreditSeconds, a.Reserved = CodeSuccess, "", seconds, cost
-	return a, nil
+	return a
 }
 
 // affordable returns the longest duration, 1 to maxSeconds, whose rated
@@ -295,28 +251,21 @@ type reservations struct {
 	amount rating.Money
 }
 
-// clearAndCountReservations deletes the reservation of confID (being
-// authorized again), then sums the owner's live ones; expired ones hold
-// nothing and are left to SweepReservations. The delete goes by the unique
-// (owner, conf_id) key only: one that also matched on expires_at let
-// MariaDB scan the expiry index across all owners, and concurrent
-// authorizations of different cards waited on each other's row locks.
-// The owner's row must be locked.
-func (s *Service) clearAndCountReservations(ctx context.Context, tx *sqlx.Tx, o owner, confID, now string) (reservations, error) {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM credit_reservation WHERE "+o.column+" = ? AND conf_id = ?", o.id, confID); err != nil {
-		return reservations{}, err
-	}
-	return liveReservations(ctx, tx, o, now)
-}
-
 // liveReservations sums the owner's reservations not expired at now.
 func liveReservations(ctx context.Context, q sqlx.QueryerContext, o owner, now string) (reservations, error) {
+	return otherReservations(ctx, q, o, "", now) // no reservation has an empty conf-id
+}
+
+// otherReservations sums the owner's reservations not expired at now,
+// but confID's: the call being authorized again is decided without its
+// own reservation, which a grant replaces and a refusal keeps.
+func otherReservations(ctx context.Context, q sqlx.QueryerContext, o owner, confID, now string) (reservations, error) {
 	var sums struct {
 		Calls  int   `db:"calls"`
 		Amount int64 `db:"amount"`
 	}
 	err := sqlx.GetContext(ctx, q, &sums, "SELECT COUNT(*) AS calls, COALESCE(SUM(amount_micros), 0) AS amount "+
-		"FROM credit_reservation WHERE "+o.column+" = ? AND expires_at > ?", o.id, now)
+		"FROM credit_reservation WHERE "+o.column+" = ? AND expires_at > ? AND conf_id <> ?", o.id, now, confID)
 	return reservations{calls: sums.Calls, amount: rating.Money(sums.Amount)}, err
 }
 

@@ -79,9 +79,8 @@ func TestAuthorizeRefusals(t *testing.T) {
 			a := e.authorizeCard(t, "804", limits.CallRequest{ConfID: "c7", Called: called, Direction: rating.Outgoing})
 			expectCode(t, name, a, limits.CodeNumberBlocked)
 		}
-		if _, err := e.svc.AuthorizeCard(ctx, "804", limits.CallRequest{Called: e.tariff.MobileNumber, Direction: rating.Outgoing}, e.tariff.Snapshot); err == nil {
-			t.Fatal("authorized a call without conf-id")
-		}
+		noConfID := e.authorizeCard(t, "804", limits.CallRequest{Called: e.tariff.MobileNumber, Direction: rating.Outgoing})
+		expectCode(t, "no conf-id", noConfID, limits.CodeInvalidArgument)
 		if n := countRows(t, e.db, "SELECT COUNT(*) FROM credit_reservation WHERE conf_id <> 'c5'"); n != 0 {
 			t.Fatalf("refused calls left %d reservations", n)
 		}

@@ -18,11 +18,16 @@
 //	// auth.ReturnCode → h323-return-code; on CodeSuccess send
 //	// auth.Account.Available() as h323-credit-amount, Currency, Language.
 //
-//	// Access-Request #2 (account, PIN, destination): authenticate again,
-//	// then
-//	a, err := svc.AuthorizeCard(ctx, account, limits.CallRequest{
-//		ConfID: confID, Called: normalisedCalled, Direction: rating.Outgoing}, snapshot)
-//	// a.ReturnCode → h323-return-code; a.CreditSeconds → h323-credit-time.
+//	// Access-Request #2 (account, PIN, destination): check the PIN (from
+//	// memory once verified), then decide the call in a batch shared with
+//	// the other calls in flight (cards := svc.NewCardBatcher(...)):
+//	pinHash, code, err := svc.CheckPIN(ctx, account, pin)
+//	cards.Submit(limits.CardCall{Number: account, PINHash: pinHash, Tariff: snapshot,
+//		Call: limits.CallRequest{ConfID: confID, Called: normalisedCalled, Direction: rating.Outgoing}},
+//		func(a limits.Authorization, err error) {
+//			// a.ReturnCode → h323-return-code; a.CreditSeconds → h323-credit-time.
+//		})
+//	// AuthorizeCard(ctx, account, call, snapshot) decides one call alone.
 //
 //	// An enterprise call, by calling number:
 //	a, err := svc.AuthorizeUser(ctx, callingNumber, request, snapshot)
@@ -70,7 +75,7 @@
 //
 // # Authorization and the floor
 //
-// AuthorizeCard finds, by binary search over the plan's own rating
+// AuthorizeCards finds, by binary search over the plan's own rating
 // (rated cost never decreases with duration), the longest call whose cost
 // fits the available credit — balance minus live reservations — honouring
 // connect fee, minimum duration, increments, tiers, bands, rounding and

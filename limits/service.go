@@ -53,6 +53,9 @@ type Options struct {
 	// that expires before its Stop is settled no longer protects the
 	// balance (see "Floor" in doc.go), so be generous (default 15 min).
 	ReservationSlack time.Duration
+	// PINCacheSize is how many cards' verified PINs are remembered (see
+	// CheckPIN; default 100,000, about 15 MB).
+	PINCacheSize int
 	// Now is the clock (default time.Now); tests set it.
 	Now func() time.Time
 }
@@ -71,6 +74,7 @@ type Service struct {
 	// that a wrong account number takes as long as a wrong PIN.
 	dummyPINHash func() []byte
 	locations    sync.Map // IANA zone name → *time.Location
+	pins         *pinCache
 }
 
 // New returns a Service on db, which must have been opened with store.Open
@@ -82,6 +86,7 @@ func New(db *store.DB, opts Options) *Service {
 		maxCreditSeconds: int64(cmp.Or(opts.MaxCreditTime, 4*time.Hour) / time.Second),
 		reservationSlack: cmp.Or(opts.ReservationSlack, 15*time.Minute),
 		now:              opts.Now,
+		pins:             newPINCache(cmp.Or(opts.PINCacheSize, 100_000)),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -2,17 +2,25 @@
 # Stage-2 authorization throughput (the debit-card flow's Access-Request #2:
 # PIN check, rating of the credit time, a reservation in the database) on
 # MariaDB, with CARDS prepaid cards of a large balance, C in flight.
-#   N=20000 C=64 CARDS=200 scripts/bench-auth.sh
+#   N=100000 C=64 CARDS=200 scripts/bench-auth.sh
+# By default each card has CALLS calls in progress that are authorized again
+# and again (a reservation per call, replaced). STOPS=1 instead settles every
+# authorized call: its Stop follows the Accept on the same worker, and at the
+# end every card's balance must equal its ledger, with one debit per stored
+# CDR and no reservation left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${N:-20000}
+N=${N:-100000}
 C=${C:-64}
 CARDS=${CARDS:-200}
+CALLS=${CALLS:-4}
+STOPS=${STOPS:-0}
 MYSQL_ARGS=${MYSQL_ARGS:--h127.0.0.1 -uroot}
 DSN=${DSN:-root@tcp(127.0.0.1:3306)/radbill_bench_auth}
 DB=${DSN##*/}; DB=${DB%%\?*}
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+sql() { mariadb $MYSQL_ARGS -N "$DB" -e "$1"; }
 mariadb $MYSQL_ARGS -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 export RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" RADBILL_SPOOL_DIR="$work/spool"
 bin/radbill db migrate >/dev/null
@@ -25,5 +33,20 @@ RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADB
   bin/radiusd >"$work/radiusd.log" 2>&1 &
 echo $! >"$work/pid"
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:24812/healthz >/dev/null && break; sleep 0.2; done
-bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$N" -c "$C" -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 || true
-echo "reservations held: $(mariadb $MYSQL_ARGS -N -e "SELECT COUNT(*) FROM $DB.credit_reservation")"
+# Warm-up: one call per card, whose PIN check (bcrypt) is then remembered,
+# as the stage-1 request of every real call would have it.
+bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$CARDS" -c 8 \
+  -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 -auth-calls 1 >/dev/null
+load=(-auth-calls "$CALLS")
+[ "$STOPS" = 1 ] && load=(-auth-calls 0 -auth-stops 127.0.0.1:14813)
+bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$N" -c "$C" \
+  -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 "${load[@]}" || true
+curl -s http://127.0.0.1:24812/metrics | grep -E '^radbill_drops_total' || true
+echo "reservations held: $(sql 'SELECT COUNT(*) FROM credit_reservation')"
+[ "$STOPS" = 1 ] || exit 0
+echo "CDRs $(sql 'SELECT COUNT(*) FROM cdr'), call debits $(sql "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'call_debit'")," \
+  "CDR cost $(sql 'SELECT SUM(cost_micros) FROM cdr'), debited $(sql "SELECT -SUM(amount_micros) FROM ledger_entry WHERE kind = 'call_debit'")"
+off=$(sql 'SELECT COUNT(*) FROM prepaid_account a WHERE a.balance_micros <> (SELECT COALESCE(SUM(e.amount_micros), 0) FROM ledger_entry e WHERE e.account_id = a.id)')
+echo "cards whose balance differs from their ledger: $off"
+[ "$off" -eq 0 ] && [ "$(sql 'SELECT COUNT(*) FROM cdr')" -eq "$(sql "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'call_debit'")" ] &&
+  [ "$(sql 'SELECT COUNT(*) FROM credit_reservation')" -eq 0 ] || { echo "MISMATCH" >&2; exit 1; }

@@ -73,6 +73,7 @@ func main() {
 // instance is one running server with everything it owns.
 type instance struct {
 	db      *store.DB
+	cards   *limits.CardBatcher
 	writer  *store.Writer
 	server  *radiusd.Server
 	metrics *http.Server
@@ -156,6 +157,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		Settler: ownerSettler{svc: limitsService, log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
+	cards := limitsService.NewCardBatcher(limits.BatcherConfig{Timeout: cfg.Writer.CommitTimeout})
+	cleanup = append(cleanup, cards.Close)
 	ratingStage := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{Sink: writer, Log: log}
 	accounting.SetDecoder(acct.NewDecoder(names, gatewayZone))
@@ -166,7 +169,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
-	}, clients, &authorize.Authorizer{Limits: limitsService, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
+	}, clients, &authorize.Authorizer{Limits: limitsService, Cards: cards, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
 		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime},
 		accounting, reg, log)
 	if err != nil {
@@ -177,7 +180,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		mailer = nil
 		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
 	}
-	in := &instance{db: db, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
 	}
@@ -230,6 +233,7 @@ func (in *instance) run(ctx context.Context) {
 		go in.mailer.Run(ctx)
 	}
 	in.server.Serve(ctx)
+	in.cards.Close()
 	in.writer.Close()
 	in.server.Close()
 	if in.spool != nil {

@@ -43,6 +43,8 @@ func main() {
 	authCards := flag.Int("auth-cards", 0, "instead: send stage-2 Access-Requests (call authorization) for this many prepaid cards numbered from -auth-first, PIN -auth-pin, to auth port -addr")
 	authFirst := flag.Int("auth-first", 8800000, "first card number for -auth-cards")
 	authPIN := flag.String("auth-pin", "1234", "PIN of the cards for -auth-cards")
+	authCalls := flag.Int("auth-calls", 0, "with -auth-cards: cycle through this many h323-conf-ids per card, so that each card holds at most this many reservations (calls in progress) and later requests re-authorize them; 0: a fresh conf-id per request")
+	authStops := flag.String("auth-stops", "", "with -auth-cards: after each Access-Accept send the call's Stop (the card as User-Name, the same h323-conf-id, up to 600 s long) to this accounting address, so that every authorized call is settled")
 	userName := flag.String("user", "", "User-Name of every Stop (e.g. a prepaid account, so each Stop debits it); default a number per Stop")
 	flag.Parse()
 
@@ -59,8 +61,12 @@ func main() {
 		g.flood(*flood)
 		return
 	}
+	if *authStops != "" && *authCalls > 0 {
+		fmt.Fprintln(os.Stderr, "radload: -auth-stops settles every call: it needs a fresh conf-id per call (-auth-calls 0)")
+		os.Exit(2)
+	}
 	if *authCards > 0 {
-		g.authorization = &authorization{cards: *authCards, first: *authFirst, pin: *authPIN}
+		g.authorization = &authorization{cards: *authCards, first: *authFirst, pin: *authPIN, callsPerCard: *authCalls, stopsTo: *authStops}
 	}
 	// SIGINT stops sending new Stops; those in flight finish, and the
 	// figures and -acked file are written for what was sent.
@@ -91,6 +97,20 @@ func main() {
 	}
 	if len(latencies) > 0 {
 		fmt.Printf("latency p50 %s  p99 %s  max %s\n", pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1])
+	}
+	if g.authorization != nil && g.authorization.stopsTo != "" {
+		var stopLatencies []time.Duration
+		for _, r := range g.stops {
+			if r.answered {
+				stopLatencies = append(stopLatencies, r.latency)
+			}
+		}
+		slices.Sort(stopLatencies)
+		fmt.Printf("Stops of the accepted calls acknowledged %d (%.0f/s), unanswered %d\n",
+			len(stopLatencies), float64(len(stopLatencies))/elapsed.Seconds(), g.accepted.Load()-int64(len(stopLatencies)))
+		if len(stopLatencies) > 0 {
+			fmt.Printf("Stop latency p50 %s  p99 %s  max %s\n", pct(stopLatencies, 50), pct(stopLatencies, 99), stopLatencies[len(stopLatencies)-1])
+		}
 	}
 	if *ackedPath != "" {
 		if err := writeLines(*ackedPath, acked); err != nil {
@@ -135,10 +155,12 @@ type generator struct {
 	userName string
 	// authorization, when set, makes the requests stage-2 Access-Requests.
 	authorization *authorization
-	runID         string
-	next          atomic.Int64
-	retransmits   atomic.Int64
-	accepted      atomic.Int64
+	// stops are the results of the authorized calls' Stops (-auth-stops).
+	stops       []result
+	runID       string
+	next        atomic.Int64
+	retransmits atomic.Int64
+	accepted    atomic.Int64
 }
 
 type result struct {
@@ -149,6 +171,7 @@ type result struct {
 
 func (g *generator) run(workers int) []result {
 	results := make([]result, g.total)
+	g.stops = make([]result, g.total)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -162,7 +185,17 @@ func (g *generator) run(workers int) []result {
 				defer conn.Close()
 				conns = append(conns, conn)
 			}
+			var acct *net.UDPConn
+			if g.authorization != nil && g.authorization.stopsTo != "" {
+				var err error
+				if acct, err = g.dial(g.authorization.stopsTo); err != nil {
+					fmt.Fprintln(os.Stderr, "radload:", err)
+					return
+				}
+				defer acct.Close()
+			}
 			reply := make([]byte, radius.MaxPacketLength)
+			request := g.request()
 			var id byte
 			for {
 				i := g.next.Add(1) - 1
@@ -170,7 +203,11 @@ func (g *generator) run(workers int) []result {
 					return
 				}
 				id++
-				results[i] = g.exchange(conns, reply, i, id)
+				results[i] = g.exchange(conns, reply, i, id, request)
+				if acct != nil && results[i].answered && radius.Code(reply[0]) == radius.CodeAccessAccept {
+					id++
+					g.stops[i] = g.exchange([]*net.UDPConn{acct}, reply, i, id, g.authorization.stop(g))
+				}
 			}
 		})
 	}
@@ -178,12 +215,31 @@ func (g *generator) run(workers int) []result {
 	return results
 }
 
-func (g *generator) exchange(conns []*net.UDPConn, reply []byte, i int64, id byte) result {
-	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
-	build := g.stop
+// builder builds request i with its Acct-Session-Id and identifier.
+type builder func(i int64, sessionID string, id byte) ([]byte, error)
+
+// request is the builder of the run's requests: Stops, or stage-2
+// Access-Requests with -auth-cards.
+func (g *generator) request() builder {
 	if g.authorization != nil {
-		build = g.authorization.request(g)
+		return g.authorization.request(g)
 	}
+	return func(i int64, sessionID string, id byte) ([]byte, error) {
+		return g.stop(i, sessionID, g.stopUser(i), id)
+	}
+}
+
+// stopUser is the User-Name of Stop i: -user, or a number per Stop.
+func (g *generator) stopUser(i int64) string {
+	if g.userName != "" {
+		return g.userName
+	}
+	return fmt.Sprintf("1%06d", i%1000000)
+}
+
+// exchange sends request i, built by build, and awaits its answers.
+func (g *generator) exchange(conns []*net.UDPConn, reply []byte, i int64, id byte, build builder) result {
+	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
 	wire, err := build(i, sessionID, id)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "radload:", err)
@@ -231,7 +287,8 @@ func (g *generator) await(conn *net.UDPConn, wire, reply []byte, id byte) bool {
 	}
 }
 
-func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
+// stop builds the Stop of call i, lasting 1 to 600 s.
+func (g *generator) stop(i int64, sessionID, userName string, id byte) ([]byte, error) {
 	p := radius.New(radius.CodeAccountingRequest, g.secret)
 	p.Identifier = id
 	add := func(t radius.Type, v []byte) { p.Add(t, v) }
@@ -240,11 +297,7 @@ func (g *generator) stop(i int64, sessionID string, id byte) ([]byte, error) {
 	connect := now.Add(-time.Duration(i%600+1) * time.Second)
 	ciscoTime := func(t time.Time) string { return t.Format("15:04:05.000 MST Mon Jan 2 2006") }
 	add(40, u32(2)) // Acct-Status-Type = Stop
-	if g.userName != "" {
-		add(1, []byte(g.userName))
-	} else {
-		add(1, []byte(fmt.Sprintf("1%06d", i%1000000)))
-	}
+	add(1, []byte(userName))
 	add(44, []byte(sessionID))
 	add(31, []byte(fmt.Sprintf("1110%03d", i%1000)))
 	add(30, []byte(fmt.Sprintf("35988%06d", i%1000000)))
@@ -314,7 +367,7 @@ func (g *generator) flood(perSecond int) {
 			interval := time.Second * senders / time.Duration(perSecond)
 			next := time.Now()
 			for i := int64(s); i < g.total; i += senders {
-				wire, err := g.stop(i, fmt.Sprintf("%s%08X", g.runID, i), byte(i))
+				wire, err := g.stop(i, fmt.Sprintf("%s%08X", g.runID, i), g.stopUser(i), byte(i))
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "radload:", err)
 					return
@@ -335,17 +388,29 @@ func (g *generator) flood(perSecond int) {
 }
 
 // authorization builds the Cisco debit-card flow's Access-Request #2:
-// account, PIN (PAP), destination and a fresh h323-conf-id per call.
+// account, PIN (PAP), destination and an h323-conf-id per call.
 type authorization struct {
 	cards, first int
 	pin          string
+	callsPerCard int
+	stopsTo      string
 }
 
-func (a *authorization) request(g *generator) func(i int64, _ string, id byte) ([]byte, error) {
+func (a *authorization) card(i int64) string { return strconv.Itoa(a.first + int(i%int64(a.cards))) }
+
+// stop builds the Stop of an authorized call, for -auth-stops.
+func (a *authorization) stop(g *generator) builder {
+	return func(i int64, sessionID string, id byte) ([]byte, error) { return g.stop(i, sessionID, a.card(i), id) }
+}
+
+func (a *authorization) request(g *generator) builder {
 	return func(i int64, _ string, id byte) ([]byte, error) {
 		p := radius.New(radius.CodeAccessRequest, g.secret)
 		p.Identifier = id
-		p.Add(1, []byte(strconv.Itoa(a.first+int(i%int64(a.cards)))))
+		if a.callsPerCard > 0 {
+			i %= int64(a.cards * a.callsPerCard) // the card is still i % cards
+		}
+		p.Add(1, []byte(a.card(i)))
 		password := make([]byte, 16)
 		copy(password, a.pin)
 		h := md5.New()

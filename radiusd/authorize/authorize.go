@@ -55,6 +55,8 @@ const (
 // Authorizer serves the authentication listener.
 type Authorizer struct {
 	Limits *limits.Service
+	// Cards decides the cards' calls (stage 2) in shared transactions.
+	Cards *limits.CardBatcher
 	// Tables gives the rating tables in force (translation and tariffs).
 	Tables func() *rater.Tables
 	Log    *zap.Logger
@@ -68,7 +70,12 @@ type Authorizer struct {
 func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.Timeout)
 	defer cancel()
-	reply, err := a.answer(ctx, r)
+	a.answer(ctx, r, func(reply answer, err error) { a.send(w, r, reply, err) })
+}
+
+// send replies with reply, or per the outage policy when err says the
+// database did not answer.
+func (a *Authorizer) send(w radiusd.ResponseWriter, r *radiusd.Request, reply answer, err error) {
 	if err != nil {
 		reply = a.duringOutage(r, err)
 	}
@@ -115,7 +122,9 @@ func reject(code limits.ReturnCode) answer {
 	return answer{code: radius.CodeAccessReject, vsas: []vsa{{cisco.AttrReturnCode, strconv.Itoa(int(code))}}}
 }
 
-func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request) (answer, error) {
+// answer decides r and gives the answer to respond, at once or, for a
+// card's call, when its batch has committed.
+func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request, respond func(answer, error)) {
 	account := string(r.Get(attrUserName))
 	called := string(r.Get(attrCalledStationID))
 	calling := string(r.Get(attrCallingStationID))
@@ -125,25 +134,34 @@ func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request) (answer, er
 	if called != "" {
 		number, _, ok := tables.Translator.Translate(gw, normalize.Called, called)
 		if !ok {
-			return reject(limits.CodeNumberBlocked), nil
+			respond(reject(limits.CodeNumberBlocked), nil)
+			return
 		}
 		request.Called = number
 	}
 	if r.Get(attrCHAPPassword) != nil {
-		return reject(limits.CodeInvalidPIN), nil // see the package documentation
+		respond(reject(limits.CodeInvalidPIN), nil) // see the package documentation
+		return
 	}
-	if encrypted := r.Get(attrUserPassword); encrypted != nil {
-		pin, err := papPassword(encrypted, r.Secret, r.Authenticator)
-		if err != nil {
-			return reject(limits.CodeInvalidPIN), nil
-		}
-		return a.card(ctx, account, pin, request, tables)
+	encrypted := r.Get(attrUserPassword)
+	if encrypted == nil {
+		normalised, _, _ := tables.Translator.Translate(gw, normalize.Calling, calling)
+		respond(a.user(ctx, []string{normalised, calling}, request, tables))
+		return
 	}
-	normalised, _, _ := tables.Translator.Translate(gw, normalize.Calling, calling)
-	return a.user(ctx, []string{normalised, calling}, request, tables)
+	pin, err := papPassword(encrypted, r.Secret, r.Authenticator)
+	switch {
+	case err != nil:
+		respond(reject(limits.CodeInvalidPIN), nil)
+	case request.Called == "":
+		respond(a.cardAccount(ctx, account, pin))
+	default:
+		a.cardCall(ctx, account, pin, request, tables, respond)
+	}
 }
 
-func (a *Authorizer) card(ctx context.Context, account, pin string, request limits.CallRequest, tables *rater.Tables) (answer, error) {
+// cardAccount answers stage 1: the card's PIN and state.
+func (a *Authorizer) cardAccount(ctx context.Context, account, pin string) (answer, error) {
 	auth, err := a.Limits.Authenticate(ctx, account, pin)
 	if err != nil {
 		return answer{}, err
@@ -152,23 +170,32 @@ func (a *Authorizer) card(ctx context.Context, account, pin string, request limi
 		return reject(auth.ReturnCode), nil
 	}
 	card := auth.Account
-	if request.Called == "" { // stage 1
-		return answer{code: radius.CodeAccessAccept, vsas: []vsa{
-			{cisco.AttrReturnCode, "0"},
-			{cisco.AttrCreditAmount, card.Available().Format(2)},
-			{cisco.AttrCurrency, card.Currency},
-			{cisco.AttrBillingModel, "1"},
-			{cisco.AttrPreferredLang, card.Language},
-		}}, nil
-	}
+	return answer{code: radius.CodeAccessAccept, vsas: []vsa{
+		{cisco.AttrReturnCode, "0"},
+		{cisco.AttrCreditAmount, card.Available().Format(2)},
+		{cisco.AttrCurrency, card.Currency},
+		{cisco.AttrBillingModel, "1"},
+		{cisco.AttrPreferredLang, card.Language},
+	}}, nil
+}
+
+// cardCall answers stage 2: the PIN is checked here, the call is decided
+// in a batch with other cards' calls.
+func (a *Authorizer) cardCall(ctx context.Context, account, pin string, request limits.CallRequest, tables *rater.Tables, respond func(answer, error)) {
 	if request.ConfID == "" {
-		return reject(limits.CodeInvalidArgument), nil
+		respond(reject(limits.CodeInvalidArgument), nil)
+		return
 	}
-	granted, err := a.Limits.AuthorizeCard(ctx, account, request, tables.Tariffs)
-	if err != nil {
-		return answer{}, err
+	pinHash, code, err := a.Limits.CheckPIN(ctx, account, pin)
+	switch {
+	case err != nil:
+		respond(answer{}, err)
+	case code != limits.CodeSuccess:
+		respond(reject(code), nil)
+	default:
+		a.Cards.Submit(limits.CardCall{Number: account, PINHash: pinHash, Call: request, Tariff: tables.Tariffs},
+			func(granted limits.Authorization, err error) { respond(grant(granted), err) })
 	}
-	return grant(granted), nil
 }
 
 func (a *Authorizer) user(ctx context.Context, numbers []string, request limits.CallRequest, tables *rater.Tables) (answer, error) {

@@ -1,0 +1,161 @@
+package limits_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
+)
+
+// TestAuthorizeCardsDecidesAsOneByOne gives the same calls to
+// AuthorizeCards as one batch and to AuthorizeCard one at a time, on twin
+// cards: the decisions and the reservations left must be the same — a
+// card's later calls in a batch see the credit its earlier ones took, a
+// call authorized twice keeps one reservation, and a refused call (unknown
+// card, no conf-id) fails alone.
+func TestAuthorizeCardsDecidesAsOneByOne(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		// A call gets at most 5 min, which cost 1.40 (0.40 to connect, 0.20
+		// a minute): 4.00 pays for two such calls and a third of 4 min.
+		e := newEnv(t, b, limits.Options{MaxCreditTime: 5 * time.Minute})
+		ctx := context.Background()
+		for _, twin := range []string{"1", "2"} {
+			e.card(t, twin+"01", 4_000_000, func(n *limits.NewAccount) { n.MaxConcurrentCalls = 3 })
+			e.card(t, twin+"02", 1_500_000, func(n *limits.NewAccount) { n.MaxConcurrentCalls = 1 })
+		}
+		// An earlier call of x01 holds a reservation that the batch renews.
+		for _, twin := range []string{"1", "2"} {
+			expectCode(t, "before the batch", e.authorizeCard(t, twin+"01", e.call(twin+"renewed")), limits.CodeSuccess)
+		}
+		calls := func(twin string) []limits.CardCall {
+			call := func(number, confID string) limits.CardCall {
+				return limits.CardCall{Number: twin + number, Call: e.call(twin + confID), Tariff: e.tariff.Snapshot}
+			}
+			noConfID := call("01", "")
+			noConfID.Call.ConfID = ""
+			return []limits.CardCall{
+				call("01", "a"), call("02", "b"), call("01", "c"), call("01", "a"), // a again: replaces its grant
+				call("01", "d"),       // the fourth call while three are in progress
+				call("02", "e"),       // x02 allows one call
+				call("99", "f"),       // no such card
+				noConfID,              // invalid
+				call("01", "renewed"), // replaces the reservation made before the batch
+			}
+		}
+		batched, err := e.svc.AuthorizeCards(ctx, calls("1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range calls("2") {
+			alone, err := e.svc.AuthorizeCard(ctx, c.Number, c.Call, c.Tariff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := batched[i]
+			if got.ReturnCode != alone.ReturnCode || got.CreditSeconds != alone.CreditSeconds || got.Reserved != alone.Reserved || got.Available != alone.Available {
+				t.Errorf("call %d: batched %+v, one by one %+v", i, got, alone)
+			}
+		}
+		wantCodes := []limits.ReturnCode{limits.CodeSuccess, limits.CodeSuccess, limits.CodeSuccess, limits.CodeSuccess,
+			limits.CodeAccountInUse, limits.CodeAccountInUse, limits.CodeInvalidAccount, limits.CodeInvalidArgument, limits.CodeSuccess}
+		for i, want := range wantCodes {
+			expectCode(t, "call "+calls("1")[i].Call.ConfID, batched[i], want)
+		}
+		if batched[2].Available >= batched[0].Available || batched[2].Reserved == 0 {
+			t.Errorf("the second call of a card saw %s available after the first took %s", batched[2].Available, batched[0].Reserved)
+		}
+		for _, suffix := range []string{"01", "02"} {
+			type held struct {
+				Calls  int   `db:"calls"`
+				Amount int64 `db:"amount"`
+			}
+			read := func(number string) held {
+				var h held
+				err := e.db.Get(&h, "SELECT COUNT(*) AS calls, COALESCE(SUM(r.amount_micros), 0) AS amount FROM credit_reservation r "+
+					"JOIN prepaid_account a ON a.id = r.account_id WHERE a.account_number = ?", number)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return h
+			}
+			if one, two := read("1"+suffix), read("2"+suffix); one != two {
+				t.Errorf("card x%s holds %+v after the batch, %+v after one by one", suffix, one, two)
+			}
+		}
+		account, err := e.svc.Account(ctx, "101")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if account.LiveCalls != 3 || account.Available() < 0 {
+			t.Errorf("card 101: %d live calls, %s available; want 3 and at least 0", account.LiveCalls, account.Available())
+		}
+	})
+}
+
+// TestCheckPINAndChangedPIN: CheckPIN answers a verified PIN from memory;
+// after the PIN changes the remembered check no longer authorizes a call,
+// the old PIN fails and the new one works.
+func TestCheckPINAndChangedPIN(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, limits.Options{})
+		ctx := context.Background()
+		e.card(t, "700", 5_000_000, nil) // PIN 4321
+		check := func(pin string, want limits.ReturnCode) string {
+			t.Helper()
+			hash, code, err := e.svc.CheckPIN(ctx, "700", pin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code != want {
+				t.Fatalf("PIN %s: code %v, want %v", pin, code, want)
+			}
+			return hash
+		}
+		if _, code, err := e.svc.CheckPIN(ctx, "799", "4321"); err != nil || code != limits.CodeInvalidAccount {
+			t.Fatalf("unknown card: code %v, %v", code, err)
+		}
+		check("1111", limits.CodeInvalidPIN)
+		oldHash := check("4321", limits.CodeSuccess)
+
+		newHash, err := bcrypt.GenerateFromPassword([]byte("9876"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.Exec("UPDATE prepaid_account SET pin_hash = ? WHERE account_number = '700'", string(newHash)); err != nil {
+			t.Fatal(err)
+		}
+		// The old PIN is still remembered, but the batch sees the new hash.
+		remembered := check("4321", limits.CodeSuccess)
+		if remembered != oldHash {
+			t.Fatalf("remembered hash changed without a check")
+		}
+		decided, err := e.svc.AuthorizeCards(ctx, []limits.CardCall{
+			{Number: "700", PINHash: remembered, Call: e.call("old-pin"), Tariff: e.tariff.Snapshot},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, "old PIN after the change", decided[0], limits.CodeInvalidPIN)
+
+		if got := check("9876", limits.CodeSuccess); got != string(newHash) {
+			t.Fatalf("new PIN checked against %q", got)
+		}
+		decided, err = e.svc.AuthorizeCards(ctx, []limits.CardCall{
+			{Number: "700", PINHash: string(newHash), Call: e.call("new-pin"), Tariff: e.tariff.Snapshot},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, "new PIN", decided[0], limits.CodeSuccess)
+		if a, err := e.svc.Authenticate(ctx, "700", "4321"); err != nil || a.ReturnCode != limits.CodeInvalidPIN {
+			t.Fatalf("stage 1 with the old PIN: %v, %v", a.ReturnCode, err)
+		}
+		if n := countRows(t, e.db, "SELECT COUNT(*) FROM credit_reservation"); n != 1 {
+			t.Fatalf("%d reservations, want the new PIN's call only", n)
+		}
+	})
+}
