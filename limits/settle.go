@@ -3,7 +3,10 @@ package limits
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -45,35 +48,249 @@ type Settled struct {
 	Released bool
 	// Balance is the card's balance afterwards (cards only).
 	Balance rating.Money
+	// UnknownOwner: no card has the charge's account number (SettleCardsTx).
+	UnknownOwner bool
 	// Spend is the user's spend in the current period afterwards (users
 	// only).
 	Spend rating.Money
 }
 
-// SettleCardTx settles a card's call inside the caller's transaction tx
-// (begun on the Service's database, e.g. the one that stores the CDR): it
-// appends the call debit to the ledger unless Reference is already there,
-// lowers the cached balance by the same amount, and releases the call's
-// reservation. It locks the card's row first; a transaction settling
-// several cards should settle them in a fixed order (e.g. by account
-// number) so that two such transactions cannot deadlock on MySQL — if
-// one does, the error is MySQL's deadlock and the whole transaction must
-// be retried. ErrNotFound (unknown account) comes before any write.
+// SettleCardTx settles one card's call inside the caller's transaction
+// tx: SettleCardsTx with one charge, except that an unknown account is
+// ErrNotFound, returned before any write.
 func (s *Service) SettleCardTx(ctx context.Context, tx *sqlx.Tx, number string, c CallCharge) (Settled, error) {
-	if err := c.check(); err != nil {
+	settled, err := s.SettleCardsTx(ctx, tx, []CardCharge{{Number: number, Charge: c}})
+	if err != nil {
 		return Settled{}, err
+	}
+	if settled[0].UnknownOwner {
+		return Settled{}, fmt.Errorf("account %s: %w", number, ErrNotFound)
+	}
+	return settled[0], nil
+}
+
+// CardCharge is a card's call to settle.
+type CardCharge struct {
+	Number string
+	Charge CallCharge
+}
+
+// SettleCardsTx settles cards' calls inside the caller's transaction tx
+// (begun on the Service's database, e.g. the one that stores the CDRs),
+// in the order given: for each it appends the call debit to the ledger
+// unless its Reference is there already, lowers the cached balance by the
+// same amount, and releases the call's reservation. A charge whose card
+// does not exist is skipped (Settled.UnknownOwner). It locks the cards'
+// rows first, in account-number order, so that two transactions settling
+// and authorizing shared cards cannot deadlock on MySQL — if one does, the
+// error is MySQL's deadlock and the whole transaction must be retried.
+// The work takes six statements however many calls there are.
+func (s *Service) SettleCardsTx(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) ([]Settled, error) {
+	for _, c := range charges {
+		if err := c.Charge.check(); err != nil {
+			return nil, err
+		}
+	}
+	if len(charges) == 0 {
+		return nil, nil
 	}
 	_, now := s.nowStamp()
-	account, err := s.lockAccount(ctx, tx, number)
+	cards, err := s.lockBalances(ctx, tx, charges)
 	if err != nil {
-		return Settled{}, err
+		return nil, err
 	}
-	posted, err := s.post(ctx, tx, account.ID, Posting{Kind: KindCallDebit, Amount: -c.Cost, Reason: cmp.Or(c.Reason, "call"), Reference: c.Reference}, now)
+	debited, err := s.debitedBefore(ctx, tx, charges)
 	if err != nil {
-		return Settled{}, err
+		return nil, err
 	}
-	released, err := s.release(ctx, tx, cardOwner(account.ID), c.ConfID)
-	return Settled{Debited: posted.Applied, Released: released, Balance: posted.Balance}, err
+	settled := make([]Settled, len(charges))
+	var entries []ledgerRow
+	moved := map[int64]rating.Money{}
+	for i, c := range charges {
+		card, ok := cards[c.Number]
+		if !ok {
+			settled[i].UnknownOwner = true
+			continue
+		}
+		if o, seen := debited[c.Charge.Reference]; !seen {
+			debited[c.Charge.Reference] = cardOwner(card.ID)
+			entries = append(entries, ledgerRow{owner: cardOwner(card.ID), kind: KindCallDebit, amount: -c.Charge.Cost,
+				reason: cmp.Or(c.Charge.Reason, "call"), reference: c.Charge.Reference})
+			card.Balance -= c.Charge.Cost
+			moved[card.ID] -= c.Charge.Cost
+			settled[i].Debited = true
+		} else if o != cardOwner(card.ID) {
+			return nil, fmt.Errorf("%s %q: %w", KindCallDebit, c.Charge.Reference, ErrReferenceReused)
+		}
+		settled[i].Balance = card.Balance
+	}
+	if err := s.appendEntries(ctx, tx, entries, now); err != nil {
+		return nil, err
+	}
+	if err := moveBalances(ctx, tx, moved); err != nil {
+		return nil, err
+	}
+	return settled, s.releaseCards(ctx, tx, cards, charges, settled)
+}
+
+// lockedCard is a card's id and balance, read under its row lock.
+type lockedCard struct {
+	ID      int64        `db:"id"`
+	Number  string       `db:"account_number"`
+	Balance rating.Money `db:"balance_micros"`
+}
+
+func (s *Service) lockBalances(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) (map[string]*lockedCard, error) {
+	numbers := make([]string, 0, len(charges))
+	for _, c := range charges {
+		numbers = append(numbers, c.Number)
+	}
+	slices.Sort(numbers)
+	numbers = slices.Compact(numbers)
+	query, args, err := sqlx.In("SELECT id, account_number, balance_micros FROM prepaid_account WHERE account_number IN (?) "+
+		"ORDER BY account_number"+s.forUpdate(), numbers)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*lockedCard
+	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	cards := make(map[string]*lockedCard, len(rows))
+	for _, row := range rows {
+		cards[row.Number] = row
+	}
+	return cards, nil
+}
+
+// debitedBefore returns the owners of the call debits already in the
+// ledger with the charges' references: a Stop settled before.
+func (s *Service) debitedBefore(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) (map[string]owner, error) {
+	references := make([]string, 0, len(charges))
+	for _, c := range charges {
+		references = append(references, c.Charge.Reference)
+	}
+	query, args, err := sqlx.In("SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (?)", KindCallDebit, references)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Reference string        `db:"reference"`
+		Account   sql.NullInt64 `db:"account_id"`
+		User      sql.NullInt64 `db:"user_id"`
+	}
+	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	debited := make(map[string]owner, len(charges))
+	for _, r := range rows {
+		debited[r.Reference] = userOwner(r.User.Int64)
+		if r.Account.Valid {
+			debited[r.Reference] = cardOwner(r.Account.Int64)
+		}
+	}
+	return debited, nil
+}
+
+// ledgerRow is a ledger entry to append.
+type ledgerRow struct {
+	owner             owner
+	kind              EntryKind
+	amount            rating.Money
+	reason, reference string
+}
+
+// appendEntries inserts new ledger entries in one statement. Their
+// references were checked absent under the owners' locks; a call debit's
+// reference is its CDR's dedup key, inserted in the same transaction, so
+// no other transaction can be adding it.
+func (s *Service) appendEntries(ctx context.Context, tx *sqlx.Tx, entries []ledgerRow, createdAt string) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	values := make([]string, 0, len(entries))
+	args := make([]any, 0, 7*len(entries))
+	for _, e := range entries {
+		var account, user any
+		if e.owner.column == "account_id" {
+			account = e.owner.id
+		} else {
+			user = e.owner.id
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt)
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO ledger_entry (account_id, user_id, kind, amount_micros, reason, reference, created_at) VALUES "+
+		strings.Join(values, ", "), args...)
+	return err
+}
+
+// moveBalances adds each card's amount to its cached balance.
+func moveBalances(ctx context.Context, tx *sqlx.Tx, moved map[int64]rating.Money) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	var cases []string
+	var args, ids []any
+	for id, amount := range moved {
+		cases = append(cases, "WHEN ? THEN ?")
+		args = append(args, id, int64(amount))
+		ids = append(ids, id)
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE prepaid_account SET balance_micros = balance_micros + CASE id "+strings.Join(cases, " ")+
+		" END WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", append(args, ids...)...)
+	return err
+}
+
+// releaseCards deletes the settled calls' reservations and marks them
+// Released.
+func (s *Service) releaseCards(ctx context.Context, tx *sqlx.Tx, cards map[string]*lockedCard, charges []CardCharge, settled []Settled) error {
+	type call struct {
+		accountID int64
+		confID    string
+	}
+	wanted := map[call][]int{}
+	var ids []any
+	for i, c := range charges {
+		if card, ok := cards[c.Number]; ok && c.Charge.ConfID != "" {
+			key := call{card.ID, c.Charge.ConfID}
+			if wanted[key] == nil {
+				ids = append(ids, card.ID)
+			}
+			wanted[key] = append(wanted[key], i)
+		}
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+	var held []struct {
+		ID        int64  `db:"id"`
+		AccountID int64  `db:"account_id"`
+		ConfID    string `db:"conf_id"`
+	}
+	query, args, err := sqlx.In("SELECT id, account_id, conf_id FROM credit_reservation WHERE account_id IN (?)", ids)
+	if err != nil {
+		return err
+	}
+	if err := tx.SelectContext(ctx, &held, query, args...); err != nil {
+		return err
+	}
+	var released []int64
+	for _, r := range held {
+		if charged := wanted[call{r.AccountID, r.ConfID}]; charged != nil {
+			released = append(released, r.ID)
+			settled[charged[0]].Released = true // the first Stop of the call releases it
+		}
+	}
+	if len(released) == 0 {
+		return nil
+	}
+	query, args, err = sqlx.In("DELETE FROM credit_reservation WHERE id IN (?)", released)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, query, args...)
+	return err
 }
 
 // SettleUserTx settles an enterprise user's call, the user found by

@@ -33,12 +33,13 @@ RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADB
   bin/radiusd >"$work/radiusd.log" 2>&1 &
 echo $! >"$work/pid"
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:24812/healthz >/dev/null && break; sleep 0.2; done
+load=(-auth-calls "$CALLS")
+# The Stops come from GATEWAYS gateways (NAS-IP-Addresses).
+[ "$STOPS" = 1 ] && load=(-auth-calls 0 -auth-stops 127.0.0.1:14813 -gateways "${GATEWAYS:-8}")
 # Warm-up: one call per card, whose PIN check (bcrypt) is then remembered,
 # as the stage-1 request of every real call would have it.
 bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$CARDS" -c 8 \
-  -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 -auth-calls 1 >/dev/null
-load=(-auth-calls "$CALLS")
-[ "$STOPS" = 1 ] && load=(-auth-calls 0 -auth-stops 127.0.0.1:14813)
+  -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 "${load[@]}" >/dev/null
 bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$N" -c "$C" \
   -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 "${load[@]}" || true
 curl -s http://127.0.0.1:24812/metrics | grep -E '^radbill_drops_total' || true

@@ -35,7 +35,13 @@ type batchTx struct {
 // stores its CDR, so that the CDR and the debit commit together or not at
 // all, and a duplicate Stop — which stores nothing — charges nothing.
 type Settler interface {
-	SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error
+	SettleTx(ctx context.Context, tx *sqlx.Tx, owed []Owed) error
+}
+
+// Owed is a stored Stop to charge: its record and its CDR's dedup key.
+type Owed struct {
+	Record   *acct.Record
+	DedupKey string
 }
 
 var cdrColumns = []string{
@@ -150,27 +156,26 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	return b.settle(batch, fresh)
 }
 
-// settle charges the stored, rated, billed Stops of idx that have an owner,
-// in owner order so that concurrent batches lock owners in the same order.
+// settle charges the stored, rated, billed Stops of idx that have an
+// owner, all at once, in owner order so that concurrent batches lock
+// owners in the same order.
 func (b *batchTx) settle(batch []pending, idx []int) error {
 	if b.settler == nil {
 		return nil
 	}
-	var owed []int
+	var owed []Owed
 	for _, i := range idx {
 		r := batch[i].rec.Rating
 		if b.outcomes[i] == Stored && (r.Account != "" || r.UserNumber != "") && r.Billed && r.CostMicros != nil {
-			owed = append(owed, i)
+			owed = append(owed, Owed{Record: batch[i].rec, DedupKey: batch[i].dedupKey})
 		}
 	}
-	owner := func(i int) string { return batch[i].rec.Rating.Account + "\x00" + batch[i].rec.Rating.UserNumber }
-	slices.SortStableFunc(owed, func(x, y int) int { return strings.Compare(owner(x), owner(y)) })
-	for _, i := range owed {
-		if err := b.settler.SettleTx(b.ctx, b.tx, batch[i].rec, batch[i].dedupKey); err != nil {
-			return err
-		}
+	if len(owed) == 0 {
+		return nil
 	}
-	return nil
+	owner := func(o Owed) string { return o.Record.Rating.Account + "\x00" + o.Record.Rating.UserNumber }
+	slices.SortStableFunc(owed, func(x, y Owed) int { return strings.Compare(owner(x), owner(y)) })
+	return b.settler.SettleTx(b.ctx, b.tx, owed)
 }
 
 // expected is how many of the rows idx should have been inserted: those

@@ -278,23 +278,48 @@ type ownerSettler struct {
 	log *zap.Logger
 }
 
-func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, rec *acct.Record, dedupKey string) error {
-	charge := limits.CallCharge{Reference: dedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
-		Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone)}
-	var err error
-	if rec.Rating.Account != "" {
-		_, err = o.svc.SettleCardTx(ctx, tx, rec.Rating.Account, charge)
-	} else {
-		_, err = o.svc.SettleUserTx(ctx, tx, rec.Rating.UserNumber, charge)
+func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, owed []store.Owed) error {
+	charge := func(x store.Owed) limits.CallCharge {
+		rec := x.Record
+		return limits.CallCharge{Reference: x.DedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
+			Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone)}
 	}
-	if errors.Is(err, limits.ErrNotFound) {
-		// The card or number went away after the tables were loaded: the
-		// CDR keeps the cost; there is no one to charge.
-		o.log.Warn("leg's owner no longer exists, not charged", zap.String("account", rec.Rating.Account),
-			zap.String("number", rec.Rating.UserNumber), zap.String("dedup_key", dedupKey))
-		return nil
+	var cards []limits.CardCharge
+	for _, x := range owed {
+		if x.Record.Rating.Account != "" {
+			cards = append(cards, limits.CardCharge{Number: x.Record.Rating.Account, Charge: charge(x)})
+		}
 	}
-	return err
+	settled, err := o.svc.SettleCardsTx(ctx, tx, cards)
+	if err != nil {
+		return err
+	}
+	for i, s := range settled {
+		if s.UnknownOwner {
+			o.notCharged(cards[i].Number, "", cards[i].Charge.Reference)
+		}
+	}
+	for _, x := range owed {
+		if x.Record.Rating.Account != "" {
+			continue
+		}
+		_, err := o.svc.SettleUserTx(ctx, tx, x.Record.Rating.UserNumber, charge(x))
+		if errors.Is(err, limits.ErrNotFound) {
+			o.notCharged("", x.Record.Rating.UserNumber, x.DedupKey)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notCharged logs a leg whose card or number went away after the tables
+// were loaded: the CDR keeps the cost; there is no one to charge.
+func (o ownerSettler) notCharged(account, number, dedupKey string) {
+	o.log.Warn("leg's owner no longer exists, not charged", zap.String("account", account),
+		zap.String("number", number), zap.String("dedup_key", dedupKey))
 }
 
 // pollTariffs reloads the rating tables whenever tariff_version moves
