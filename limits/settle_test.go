@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -92,5 +93,71 @@ func TestSettleCard(t *testing.T) {
 				t.Fatalf("settled invalid %+v", bad)
 			}
 		}
+	})
+}
+
+// TestSettleCardsInOneBatch settles many Stops at once, as the CDR writer
+// does with its batch: each card is debited the sum of its calls, a Stop
+// repeated in the batch or settled before debits once, every call's
+// reservation is released, and an unknown card is skipped without
+// failing the others.
+func TestSettleCardsInOneBatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b, limits.Options{MaxCreditTime: 5 * time.Minute}) // 1.40 a call
+		for _, number := range []string{"610", "611"} {
+			e.card(t, number, 5_000_000, func(n *limits.NewAccount) { n.MaxConcurrentCalls = 5 })
+		}
+		for _, conf := range []string{"a", "b", "c"} {
+			expectCode(t, "call "+conf, e.authorizeCard(t, "610", e.call(conf)), limits.CodeSuccess)
+		}
+		expectCode(t, "call d", e.authorizeCard(t, "611", e.call("d")), limits.CodeSuccess)
+		settleCard(t, e.db, e.svc, "611", limits.CallCharge{Reference: "stop-before", Cost: 50_000})
+
+		charge := func(number, reference, conf string, cost rating.Money) limits.CardCharge {
+			return limits.CardCharge{Number: number, Charge: limits.CallCharge{Reference: reference, ConfID: conf, Cost: cost}}
+		}
+		batch := []limits.CardCharge{
+			charge("611", "stop-d", "d", 300_000),
+			charge("610", "stop-a", "a", 100_000),
+			charge("699", "stop-x", "x", 1), // no such card
+			charge("610", "stop-b", "b", 200_000),
+			charge("610", "stop-a", "a", 100_000),    // repeated in the batch
+			charge("611", "stop-before", "", 50_000), // settled before
+			charge("610", "stop-c", "c", 0),          // unanswered
+		}
+		settled, err := inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) ([]limits.Settled, error) {
+			return e.svc.SettleCardsTx(ctx, tx, batch)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []limits.Settled{
+			{Debited: true, Released: true, Balance: 4_650_000},
+			{Debited: true, Released: true, Balance: 4_900_000},
+			{UnknownOwner: true},
+			{Debited: true, Released: true, Balance: 4_700_000},
+			{Balance: 4_700_000},
+			{Balance: 4_650_000},
+			{Debited: true, Released: true, Balance: 4_700_000},
+		}
+		for i := range want {
+			if settled[i] != want[i] {
+				t.Errorf("charge %d (%s): settled %+v, want %+v", i, batch[i].Charge.Reference, settled[i], want[i])
+			}
+		}
+		for number, balance := range map[string]rating.Money{"610": 4_700_000, "611": 4_650_000} {
+			account, err := e.svc.Account(ctx, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if account.Balance != balance || account.LiveCalls != 0 || account.Reserved != 0 {
+				t.Errorf("card %s: balance %s, %d calls holding %s; want %s and nothing held", number, account.Balance, account.LiveCalls, account.Reserved, balance)
+			}
+		}
+		if n := countRows(t, e.db, "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'call_debit'"); n != 5 {
+			t.Errorf("%d call debits, want 5", n)
+		}
+		checkLedgers(t, e.db)
 	})
 }
