@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd"
 )
 
@@ -74,6 +75,9 @@ type Config struct {
 		// "open" (accept known accounts with OutageCreditTime).
 		OutagePolicy     string        `mapstructure:"outage_policy"`
 		OutageCreditTime time.Duration `mapstructure:"outage_credit_time"`
+		// PINKeyFile holds the key that seals cards' PINs for CHAP (64
+		// hexadecimal digits); "" allows PAP only.
+		PINKeyFile string `mapstructure:"pin_key_file"`
 	} `mapstructure:"authorize"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
@@ -106,6 +110,7 @@ var defaults = map[string]any{
 	"spool.dir":                    "data/spool",
 	"authorize.outage_policy":      "closed",
 	"authorize.outage_credit_time": "60s",
+	"authorize.pin_key_file":       "",
 	"smtp.host":                    "",
 	"smtp.port":                    0,
 	"smtp.starttls":                true,
@@ -157,6 +162,9 @@ func (c *Config) validate() error {
 	if c.Authorize.OutagePolicy != "closed" && c.Authorize.OutagePolicy != "open" {
 		return fmt.Errorf("authorize.outage_policy %q: want closed or open", c.Authorize.OutagePolicy)
 	}
+	if _, err := c.PINKey(); err != nil {
+		return err
+	}
 	if c.Rating.ReloadInterval <= 0 {
 		return fmt.Errorf("rating.reload_interval must be positive")
 	}
@@ -164,6 +172,22 @@ func (c *Config) validate() error {
 		return fmt.Errorf("gateway.timezone: %w", err)
 	}
 	return nil
+}
+
+// PINKey reads authorize.pin_key_file; nil when it is not set.
+func (c *Config) PINKey() ([]byte, error) {
+	if c.Authorize.PINKeyFile == "" {
+		return nil, nil
+	}
+	text, err := os.ReadFile(c.Authorize.PINKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("authorize.pin_key_file: %w", err)
+	}
+	key, err := limits.ParsePINKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("authorize.pin_key_file %s: %w", c.Authorize.PINKeyFile, err)
+	}
+	return key, nil
 }
 
 // Logger builds the zap logger: human-readable on a terminal, JSON otherwise.

@@ -26,7 +26,8 @@ const (
 // NewAccount describes a card to create.
 type NewAccount struct {
 	// Number and PIN are what the caller types on the keypad: digits only;
-	// the PIN has at least 4. The PIN is stored as a bcrypt hash.
+	// the PIN has at least 4. The PIN is stored as a bcrypt hash, and
+	// sealed for CHAP when the Service has a PIN key.
 	Number string
 	PIN    string
 	PlanID int64
@@ -77,6 +78,7 @@ type accountRow struct {
 	ID                 int64          `db:"id"`
 	Number             string         `db:"account_number"`
 	PINHash            string         `db:"pin_hash"`
+	PINSealed          []byte         `db:"pin_sealed"`
 	Balance            int64          `db:"balance_micros"`
 	Currency           string         `db:"currency"`
 	PlanID             int64          `db:"plan_id"`
@@ -89,7 +91,7 @@ type accountRow struct {
 	LiveCalls          int            `db:"live_calls"`
 }
 
-const accountColumns = "a.id, a.account_number, a.pin_hash, a.balance_micros, a.currency, a.plan_id, a.status, " +
+const accountColumns = "a.id, a.account_number, a.pin_hash, a.pin_sealed, a.balance_micros, a.currency, a.plan_id, a.status, " +
 	"a.expires_at, a.max_concurrent_calls, a.language, a.created_at"
 
 // selectAccounts reads cards with their live reservations (those not
@@ -123,14 +125,19 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	switch {
 	case !isDigits(n.Number) || len(n.Number) > 64:
 		return Account{}, fmt.Errorf("account number %q: want 1 to 64 digits", n.Number)
-	case !isDigits(n.PIN) || len(n.PIN) < 4 || len(n.PIN) > 64:
-		return Account{}, fmt.Errorf("account %s: the PIN must be 4 to 64 digits", n.Number)
 	case n.InitialBalance < 0:
 		return Account{}, fmt.Errorf("account %s: negative initial balance %s", n.Number, n.InitialBalance)
 	case n.MaxConcurrentCalls < 0:
 		return Account{}, fmt.Errorf("account %s: negative max concurrent calls", n.Number)
 	}
+	if err := checkPIN(n.Number, n.PIN); err != nil {
+		return Account{}, err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(n.PIN), s.pinCost)
+	if err != nil {
+		return Account{}, err
+	}
+	sealed, err := s.sealPIN(n.Number, n.PIN)
 	if err != nil {
 		return Account{}, err
 	}
@@ -144,9 +151,9 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 		if currency != plan.Currency {
 			return fmt.Errorf("account %s: currency %s differs from the plan's %s", n.Number, currency, plan.Currency)
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO prepaid_account (account_number, pin_hash, balance_micros, currency, plan_id, "+
-			"status, expires_at, max_concurrent_calls, language, created_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
-			n.Number, string(hash), currency, n.PlanID, AccountActive, dbtime.Null(n.ExpiresAt),
+		res, err := tx.ExecContext(ctx, "INSERT INTO prepaid_account (account_number, pin_hash, pin_sealed, balance_micros, currency, plan_id, "+
+			"status, expires_at, max_concurrent_calls, language, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+			n.Number, string(hash), sealed, currency, n.PlanID, AccountActive, dbtime.Null(n.ExpiresAt),
 			cmp.Or(n.MaxConcurrentCalls, 1), cmp.Or(n.Language, "en"), createdAt)
 		if isDuplicateKey(err) {
 			return fmt.Errorf("account %s: %w", n.Number, ErrExists)

@@ -27,16 +27,16 @@ type Authentication struct {
 // codes are CodeInvalidAccount, CodeInvalidPIN, CodeUserDenied (blocked),
 // CodeCardExpired, CodeAccountInUse (all its concurrent calls taken, or
 // its credit held by calls in progress), CodeZeroBalance, else CodeSuccess.
-func (s *Service) Authenticate(ctx context.Context, number, pin string) (Authentication, error) {
+func (s *Service) Authenticate(ctx context.Context, number string, p Proof) (Authentication, error) {
 	row, err := s.readAccount(ctx, number)
 	if errors.Is(err, ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(pin))
+		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
 		return Authentication{ReturnCode: CodeInvalidAccount, Reason: "unknown account"}, nil
 	}
 	if err != nil {
 		return Authentication{}, err
 	}
-	if !s.pins.verify(number, pin, row.PINHash) {
+	if !s.proves(number, pinRow{PINHash: row.PINHash, PINSealed: row.PINSealed}, p) {
 		return Authentication{ReturnCode: CodeInvalidPIN, Reason: "wrong PIN"}, nil
 	}
 	account, err := row.account()

@@ -95,7 +95,7 @@ func TestAuthenticate(t *testing.T) {
 		e.card(t, "901", 0, nil)
 		check := func(what, number, pin string, code limits.ReturnCode) limits.Authentication {
 			t.Helper()
-			a, err := e.svc.Authenticate(ctx, number, pin)
+			a, err := e.svc.Authenticate(ctx, number, limits.PAP(pin))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,8 @@ package limits_test
 
 import (
 	"context"
+	"crypto/md5"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,7 +108,7 @@ func TestCheckPINAndChangedPIN(t *testing.T) {
 		e.card(t, "700", 5_000_000, nil) // PIN 4321
 		check := func(pin string, want limits.ReturnCode) string {
 			t.Helper()
-			hash, code, err := e.svc.CheckPIN(ctx, "700", pin)
+			hash, code, err := e.svc.CheckPIN(ctx, "700", limits.PAP(pin))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +117,7 @@ func TestCheckPINAndChangedPIN(t *testing.T) {
 			}
 			return hash
 		}
-		if _, code, err := e.svc.CheckPIN(ctx, "799", "4321"); err != nil || code != limits.CodeInvalidAccount {
+		if _, code, err := e.svc.CheckPIN(ctx, "799", limits.PAP("4321")); err != nil || code != limits.CodeInvalidAccount {
 			t.Fatalf("unknown card: code %v, %v", code, err)
 		}
 		check("1111", limits.CodeInvalidPIN)
@@ -151,11 +153,61 @@ func TestCheckPINAndChangedPIN(t *testing.T) {
 			t.Fatal(err)
 		}
 		expectCode(t, "new PIN", decided[0], limits.CodeSuccess)
-		if a, err := e.svc.Authenticate(ctx, "700", "4321"); err != nil || a.ReturnCode != limits.CodeInvalidPIN {
+		if a, err := e.svc.Authenticate(ctx, "700", limits.PAP("4321")); err != nil || a.ReturnCode != limits.CodeInvalidPIN {
 			t.Fatalf("stage 1 with the old PIN: %v, %v", a.ReturnCode, err)
 		}
 		if n := countRows(t, e.db, "SELECT COUNT(*) FROM credit_reservation"); n != 1 {
 			t.Fatalf("%d reservations, want the new PIN's call only", n)
+		}
+	})
+}
+
+// TestCHAPProof checks CHAP responses against PINs sealed under the PIN
+// key: the right PIN with the request's challenge passes, another PIN or
+// challenge does not, and a sealed PIN copied to another card does not
+// open there (it is bound to its account number).
+func TestCHAPProof(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		key, err := limits.ParsePINKey([]byte(strings.Repeat("ab", 32) + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := limits.ParsePINKey([]byte("abcd")); err == nil {
+			t.Fatal("a short PIN key was accepted")
+		}
+		e := newEnv(t, b, limits.Options{PINKey: key})
+		ctx := context.Background()
+		e.card(t, "710", 5_000_000, nil) // PIN 4321
+		e.card(t, "711", 5_000_000, func(n *limits.NewAccount) { n.PIN = "5555" })
+		response := func(id byte, pin, challenge string) limits.Proof {
+			sum := md5.Sum(append(append([]byte{id}, pin...), challenge...))
+			return limits.Proof{CHAP: &limits.CHAPResponse{ID: id, Response: sum[:], Challenge: []byte(challenge)}}
+		}
+		cases := []struct {
+			name   string
+			number string
+			proof  limits.Proof
+			want   limits.ReturnCode
+		}{
+			{"right PIN", "710", response(7, "4321", "challenge-1"), limits.CodeSuccess},
+			{"wrong PIN", "710", response(7, "4320", "challenge-1"), limits.CodeInvalidPIN},
+			{"other challenge", "710", limits.Proof{CHAP: &limits.CHAPResponse{ID: 7, Response: response(7, "4321", "challenge-1").CHAP.Response, Challenge: []byte("challenge-2")}}, limits.CodeInvalidPIN},
+			{"other card's PIN", "711", response(9, "4321", "c"), limits.CodeInvalidPIN},
+			{"its own PIN", "711", response(9, "5555", "c"), limits.CodeSuccess},
+		}
+		for _, c := range cases {
+			if a, err := e.svc.Authenticate(ctx, c.number, c.proof); err != nil || a.ReturnCode != c.want {
+				t.Errorf("%s: Authenticate %v, %v; want %v", c.name, a.ReturnCode, err, c.want)
+			}
+			if _, code, err := e.svc.CheckPIN(ctx, c.number, c.proof); err != nil || code != c.want {
+				t.Errorf("%s: CheckPIN %v, %v; want %v", c.name, code, err, c.want)
+			}
+		}
+		if _, err := e.db.Exec("UPDATE prepaid_account SET pin_sealed = (SELECT pin_sealed FROM (SELECT pin_sealed FROM prepaid_account WHERE account_number = '710') AS copy) WHERE account_number = '711'"); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := e.svc.Authenticate(ctx, "711", response(9, "4321", "c")); err != nil || a.ReturnCode != limits.CodeInvalidPIN {
+			t.Errorf("a sealed PIN copied from another card: %v, %v", a.ReturnCode, err)
 		}
 	})
 }

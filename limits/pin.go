@@ -1,12 +1,18 @@
 package limits
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/crypto/bcrypt"
@@ -70,27 +76,142 @@ func (c *pinCache) verify(number, pin, pinHash string) bool {
 	return true
 }
 
+// Proof is how an Access-Request proves a card's PIN: PAP's clear PIN, or
+// a CHAP response (RFC 1994: MD5 of the CHAP id, the PIN and the
+// challenge).
+type Proof struct {
+	PIN  string
+	CHAP *CHAPResponse
+}
+
+// PAP is the proof of a clear PIN.
+func PAP(pin string) Proof { return Proof{PIN: pin} }
+
+// CHAPResponse is a CHAP-Password with its challenge (CHAP-Challenge, or
+// the Request Authenticator when the request has none).
+type CHAPResponse struct {
+	ID        byte
+	Response  []byte
+	Challenge []byte
+}
+
+// matches reports whether pin produces the response.
+func (c *CHAPResponse) matches(pin []byte) bool {
+	h := md5.New()
+	h.Write([]byte{c.ID})
+	h.Write(pin)
+	h.Write(c.Challenge)
+	return subtle.ConstantTimeCompare(h.Sum(nil), c.Response) == 1
+}
+
+// pinRow is what proving a PIN needs of a card.
+type pinRow struct {
+	PINHash   string `db:"pin_hash"`
+	PINSealed []byte `db:"pin_sealed"`
+}
+
+// proves checks the proof against the card's stored PIN. CHAP needs the
+// PIN sealed under the Service's PIN key (Options.PINKey); a card without
+// one cannot use CHAP.
+func (s *Service) proves(number string, card pinRow, p Proof) bool {
+	if p.CHAP == nil {
+		return s.pins.verify(number, p.PIN, card.PINHash)
+	}
+	pin, err := s.unsealPIN(number, card.PINSealed)
+	if err != nil {
+		return false
+	}
+	return p.CHAP.matches(pin)
+}
+
 // CheckPIN checks a card's PIN and returns the pin_hash it matched, to be
 // given to AuthorizeCards (CardCall.PINHash), which refuses the call if
-// the PIN changes in between. A PIN verified before is checked from
+// the PIN changes in between. A clear PIN verified before is checked from
 // memory without reading the database. The codes are CodeInvalidAccount,
 // CodeInvalidPIN and CodeSuccess; the card's state is AuthorizeCards's
 // business.
-func (s *Service) CheckPIN(ctx context.Context, number, pin string) (string, ReturnCode, error) {
-	if pinHash, ok := s.pins.lookup(number, pin); ok {
-		return pinHash, CodeSuccess, nil
+func (s *Service) CheckPIN(ctx context.Context, number string, p Proof) (string, ReturnCode, error) {
+	if p.CHAP == nil {
+		if pinHash, ok := s.pins.lookup(number, p.PIN); ok {
+			return pinHash, CodeSuccess, nil
+		}
 	}
-	var pinHash string
-	err := s.db.GetContext(ctx, &pinHash, "SELECT pin_hash FROM prepaid_account WHERE account_number = ?", number)
+	var card pinRow
+	err := s.db.GetContext(ctx, &card, "SELECT pin_hash, pin_sealed FROM prepaid_account WHERE account_number = ?", number)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(pin))
+		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
 		return "", CodeInvalidAccount, nil
 	}
 	if err != nil {
 		return "", 0, err
 	}
-	if !s.pins.verify(number, pin, pinHash) {
+	if !s.proves(number, card, p) {
 		return "", CodeInvalidPIN, nil
 	}
-	return pinHash, CodeSuccess, nil
+	return card.PINHash, CodeSuccess, nil
+}
+
+// ParsePINKey reads a PIN key: 64 hexadecimal digits (32 bytes), as
+// written by `openssl rand -hex 32`; surrounding space is ignored.
+func ParsePINKey(text []byte) ([]byte, error) {
+	key, err := hex.DecodeString(strings.TrimSpace(string(text)))
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("a PIN key is 64 hexadecimal digits (openssl rand -hex 32)")
+	}
+	return key, nil
+}
+
+// sealPIN encrypts a PIN with the PIN key (AES-256-GCM, random nonce, the
+// account number as additional data, so a sealed PIN copied to another
+// card does not open); nil without a key.
+func (s *Service) sealPIN(number, pin string) ([]byte, error) {
+	if s.pinAEAD == nil {
+		return nil, nil
+	}
+	nonce := make([]byte, s.pinAEAD.NonceSize())
+	_, _ = rand.Read(nonce)
+	return s.pinAEAD.Seal(nonce, nonce, []byte(pin), []byte(number)), nil
+}
+
+func (s *Service) unsealPIN(number string, sealed []byte) ([]byte, error) {
+	switch {
+	case s.pinAEAD == nil:
+		return nil, errors.New("no PIN key configured")
+	case len(sealed) < s.pinAEAD.NonceSize():
+		return nil, errors.New("the card has no sealed PIN")
+	}
+	size := s.pinAEAD.NonceSize()
+	return s.pinAEAD.Open(nil, sealed[:size], sealed[size:], []byte(number))
+}
+
+// SetPIN changes a card's PIN (and seals it when a PIN key is set, which
+// lets the card use CHAP). Remembered checks of the old PIN stop working
+// at once: they are bound to the old pin_hash.
+func (s *Service) SetPIN(ctx context.Context, number, pin string) error {
+	if err := checkPIN(number, pin); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pin), s.pinCost)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.sealPIN(number, pin)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE prepaid_account SET pin_hash = ?, pin_sealed = ? WHERE account_number = ?", string(hash), sealed, number)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, fmt.Errorf("account %s: %w", number, ErrNotFound))
+	}
+	return nil
+}
+
+func checkPIN(number, pin string) error {
+	if !isDigits(pin) || len(pin) < 4 || len(pin) > 64 {
+		return fmt.Errorf("account %s: the PIN must be 4 to 64 digits", number)
+	}
+	return nil
 }

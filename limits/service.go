@@ -3,6 +3,8 @@ package limits
 import (
 	"cmp"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -53,6 +55,9 @@ type Options struct {
 	// that expires before its Stop is settled no longer protects the
 	// balance (see "Floor" in doc.go), so be generous (default 15 min).
 	ReservationSlack time.Duration
+	// PINKey (32 bytes, see ParsePINKey) seals the PINs of new cards and
+	// of SetPIN so that CHAP can check them; nil: PAP only.
+	PINKey []byte
 	// PINCacheSize is how many cards' verified PINs are remembered (see
 	// CheckPIN; default 100,000, about 15 MB).
 	PINCacheSize int
@@ -75,6 +80,7 @@ type Service struct {
 	dummyPINHash func() []byte
 	locations    sync.Map // IANA zone name → *time.Location
 	pins         *pinCache
+	pinAEAD      cipher.AEAD // nil without Options.PINKey
 }
 
 // New returns a Service on db, which must have been opened with store.Open
@@ -90,6 +96,13 @@ func New(db *store.DB, opts Options) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if opts.PINKey != nil {
+		if len(opts.PINKey) != 32 {
+			panic("limits: Options.PINKey must be 32 bytes (see ParsePINKey)")
+		}
+		block, _ := aes.NewCipher(opts.PINKey) // fails only for other key sizes
+		s.pinAEAD, _ = cipher.NewGCM(block)    // fails only for other block sizes
 	}
 	s.dummyPINHash = sync.OnceValue(func() []byte {
 		hash, err := bcrypt.GenerateFromPassword([]byte("not a PIN"), s.pinCost)

@@ -29,7 +29,7 @@ const pinEnv = "RADBILL_PIN"
 // shownLedgerEntries is how many ledger entries account show prints.
 const shownLedgerEntries = 10
 
-func accountCommand(openDB dbOpener) *cobra.Command {
+func accountCommand(openLimits limitsOpener) *cobra.Command {
 	account := &cobra.Command{
 		Use:   "account",
 		Short: "Prepaid (debit) cards: create, show, list, top up, adjust, refund, block",
@@ -37,23 +37,24 @@ func accountCommand(openDB dbOpener) *cobra.Command {
 			"6 places (10, 2.5, 0.000001); negative amounts go after -- so they are not read as flags.",
 	}
 	account.AddCommand(
-		accountCreateCommand(openDB),
-		accountShowCommand(openDB),
-		accountListCommand(openDB),
-		postingCommand(openDB, limits.KindTopUp, "topup NUMBER AMOUNT", "Credit money paid in to a card",
+		accountCreateCommand(openLimits),
+		accountShowCommand(openLimits),
+		accountListCommand(openLimits),
+		postingCommand(openLimits, limits.KindTopUp, "topup NUMBER AMOUNT", "Credit money paid in to a card",
 			"  radbill account topup 5550001 20.00 --reason cash --reference PAY-2026-0042"),
-		postingCommand(openDB, limits.KindAdjustment, "adjust NUMBER AMOUNT", "Correct a card's balance either way (signed, with a reason)",
+		postingCommand(openLimits, limits.KindAdjustment, "adjust NUMBER AMOUNT", "Correct a card's balance either way (signed, with a reason)",
 			"  radbill account adjust 5550001 --reason \"duplicate top-up\" -- -20.00"),
-		postingCommand(openDB, limits.KindRefund, "refund NUMBER AMOUNT", "Give money back to a card, e.g. for a failed call",
+		postingCommand(openLimits, limits.KindRefund, "refund NUMBER AMOUNT", "Give money back to a card, e.g. for a failed call",
 			"  radbill account refund 5550001 0.35 --reason \"dropped call to 359888123456\""),
-		accountStatusCommand(openDB, limits.AccountBlocked, "block NUMBER", "Refuse the card's new calls (h323-return-code 7); calls in progress run to their credit time"),
-		accountStatusCommand(openDB, limits.AccountActive, "unblock NUMBER", "Let a blocked card call again"),
-		accountLedgerCommand(openDB),
+		accountStatusCommand(openLimits, limits.AccountBlocked, "block NUMBER", "Refuse the card's new calls (h323-return-code 7); calls in progress run to their credit time"),
+		accountStatusCommand(openLimits, limits.AccountActive, "unblock NUMBER", "Let a blocked card call again"),
+		accountLedgerCommand(openLimits),
+		accountSetPINCommand(openLimits),
 	)
 	return account
 }
 
-func accountCreateCommand(openDB dbOpener) *cobra.Command {
+func accountCreateCommand(openLimits limitsOpener) *cobra.Command {
 	var pin, plan, currency, balance, expires, language string
 	var maxCalls int
 	cmd := &cobra.Command{
@@ -62,7 +63,8 @@ func accountCreateCommand(openDB dbOpener) *cobra.Command {
 		Long: "Creates a card with the account number and PIN callers type on the keypad (digits; the PIN at least 4).\n" +
 			"Give the PIN in the environment variable " + pinEnv + " rather than with --pin, so that it stays out of\n" +
 			"shell history and process listings; --pin wins when both are set. The PIN is stored as a bcrypt hash\n" +
-			"and never printed. --balance is posted as the card's first top-up.",
+			"(and sealed for CHAP when authorize.pin_key_file is set) and never printed. --balance is posted as\n" +
+			"the card's first top-up.",
 		Example: "  read -rs RADBILL_PIN && export RADBILL_PIN\n" +
 			"  radbill account create 5550001 --plan retail --balance 10.00 --expires 2027-12-31",
 		Args: cobra.ExactArgs(1),
@@ -85,7 +87,7 @@ func accountCreateCommand(openDB dbOpener) *cobra.Command {
 			if maxCalls < 1 {
 				return fmt.Errorf("--max-calls %d: want at least 1", maxCalls)
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				planID, err := db.PlanID(ctx, plan)
 				if err != nil {
 					return err
@@ -114,13 +116,13 @@ func accountCreateCommand(openDB dbOpener) *cobra.Command {
 	return cmd
 }
 
-func accountShowCommand(openDB dbOpener) *cobra.Command {
+func accountShowCommand(openLimits limitsOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show NUMBER",
 		Short: fmt.Sprintf("Show a card's balance, credit held by calls in progress, settings and last %d ledger entries", shownLedgerEntries),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				return showAccount(ctx, cmd.OutOrStdout(), db, svc, args[0])
 			})
 		},
@@ -171,7 +173,7 @@ func showAccount(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Ser
 	return writeRecords(w, "table", ledgerHeader[:len(ledgerHeader)-1], rows)
 }
 
-func accountListCommand(openDB dbOpener) *cobra.Command {
+func accountListCommand(openLimits limitsOpener) *cobra.Command {
 	var format, status string
 	var limit int
 	cmd := &cobra.Command{
@@ -186,7 +188,7 @@ func accountListCommand(openDB dbOpener) *cobra.Command {
 			if status != "" && filter.Status != limits.AccountActive && filter.Status != limits.AccountBlocked {
 				return fmt.Errorf("--status %q: want %s or %s", status, limits.AccountActive, limits.AccountBlocked)
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				accounts, err := svc.ListAccounts(ctx, filter)
 				if err != nil {
 					return err
@@ -211,7 +213,7 @@ func accountListCommand(openDB dbOpener) *cobra.Command {
 
 // postingCommand makes topup, adjust and refund: one ledger entry of kind
 // each, through limits.Service.Post.
-func postingCommand(openDB dbOpener, kind limits.EntryKind, use, short, example string) *cobra.Command {
+func postingCommand(openLimits limitsOpener, kind limits.EntryKind, use, short, example string) *cobra.Command {
 	var reason, reference string
 	cmd := &cobra.Command{
 		Use:   use,
@@ -226,7 +228,7 @@ func postingCommand(openDB dbOpener, kind limits.EntryKind, use, short, example 
 			if err != nil {
 				return err
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
 				posted, err := svc.Post(ctx, args[0], limits.Posting{Kind: kind, Amount: amount, Reason: reason, Reference: reference})
 				if err != nil {
 					return err
@@ -271,13 +273,41 @@ func negativeAmountHint(cmd *cobra.Command, err error) error {
 	return fmt.Errorf("%w (a %s is positive; to take money off a card: radbill account adjust NUMBER --reason TEXT -- -5.00)", err, cmd.Name())
 }
 
-func accountStatusCommand(openDB dbOpener, status limits.AccountStatus, use, short string) *cobra.Command {
+func accountSetPINCommand(openLimits limitsOpener) *cobra.Command {
+	var pin string
+	cmd := &cobra.Command{
+		Use:   "set-pin NUMBER",
+		Short: "Change a card's PIN",
+		Long: "Replaces the card's PIN, given like create's in " + pinEnv + " (or --pin). With authorize.pin_key_file\n" +
+			"configured the PIN is also sealed under that key, which lets the card authenticate with CHAP;\n" +
+			"run it for cards created before the key was set.",
+		Example: "  read -rs RADBILL_PIN && export RADBILL_PIN\n  radbill account set-pin 5550001",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cardPIN := cmp.Or(pin, os.Getenv(pinEnv))
+			if cardPIN == "" {
+				return fmt.Errorf("no PIN: set %s (or --pin)", pinEnv)
+			}
+			return withLimits(cmd, openLimits, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+				if err := svc.SetPIN(ctx, args[0], cardPIN); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "account %s has a new PIN\n", args[0])
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&pin, "pin", "", "the card's new PIN (prefer the environment variable "+pinEnv+")")
+	return cmd
+}
+
+func accountStatusCommand(openLimits limitsOpener, status limits.AccountStatus, use, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
 				if err := svc.SetAccountStatus(ctx, args[0], status); err != nil {
 					return err
 				}
@@ -288,7 +318,7 @@ func accountStatusCommand(openDB dbOpener, status limits.AccountStatus, use, sho
 	}
 }
 
-func accountLedgerCommand(openDB dbOpener) *cobra.Command {
+func accountLedgerCommand(openLimits limitsOpener) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "ledger NUMBER",
@@ -298,7 +328,7 @@ func accountLedgerCommand(openDB dbOpener) *cobra.Command {
 			if err := checkRecordsFormat(format); err != nil {
 				return err
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
 				entries, err := svc.AccountLedger(ctx, args[0], 0)
 				if err != nil {
 					return err
@@ -319,14 +349,18 @@ func accountLedgerCommand(openDB dbOpener) *cobra.Command {
 	return cmd
 }
 
-// withLimits opens the database and runs fn with a limits.Service on it.
-func withLimits(cmd *cobra.Command, openDB dbOpener, fn func(context.Context, *store.DB, *limits.Service) error) error {
-	db, err := openDB()
+// limitsOpener opens the database and a limits.Service on it, configured
+// as radiusd's.
+type limitsOpener func() (*store.DB, *limits.Service, error)
+
+// withLimits runs fn with the database and a limits.Service on it.
+func withLimits(cmd *cobra.Command, openLimits limitsOpener, fn func(context.Context, *store.DB, *limits.Service) error) error {
+	db, svc, err := openLimits()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return fn(cmd.Context(), db, limits.New(db, limits.Options{}))
+	return fn(cmd.Context(), db, svc)
 }
 
 // parseAmount parses money exactly; what names the amount in errors.

@@ -123,7 +123,7 @@ func (e *limitsEnv) checkBalanceIsLedgerSum(t *testing.T, number string, want ra
 
 func (e *limitsEnv) authenticate(t *testing.T, number, pin string) limits.ReturnCode {
 	t.Helper()
-	auth, err := e.svc.Authenticate(context.Background(), number, pin)
+	auth, err := e.svc.Authenticate(context.Background(), number, limits.PAP(pin))
 	if err != nil {
 		t.Fatal(err)
 	}

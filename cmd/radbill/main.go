@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/config"
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/store"
 )
 
@@ -35,7 +36,23 @@ func rootCommand() *cobra.Command {
 		}
 		return store.Open(cfg.Database.Driver, cfg.Database.DSN)
 	}
-	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB), accountCommand(openDB), userCommand(openDB))
+	openLimits := func() (*store.DB, *limits.Service, error) {
+		cfg, err := config.Load(configPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		pinKey, err := cfg.PINKey()
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := store.Open(cfg.Database.Driver, cfg.Database.DSN)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, limits.New(db, limits.Options{PINKey: pinKey}), nil
+	}
+	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB),
+		accountCommand(openLimits), userCommand(openLimits))
 	return root
 }
 

@@ -21,15 +21,15 @@ import (
 // unique, ids are.
 const userArgHelp = "USER is the user's id, or its name when no other user has the same name."
 
-func userCommand(openDB dbOpener) *cobra.Command {
+func userCommand(openLimits limitsOpener) *cobra.Command {
 	user := &cobra.Command{
 		Use:   "user",
 		Short: "Enterprise users with a spending limit per period: create, show, list, limit, block, numbers",
 		Long: "An enterprise user is found by any of its calling numbers and may spend up to its limit per period,\n" +
 			"which starts at local midnight of the reset day in its plan's time zone.\n" + userArgHelp,
 	}
-	user.AddCommand(userCreateCommand(openDB), userShowCommand(openDB), userListCommand(openDB), userLimitCommand(openDB),
-		userBlockCommand(openDB), userNumberCommand(openDB))
+	user.AddCommand(userCreateCommand(openLimits), userShowCommand(openLimits), userListCommand(openLimits), userLimitCommand(openLimits),
+		userBlockCommand(openLimits), userNumberCommand(openLimits))
 	return user
 }
 
@@ -69,7 +69,7 @@ func (f *limitFlags) apply(cmd *cobra.Command, l *limits.Limit) error {
 	return nil
 }
 
-func userCreateCommand(openDB dbOpener) *cobra.Command {
+func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 	var n limits.NewUser
 	var plan string
 	var limit limitFlags
@@ -92,7 +92,7 @@ func userCreateCommand(openDB dbOpener) *cobra.Command {
 			if needsAmount && !cmd.Flags().Changed("limit") {
 				return fmt.Errorf("--limit is required for a %s user", n.Limit.Type)
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				var err error
 				if n.PlanID, err = db.PlanID(ctx, plan); err != nil {
 					return err
@@ -119,14 +119,14 @@ func userCreateCommand(openDB dbOpener) *cobra.Command {
 	return cmd
 }
 
-func userShowCommand(openDB dbOpener) *cobra.Command {
+func userShowCommand(openLimits limitsOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show USER",
 		Short: "Show a user, its limit and the current period's spend",
 		Long:  "Shows the user and where it stands in the current period: spend (settled calls), reserved (calls in\nprogress) and what remains of the limit.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				return showUser(ctx, cmd.OutOrStdout(), db, svc, u)
 			})
 		},
@@ -168,7 +168,7 @@ func showUser(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Servic
 	return tw.Flush()
 }
 
-func userListCommand(openDB dbOpener) *cobra.Command {
+func userListCommand(openLimits limitsOpener) *cobra.Command {
 	var format string
 	var filter limits.UserFilter
 	cmd := &cobra.Command{
@@ -179,7 +179,7 @@ func userListCommand(openDB dbOpener) *cobra.Command {
 			if err := checkRecordsFormat(format); err != nil {
 				return err
 			}
-			return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 				users, err := svc.ListUsers(ctx, filter)
 				if err != nil {
 					return err
@@ -202,7 +202,7 @@ func userListCommand(openDB dbOpener) *cobra.Command {
 	return cmd
 }
 
-func userLimitCommand(openDB dbOpener) *cobra.Command {
+func userLimitCommand(openLimits limitsOpener) *cobra.Command {
 	var limit limitFlags
 	cmd := &cobra.Command{
 		Use:   "limit USER",
@@ -216,7 +216,7 @@ func userLimitCommand(openDB dbOpener) *cobra.Command {
 			if !cmd.Flags().Changed("limit") && !cmd.Flags().Changed("type") && !cmd.Flags().Changed("warning") && !cmd.Flags().Changed("reset-day") {
 				return fmt.Errorf("nothing to change: give --limit, --type, --warning or --reset-day")
 			}
-			return withUser(cmd, openDB, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
 				l := u.Limit
 				if err := limit.apply(cmd, &l); err != nil {
 					return err
@@ -229,7 +229,7 @@ func userLimitCommand(openDB dbOpener) *cobra.Command {
 	return cmd
 }
 
-func userBlockCommand(openDB dbOpener) *cobra.Command {
+func userBlockCommand(openLimits limitsOpener) *cobra.Command {
 	return &cobra.Command{
 		Use:   "block USER",
 		Short: "Refuse the user's new calls (h323-return-code 7)",
@@ -237,7 +237,7 @@ func userBlockCommand(openDB dbOpener) *cobra.Command {
 			"Unblock with radbill user limit USER --type normal (or the type it had).\n" + userArgHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUser(cmd, openDB, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
 				l := u.Limit
 				l.Type = limits.LimitBlocked
 				return setLimit(ctx, cmd.OutOrStdout(), svc, u, l)
@@ -260,7 +260,7 @@ func setLimit(ctx context.Context, w io.Writer, svc *limits.Service, u limits.Us
 	return nil
 }
 
-func userNumberCommand(openDB dbOpener) *cobra.Command {
+func userNumberCommand(openLimits limitsOpener) *cobra.Command {
 	number := &cobra.Command{Use: "number", Short: "Calling numbers and extensions that identify a user"}
 	number.AddCommand(&cobra.Command{
 		Use:   "add USER NUMBER",
@@ -268,7 +268,7 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER, as the gateway reports it after translation, identify the user.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				if err := svc.AddUserNumber(ctx, u.ID, args[1]); err != nil {
 					return err
 				}
@@ -285,7 +285,7 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 		Long:  "Makes NUMBER identify nobody. It must be one of the user's numbers, so a typo cannot take another user's.\n" + userArgHelp,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUser(cmd, openDB, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
 				if !slices.Contains(u.Numbers, args[1]) {
 					return fmt.Errorf("number %s is not one of user %d's numbers (%s)", args[1], u.ID, cmp.Or(strings.Join(u.Numbers, ", "), "it has none"))
 				}
@@ -305,8 +305,8 @@ func userNumberCommand(openDB dbOpener) *cobra.Command {
 
 // findUser finds a user by id, or by a name only one user has.
 // withUser runs fn with the user named on the command line (see findUser).
-func withUser(cmd *cobra.Command, openDB dbOpener, idOrName string, fn func(context.Context, *store.DB, *limits.Service, limits.User) error) error {
-	return withLimits(cmd, openDB, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+func withUser(cmd *cobra.Command, openLimits limitsOpener, idOrName string, fn func(context.Context, *store.DB, *limits.Service, limits.User) error) error {
+	return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
 		u, err := findUser(ctx, svc, idOrName)
 		if err != nil {
 			return err

@@ -143,7 +143,11 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	limitsService := limits.New(db, limits.Options{})
+	pinKey, err := cfg.PINKey()
+	if err != nil {
+		return nil, err
+	}
+	limitsService := limits.New(db, limits.Options{PINKey: pinKey})
 	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,

@@ -409,8 +409,10 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
-// TestRadclient sends the README's demo Stop with FreeRADIUS's radclient.
-func TestRadclient(t *testing.T) {
+// lookRadclient finds FreeRADIUS's radclient: required under CI, else the
+// test is skipped loudly.
+func lookRadclient(t *testing.T) string {
+	t.Helper()
 	radclient, err := exec.LookPath("radclient")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -418,6 +420,12 @@ func TestRadclient(t *testing.T) {
 		}
 		t.Skip("SKIPPING: radclient not installed (apt-get install freeradius-utils)")
 	}
+	return radclient
+}
+
+// TestRadclient sends the README's demo Stop with FreeRADIUS's radclient.
+func TestRadclient(t *testing.T) {
+	radclient := lookRadclient(t)
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		h := startServer(t, b)
 		packets, err := os.ReadFile(filepath.Join("..", "..", "scripts", "demo", "stop.txt"))

@@ -3,11 +3,19 @@ package main
 import (
 	"context"
 	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd/cisco"
@@ -151,6 +159,88 @@ func TestPrepaidCardFlow(t *testing.T) {
 		if code, vsas := h.access(accessRequest(t, "5550001", "4321", "35988123456", "931C146B 0F4411D6 AB5591F0 00000003")); code != radius.CodeAccessReject ||
 			(vsas[cisco.AttrReturnCode] != "4" && vsas[cisco.AttrReturnCode] != "12") {
 			t.Fatalf("authorization beyond the balance: %v %v", code, vsas)
+		}
+	})
+}
+
+// TestPrepaidCHAPWithRadclient runs both stages of the debit-card flow
+// with CHAP from FreeRADIUS's radclient (which computes CHAP-Password from
+// the PIN): a card whose PIN is sealed under the configured PIN key is
+// accepted with its credit time, a wrong PIN and a card without a sealed
+// PIN are refused with h323-return-code 2 (invalid PIN), and `radbill
+// account set-pin` (SetPIN) seals the PIN of an older card.
+func TestPrepaidCHAPWithRadclient(t *testing.T) {
+	radclient := lookRadclient(t)
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		keyFile := filepath.Join(t.TempDir(), "pin.key")
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h := startServer(t, b, func(c *config.Config) { c.Authorize.PINKeyFile = keyFile })
+		ctx := context.Background()
+		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
+			t.Fatal(err)
+		}
+		plan, _ := h.db.PlanID(ctx, "cards")
+		sealing := limits.New(h.db, limits.Options{PINKey: key})
+		plain := limits.New(h.db, limits.Options{}) // created before the key was configured
+		for svc, number := range map[*limits.Service]string{sealing: "5550001", plain: "5550002"} {
+			if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: number, PIN: "4321", PlanID: plan, InitialBalance: 1_000_000}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.db.BumpTariffVersion(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := h.db.TariffVersion(ctx)
+		h.waitForTariffVersion(v)
+
+		// chap sends one Access-Request and returns the reply's code and
+		// Cisco VSAs as radclient prints them.
+		chap := func(account, pin, called string) (string, map[string]string) {
+			t.Helper()
+			request := fmt.Sprintf("User-Name = \"%s\"\nCHAP-Password = \"%s\"\nCalling-Station-Id = \"1110001\"\n", account, pin)
+			if called != "" {
+				request += fmt.Sprintf("Called-Station-Id = \"%s\"\nh323-conf-id = \"h323-conf-id=931C146B 0F4411D6 AB5591F0 %s\"\n", called, account)
+			}
+			cmd := exec.Command(radclient, "-x", "-r", "1", "-t", "3", h.auth, "auth", secret)
+			cmd.Stdin = strings.NewReader(request)
+			out, _ := cmd.CombinedOutput() // radclient exits 1 on Access-Reject
+			code := ""
+			vsas := map[string]string{}
+			for _, line := range strings.Split(string(out), "\n") {
+				line = strings.TrimSpace(line)
+				if strings.HasPrefix(line, "Received Access-") {
+					code = strings.Fields(line)[1]
+				}
+				if name, value, ok := strings.Cut(line, " = "); ok && strings.HasPrefix(name, "h323-") {
+					vsas[name] = strings.TrimPrefix(strings.Trim(value, `"`), name+"=")
+				}
+			}
+			if code == "" {
+				t.Fatalf("radclient got no reply:\n%s", out)
+			}
+			return code, vsas
+		}
+		if code, vsas := chap("5550001", "4321", ""); code != "Access-Accept" || vsas["h323-credit-amount"] != "1.00" {
+			t.Fatalf("stage 1 with CHAP: %s %v", code, vsas)
+		}
+		if code, vsas := chap("5550001", "4321", "35988123456"); code != "Access-Accept" || vsas["h323-credit-time"] != "302" {
+			t.Fatalf("stage 2 with CHAP: %s %v", code, vsas)
+		}
+		if code, vsas := chap("5550001", "1234", ""); code != "Access-Reject" || vsas["h323-return-code"] != "2" {
+			t.Fatalf("wrong PIN with CHAP: %s %v", code, vsas)
+		}
+		if code, vsas := chap("5550002", "4321", ""); code != "Access-Reject" || vsas["h323-return-code"] != "2" {
+			t.Fatalf("CHAP for a card without a sealed PIN: %s %v", code, vsas)
+		}
+		if err := sealing.SetPIN(ctx, "5550002", "8765"); err != nil {
+			t.Fatal(err)
+		}
+		if code, vsas := chap("5550002", "8765", "35988123456"); code != "Access-Accept" || vsas["h323-credit-time"] != "302" {
+			t.Fatalf("CHAP after set-pin: %s %v", code, vsas)
 		}
 	})
 }

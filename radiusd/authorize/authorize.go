@@ -21,8 +21,10 @@
 // tables, so known before the outage — its PIN cannot be checked) or a known
 // user's number with OutageCreditTime, logged; their Stops are spooled with
 // the other accounting and debited when replayed, which reconciles them.
-// CHAP is not supported: PINs are stored as bcrypt hashes, and CHAP needs
-// the clear PIN on the server.
+// The PIN comes as User-Password (PAP) or CHAP-Password. CHAP needs the
+// clear PIN on the server: it works for cards whose PIN is sealed under the
+// PIN key (authorize.pin_key_file), and is refused as a wrong PIN for the
+// others.
 package authorize
 
 import (
@@ -50,6 +52,7 @@ const (
 	attrVendorSpecific   = 26
 	attrCalledStationID  = 30
 	attrCallingStationID = 31
+	attrCHAPChallenge    = 60
 )
 
 // Authorizer serves the authentication listener.
@@ -139,30 +142,45 @@ func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request, respond fun
 		}
 		request.Called = number
 	}
-	if r.Get(attrCHAPPassword) != nil {
-		respond(reject(limits.CodeInvalidPIN), nil) // see the package documentation
-		return
-	}
-	encrypted := r.Get(attrUserPassword)
-	if encrypted == nil {
+	proof, hasProof, err := pinProof(r)
+	switch {
+	case !hasProof:
 		normalised, _, _ := tables.Translator.Translate(gw, normalize.Calling, calling)
 		respond(a.user(ctx, []string{normalised, calling}, request, tables))
-		return
-	}
-	pin, err := papPassword(encrypted, r.Secret, r.Authenticator)
-	switch {
 	case err != nil:
 		respond(reject(limits.CodeInvalidPIN), nil)
 	case request.Called == "":
-		respond(a.cardAccount(ctx, account, pin))
+		respond(a.cardAccount(ctx, account, proof))
 	default:
-		a.cardCall(ctx, account, pin, request, tables, respond)
+		a.cardCall(ctx, account, proof, request, tables, respond)
 	}
 }
 
+// pinProof reads the card's PIN proof: User-Password (PAP) or
+// CHAP-Password with CHAP-Challenge or, without one, the Request
+// Authenticator as challenge (RFC 2865 §2.2). hasProof is false when the
+// request has neither, as an enterprise user's call has.
+func pinProof(r *radiusd.Request) (proof limits.Proof, hasProof bool, err error) {
+	if chap := r.Get(attrCHAPPassword); chap != nil {
+		if len(chap) != 17 {
+			return proof, true, errors.New("CHAP-Password is not 17 bytes")
+		}
+		challenge := r.Get(attrCHAPChallenge)
+		if challenge == nil {
+			challenge = r.Authenticator[:]
+		}
+		return limits.Proof{CHAP: &limits.CHAPResponse{ID: chap[0], Response: chap[1:], Challenge: challenge}}, true, nil
+	}
+	if encrypted := r.Get(attrUserPassword); encrypted != nil {
+		pin, err := papPassword(encrypted, r.Secret, r.Authenticator)
+		return limits.PAP(pin), true, err
+	}
+	return proof, false, nil
+}
+
 // cardAccount answers stage 1: the card's PIN and state.
-func (a *Authorizer) cardAccount(ctx context.Context, account, pin string) (answer, error) {
-	auth, err := a.Limits.Authenticate(ctx, account, pin)
+func (a *Authorizer) cardAccount(ctx context.Context, account string, proof limits.Proof) (answer, error) {
+	auth, err := a.Limits.Authenticate(ctx, account, proof)
 	if err != nil {
 		return answer{}, err
 	}
@@ -181,12 +199,12 @@ func (a *Authorizer) cardAccount(ctx context.Context, account, pin string) (answ
 
 // cardCall answers stage 2: the PIN is checked here, the call is decided
 // in a batch with other cards' calls.
-func (a *Authorizer) cardCall(ctx context.Context, account, pin string, request limits.CallRequest, tables *rater.Tables, respond func(answer, error)) {
+func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.Proof, request limits.CallRequest, tables *rater.Tables, respond func(answer, error)) {
 	if request.ConfID == "" {
 		respond(reject(limits.CodeInvalidArgument), nil)
 		return
 	}
-	pinHash, code, err := a.Limits.CheckPIN(ctx, account, pin)
+	pinHash, code, err := a.Limits.CheckPIN(ctx, account, proof)
 	switch {
 	case err != nil:
 		respond(answer{}, err)
