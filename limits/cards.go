@@ -176,30 +176,30 @@ func (s *Service) countLiveReservations(ctx context.Context, tx *sqlx.Tx, cards 
 		byID[card.ID] = card
 		args = append(args, card.ID)
 	}
-	var held []struct {
-		AccountID int64  `db:"account_id"`
-		ConfID    string `db:"conf_id"`
-		Amount    int64  `db:"amount_micros"`
-		ExpiresAt string `db:"expires_at"`
-	}
-	err := tx.SelectContext(ctx, &held, "SELECT account_id, conf_id, amount_micros, expires_at FROM credit_reservation "+
+	rows, err := tx.QueryContext(ctx, "SELECT account_id, conf_id, amount_micros, expires_at FROM credit_reservation "+
 		"WHERE account_id IN ("+placeholders(len(byID))+")", args...)
 	if err != nil {
 		return err
 	}
-	for _, r := range held {
-		expires, err := dbtime.Parse(r.ExpiresAt)
-		if err != nil {
+	defer rows.Close()
+	// Scanned by hand and compared as stored text (dbtime's fixed-width
+	// layout sorts as time does): this loop ran for every reservation of
+	// every card of every batch, and reflection was a sixth of the CPU.
+	nowText := dbtime.Format(now)
+	var accountID, amount int64
+	var confID, expires string
+	for rows.Next() {
+		if err := rows.Scan(&accountID, &confID, &amount, &expires); err != nil {
 			return err
 		}
-		if expires.After(now) {
-			card := byID[r.AccountID]
-			card.held[r.ConfID] = rating.Money(r.Amount)
+		if expires > nowText {
+			card := byID[accountID]
+			card.held[confID] = rating.Money(amount)
 			card.LiveCalls++
-			card.Reserved += rating.Money(r.Amount)
+			card.Reserved += rating.Money(amount)
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 // reservation is credit held for one authorized call.
