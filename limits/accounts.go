@@ -94,6 +94,13 @@ type accountRow struct {
 const accountColumns = "a.id, a.account_number, a.pin_hash, a.pin_sealed, a.balance_micros, a.currency, a.plan_id, a.status, " +
 	"a.expires_at, a.max_concurrent_calls, a.language, a.created_at"
 
+// fields are the destinations of accountColumns, in order, for reading
+// rows without reflection.
+func (r *accountRow) fields() []any {
+	return []any{&r.ID, &r.Number, &r.PINHash, &r.PINSealed, &r.Balance, &r.Currency, &r.PlanID, &r.Status,
+		&r.ExpiresAt, &r.MaxConcurrentCalls, &r.Language, &r.CreatedAt}
+}
+
 // selectAccounts reads cards with their live reservations (those not
 // expired at the first two arguments, both "now"). The sums are correlated
 // subqueries so that each reads only its card's reservations: a join with

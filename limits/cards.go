@@ -146,19 +146,24 @@ func (s *Service) lockCards(ctx context.Context, tx *sqlx.Tx, calls []CardCall) 
 	if err != nil {
 		return nil, err
 	}
-	var rows []accountRow
-	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
 		return nil, err
 	}
-	cards := make(map[string]*cardInBatch, len(rows))
-	for _, row := range rows {
+	defer rows.Close()
+	cards := make(map[string]*cardInBatch, len(numbers))
+	for rows.Next() {
+		var row accountRow
+		if err := rows.Scan(row.fields()...); err != nil {
+			return nil, err
+		}
 		account, err := row.account()
 		if err != nil {
 			return nil, err
 		}
 		cards[row.Number] = &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]rating.Money{}}
 	}
-	return cards, nil
+	return cards, rows.Err()
 }
 
 // countLiveReservations fills each card's live reservations, those not
