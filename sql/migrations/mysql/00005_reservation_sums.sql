@@ -1,0 +1,11 @@
+-- +goose Up
+-- Authorizations read an owner's live reservations: these indexes cover
+-- that read, so it touches only the owner's live entries, however stale the
+-- statistics that once led MariaDB to scan every live reservation through
+-- credit_reservation_expires. Documented in sql/SCHEMA.md.
+CREATE INDEX credit_reservation_account_live ON credit_reservation (account_id, expires_at, amount_micros, conf_id);
+CREATE INDEX credit_reservation_user_live ON credit_reservation (user_id, expires_at, amount_micros, conf_id);
+
+-- +goose Down
+DROP INDEX credit_reservation_account_live ON credit_reservation;
+DROP INDEX credit_reservation_user_live ON credit_reservation;
