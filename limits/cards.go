@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -132,21 +133,13 @@ func (s *Service) decideCardCall(card Account, pinHash string, c CardCall, now t
 	return s.fitCredit(c.Tariff, rated, result, CodeInsufficientBalance)
 }
 
-// lockCards reads and locks the batch's cards, in account-number order so
-// that concurrent batches lock shared cards in the same order.
+// lockCards reads and locks the batch's cards.
 func (s *Service) lockCards(ctx context.Context, tx *sqlx.Tx, calls []CardCall) (map[string]*cardInBatch, error) {
 	numbers := make([]string, 0, len(calls))
 	for _, c := range calls {
 		numbers = append(numbers, c.Number)
 	}
-	slices.Sort(numbers)
-	numbers = slices.Compact(numbers)
-	query, args, err := sqlx.In("SELECT "+accountColumns+" FROM prepaid_account a WHERE a.account_number IN (?) "+
-		"ORDER BY a.account_number"+s.forUpdate(), numbers)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := s.lockNumbers(ctx, tx, accountColumns, numbers)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +157,19 @@ func (s *Service) lockCards(ctx context.Context, tx *sqlx.Tx, calls []CardCall) 
 		cards[row.Number] = &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]rating.Money{}}
 	}
 	return cards, rows.Err()
+}
+
+// lockNumbers locks the rows of the cards with these numbers and reads
+// their columns (of prepaid_account a), in account-number order so that
+// concurrent transactions lock shared cards in the same order.
+func (s *Service) lockNumbers(ctx context.Context, tx *sqlx.Tx, columns string, numbers []string) (*sql.Rows, error) {
+	numbers = slices.Compact(slices.Sorted(slices.Values(numbers)))
+	query, args, err := sqlx.In("SELECT "+columns+" FROM prepaid_account a WHERE a.account_number IN (?) "+
+		"ORDER BY a.account_number"+s.forUpdate(), numbers)
+	if err != nil {
+		return nil, err
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // countLiveReservations fills each card's live reservations, those not

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -135,9 +134,9 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx *sqlx.Tx, charges []Card
 
 // lockedCard is a card's id and balance, read under its row lock.
 type lockedCard struct {
-	ID      int64        `db:"id"`
-	Number  string       `db:"account_number"`
-	Balance rating.Money `db:"balance_micros"`
+	ID      int64
+	Number  string
+	Balance rating.Money
 }
 
 func (s *Service) lockBalances(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) (map[string]*lockedCard, error) {
@@ -145,22 +144,20 @@ func (s *Service) lockBalances(ctx context.Context, tx *sqlx.Tx, charges []CardC
 	for _, c := range charges {
 		numbers = append(numbers, c.Number)
 	}
-	slices.Sort(numbers)
-	numbers = slices.Compact(numbers)
-	query, args, err := sqlx.In("SELECT id, account_number, balance_micros FROM prepaid_account WHERE account_number IN (?) "+
-		"ORDER BY account_number"+s.forUpdate(), numbers)
+	rows, err := s.lockNumbers(ctx, tx, "a.id, a.account_number, a.balance_micros", numbers)
 	if err != nil {
 		return nil, err
 	}
-	var rows []*lockedCard
-	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
-		return nil, err
+	defer rows.Close()
+	cards := make(map[string]*lockedCard, len(numbers))
+	for rows.Next() {
+		var card lockedCard
+		if err := rows.Scan(&card.ID, &card.Number, &card.Balance); err != nil {
+			return nil, err
+		}
+		cards[card.Number] = &card
 	}
-	cards := make(map[string]*lockedCard, len(rows))
-	for _, row := range rows {
-		cards[row.Number] = row
-	}
-	return cards, nil
+	return cards, rows.Err()
 }
 
 // debitedBefore returns the owners of the call debits already in the
