@@ -1,6 +1,7 @@
 package radiusd
 
 import (
+	"errors"
 	"net"
 	"sync/atomic"
 
@@ -55,7 +56,11 @@ func (a *Accounting) ServeRADIUS(w ResponseWriter, r *Request) {
 		s.Process(rec)
 	}
 	a.Sink.Submit(rec, func(o store.Outcome, err error) {
-		if o == store.Failed {
+		switch {
+		case errors.Is(err, store.ErrBusy):
+			w.Drop(DropWriterBusy)
+			return
+		case o == store.Failed:
 			w.Drop(DropStoreFailed)
 			return
 		}

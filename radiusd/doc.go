@@ -12,7 +12,8 @@
 // The pipeline, in order, for every datagram:
 //
 //	read → client by source address (drop: unknown_client) → the client's
-//	rate limit (drop: rate_limited) → queue (drop: queue_full; waited past
+//	rate limit (drop: rate_limited) → queue, one per source address served
+//	round robin (drop: queue_full, from the longest; waited past
 //	server.queue_timeout: queue_timeout) → parse
 //	(drop: malformed) → code allowed on this port
 //	(drop: unexpected_code) → Request Authenticator / Message-Authenticator

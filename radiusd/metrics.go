@@ -25,7 +25,9 @@ const (
 	DropRetransmitInFlight           = "retransmit_in_flight"
 	DropBadStatusType                = "bad_status_type"
 	DropStoreFailed                  = "store_failed"
-	DropReplyFailed                  = "reply_failed"
+	// DropWriterBusy: the NAS's writer queue stayed full (overload).
+	DropWriterBusy  = "writer_busy"
+	DropReplyFailed = "reply_failed"
 )
 
 type metrics struct {

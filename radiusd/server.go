@@ -63,7 +63,7 @@ type Server struct {
 	drops    *dropLog
 	metrics  *metrics
 	cache    *replyCache
-	jobs     chan job
+	queue    *fairQueue
 	auth     *listener
 	acct     *listener
 	stopping atomic.Bool
@@ -94,10 +94,10 @@ func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.
 		log:   log,
 		drops: newDropLog(log, 10*time.Second),
 		cache: newReplyCache(cfg.ReplyCacheTTL),
-		jobs:  make(chan job, cfg.QueueSize),
+		queue: newFairQueue(cfg.QueueSize),
 	}
 	s.clients.Store(clients)
-	s.metrics = newMetrics(reg, func() float64 { return float64(len(s.jobs)) }, func() float64 { return float64(s.cache.len()) })
+	s.metrics = newMetrics(reg, func() float64 { return float64(s.queue.len()) }, func() float64 { return float64(s.cache.len()) })
 	var err error
 	if s.auth, err = listen("auth", cfg.AuthAddr, auth, radius.CodeAccessRequest, radius.CodeAccessAccept); err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func (s *Server) Serve(ctx context.Context) {
 		_ = l.conn.SetReadDeadline(time.Now()) // unblocks the reader
 	}
 	readers.Wait()
-	close(s.jobs)
+	s.queue.close()
 	workers.Wait()
 }
 
@@ -191,16 +191,18 @@ func (s *Server) read(l *listener) {
 			continue
 		}
 		j := job{l: l, client: client, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
-		select {
-		case s.jobs <- j:
-		default:
-			s.drop(l, DropQueueFull, src, nil)
+		if dropped, full := s.queue.push(j); full {
+			s.drop(dropped.l, DropQueueFull, dropped.source, []zap.Field{zap.String("client", dropped.client.Name)})
 		}
 	}
 }
 
 func (s *Server) work() {
-	for j := range s.jobs {
+	for {
+		j, ok := s.queue.pop()
+		if !ok {
+			return
+		}
 		if s.cfg.QueueTimeout > 0 && time.Since(j.received) > s.cfg.QueueTimeout {
 			s.drop(j.l, DropQueueTimeout, j.source, nil)
 			continue

@@ -49,6 +49,11 @@ type WriterConfig struct {
 	Writers int
 	// QueueSize bounds the records waiting for each writer; Submit blocks when full.
 	QueueSize int
+	// SubmitTimeout bounds that wait: a record that finds its queue full
+	// for longer fails with ErrBusy, so that under overload the packet
+	// workers go on with other gateways' packets instead of all waiting
+	// on the busiest NAS's queue. 0: wait as long as it takes.
+	SubmitTimeout time.Duration
 	// CommitTimeout bounds one attempt to write and commit a batch.
 	CommitTimeout time.Duration
 	// Spool, when set, takes the batches the database cannot (see spooling.go).
@@ -133,13 +138,35 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	return w
 }
 
+// ErrBusy: the record's writer queue stayed full for SubmitTimeout; it was
+// not stored.
+var ErrBusy = errors.New("writer queue full")
+
 // Submit queues a record; done is called exactly once, from a writer
 // goroutine, after the record's batch has committed or failed. Submit blocks
-// while the queue is full, which pushes back on the packet workers.
+// while the queue is full, which pushes back on the packet workers, for at
+// most SubmitTimeout (then done gets Failed and ErrBusy, at once).
 func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
 	h := fnv.New32a()
 	h.Write([]byte(rec.NASIP))
-	w.queues[h.Sum32()%uint32(len(w.queues))] <- pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	queue := w.queues[h.Sum32()%uint32(len(w.queues))]
+	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	select {
+	case queue <- p:
+		return
+	default:
+	}
+	if w.cfg.SubmitTimeout <= 0 {
+		queue <- p
+		return
+	}
+	timeout := time.NewTimer(w.cfg.SubmitTimeout)
+	defer timeout.Stop()
+	select {
+	case queue <- p:
+	case <-timeout.C:
+		done(Failed, ErrBusy)
+	}
 }
 
 // Close stops accepting records, commits everything queued, and waits.

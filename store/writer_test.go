@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -245,5 +246,45 @@ func BenchmarkWriter(b *testing.B) {
 			w.Close()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
+	}
+}
+
+// TestWriterSubmitTimeout: while the database holds the writer up (another
+// connection keeps SQLite's write lock) and the record's queue is full,
+// Submit gives up after SubmitTimeout with ErrBusy instead of holding the
+// packet worker; what was queued commits once the database is back.
+func TestWriterSubmitTimeout(t *testing.T) {
+	db := testdb.Open(t, testdb.SQLite(t))
+	w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 1, CommitTimeout: 30 * time.Second,
+		SubmitTimeout: 20 * time.Millisecond}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+	ctx := context.Background()
+	lock, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := make(chan error, 3)
+	for i := range 3 { // the writer's batch, the queue's one place, and one too many
+		w.Submit(stop("192.0.2.1", fmt.Sprintf("BUSY%d", i), 1), func(_ store.Outcome, err error) { outcomes <- err })
+		time.Sleep(50 * time.Millisecond) // the writer takes the first before the next arrives
+	}
+	select {
+	case err := <-outcomes:
+		if !errors.Is(err, store.ErrBusy) {
+			t.Fatalf("first outcome while the database is held: %v, want ErrBusy", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Submit did not give up on a full queue")
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-outcomes; err != nil {
+			t.Fatalf("a queued record failed after the database came back: %v", err)
+		}
+	}
+	w.Close()
+	if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != 2 {
+		t.Fatalf("%d CDRs, want the 2 that were queued", n)
 	}
 }
