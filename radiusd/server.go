@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"layeh.com/radius"
+
+	"github.com/radbill/radbill/internal/fairqueue"
 )
 
 // Request is a verified request from a known client.
@@ -57,13 +59,15 @@ type Config struct {
 // Server reads RADIUS datagrams and runs them through the pipeline described
 // in the package documentation.
 type Server struct {
-	cfg      Config
-	clients  atomic.Pointer[Clients]
-	log      *zap.Logger
-	drops    *dropLog
-	metrics  *metrics
-	cache    *replyCache
-	queue    *fairQueue
+	cfg     Config
+	clients atomic.Pointer[Clients]
+	log     *zap.Logger
+	drops   *dropLog
+	metrics *metrics
+	cache   *replyCache
+	// queue holds the packets waiting for a worker, per source address
+	// served round robin, so a flooding NAS waits behind its own packets.
+	queue    *fairqueue.Queue[netip.Addr, job]
 	auth     *listener
 	acct     *listener
 	stopping atomic.Bool
@@ -94,10 +98,10 @@ func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.
 		log:   log,
 		drops: newDropLog(log, 10*time.Second),
 		cache: newReplyCache(cfg.ReplyCacheTTL),
-		queue: newFairQueue(cfg.QueueSize),
+		queue: fairqueue.New[netip.Addr, job](cfg.QueueSize),
 	}
 	s.clients.Store(clients)
-	s.metrics = newMetrics(reg, func() float64 { return float64(s.queue.len()) }, func() float64 { return float64(s.cache.len()) })
+	s.metrics = newMetrics(reg, func() float64 { return float64(s.queue.Len()) }, func() float64 { return float64(s.cache.len()) })
 	var err error
 	if s.auth, err = listen("auth", cfg.AuthAddr, auth, radius.CodeAccessRequest, radius.CodeAccessAccept); err != nil {
 		return nil, err
@@ -158,7 +162,7 @@ func (s *Server) Serve(ctx context.Context) {
 		_ = l.conn.SetReadDeadline(time.Now()) // unblocks the reader
 	}
 	readers.Wait()
-	s.queue.close()
+	s.queue.Close()
 	workers.Wait()
 }
 
@@ -191,7 +195,7 @@ func (s *Server) read(l *listener) {
 			continue
 		}
 		j := job{l: l, client: client, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
-		if dropped, full := s.queue.push(j); full {
+		if dropped, ok := s.queue.Push(src.Addr(), j); !ok {
 			s.drop(dropped.l, DropQueueFull, dropped.source, []zap.Field{zap.String("client", dropped.client.Name)})
 		}
 	}
@@ -199,7 +203,7 @@ func (s *Server) read(l *listener) {
 
 func (s *Server) work() {
 	for {
-		j, ok := s.queue.pop()
+		j, ok := s.queue.Pop()
 		if !ok {
 			return
 		}
