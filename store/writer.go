@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/radbill/radbill/internal/fairqueue"
 	"github.com/radbill/radbill/internal/jsontext"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/spool"
@@ -47,13 +48,10 @@ type WriterConfig struct {
 	// Writers is how many batches may commit at once (SQLite: 1); the
 	// records of one NAS always go through the same writer.
 	Writers int
-	// QueueSize bounds the records waiting for each writer; Submit blocks when full.
+	// QueueSize bounds the records waiting for each writer. When a queue
+	// is full, the NAS with the most records in it loses its oldest (or the
+	// new one, if it is that NAS's), which fails with ErrBusy.
 	QueueSize int
-	// SubmitTimeout bounds that wait: a record that finds its queue full
-	// for longer fails with ErrBusy, so that under overload the packet
-	// workers go on with other gateways' packets instead of all waiting
-	// on the busiest NAS's queue. 0: wait as long as it takes.
-	SubmitTimeout time.Duration
 	// CommitTimeout bounds one attempt to write and commit a batch.
 	CommitTimeout time.Duration
 	// Spool, when set, takes the batches the database cannot (see spooling.go).
@@ -73,7 +71,10 @@ type Writer struct {
 	// queues has one queue per writer goroutine. A NAS's records always go
 	// to the same queue, so they commit in the order they arrived: a Start
 	// before its Stop, an Accounting-On after the calls it closes.
-	queues  []chan pending
+	// Within a queue each NAS has its own line, and batches take the NAS
+	// in turn, so that a NAS sending far more than the others does not
+	// delay their records by whole batches.
+	queues  []*fairqueue.Queue[string, pending]
 	wg      sync.WaitGroup
 	metrics writerMetrics
 	spooler *spooler // nil without a spool
@@ -101,9 +102,9 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 5 * time.Second
 	}
-	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]chan pending, cfg.Writers)}
+	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers)}
 	for i := range w.queues {
-		w.queues[i] = make(chan pending, cfg.QueueSize)
+		w.queues[i] = fairqueue.New[string, pending](cfg.QueueSize)
 	}
 	w.metrics = writerMetrics{
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -122,7 +123,7 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		}, func() float64 {
 			n := 0
 			for _, q := range w.queues {
-				n += len(q)
+				n += q.Len()
 			}
 			return float64(n)
 		}),
@@ -138,41 +139,29 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	return w
 }
 
-// ErrBusy: the record's writer queue stayed full for SubmitTimeout; it was
-// not stored.
+// ErrBusy: the record's writer queue was full and the record's NAS had
+// the most records in it; it was not stored.
 var ErrBusy = errors.New("writer queue full")
 
 // Submit queues a record; done is called exactly once, from a writer
-// goroutine, after the record's batch has committed or failed. Submit blocks
-// while the queue is full, which pushes back on the packet workers, for at
-// most SubmitTimeout (then done gets Failed and ErrBusy, at once).
+// goroutine, after the record's batch has committed or failed — or at once
+// with Failed and ErrBusy, on this record or on the one it displaced, when
+// the queue is full (see WriterConfig.QueueSize). Submit never waits: under
+// overload the packet workers go on with other gateways' packets.
 func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
 	h := fnv.New32a()
 	h.Write([]byte(rec.NASIP))
 	queue := w.queues[h.Sum32()%uint32(len(w.queues))]
 	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
-	select {
-	case queue <- p:
-		return
-	default:
-	}
-	if w.cfg.SubmitTimeout <= 0 {
-		queue <- p
-		return
-	}
-	timeout := time.NewTimer(w.cfg.SubmitTimeout)
-	defer timeout.Stop()
-	select {
-	case queue <- p:
-	case <-timeout.C:
-		done(Failed, ErrBusy)
+	if dropped, ok := queue.Push(rec.NASIP, p); !ok {
+		dropped.done(Failed, ErrBusy)
 	}
 }
 
 // Close stops accepting records, commits everything queued, and waits.
 func (w *Writer) Close() {
 	for _, q := range w.queues {
-		close(q)
+		q.Close()
 	}
 	w.wg.Wait()
 	if w.spooler != nil {
@@ -180,56 +169,37 @@ func (w *Writer) Close() {
 	}
 }
 
-func (w *Writer) run(queue chan pending) {
+func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 	defer w.wg.Done()
 	batch := make([]pending, 0, w.cfg.BatchSize)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
-		first, ok := <-queue
+		first, ok := queue.Pop()
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], first)
 		// Take what is already queued: while a batch commits, the next one
 		// builds up, so batches grow with load and no time is spent waiting.
-		open := w.drain(queue, &batch)
-		if open && w.cfg.FlushDelay > 0 && len(batch) < w.cfg.BatchSize {
+		w.drain(queue, &batch)
+		if w.cfg.FlushDelay > 0 && len(batch) < w.cfg.BatchSize {
 			// Optionally linger for more records when the queue ran dry.
-			timer.Reset(w.cfg.FlushDelay)
-		linger:
-			for len(batch) < w.cfg.BatchSize {
-				select {
-				case p, ok := <-queue:
-					if !ok {
-						break linger
-					}
-					batch = append(batch, p)
-				case <-timer.C:
-					break linger
-				}
-			}
-			timer.Stop()
+			time.Sleep(w.cfg.FlushDelay)
+			w.drain(queue, &batch)
 		}
 		w.commit(batch)
 	}
 }
 
 // drain appends queued records without blocking until the batch is full or
-// the queue is empty. It reports false once the queue is closed.
-func (w *Writer) drain(queue chan pending, batch *[]pending) bool {
+// the queue is empty.
+func (w *Writer) drain(queue *fairqueue.Queue[string, pending], batch *[]pending) {
 	for len(*batch) < w.cfg.BatchSize {
-		select {
-		case p, ok := <-queue:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, p)
-		default:
-			return true
+		p, ok := queue.TryPop()
+		if !ok {
+			return
 		}
+		*batch = append(*batch, p)
 	}
-	return true
 }
 
 // commit writes one batch in one transaction, retrying the whole

@@ -233,13 +233,19 @@ func BenchmarkWriter(b *testing.B) {
 				be = testdb.MySQL(b)
 			}
 			db := testdb.Open(b, be)
-			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, FlushDelay: 2 * time.Millisecond, Writers: 2, QueueSize: 4096},
+			// Room for every record: a full queue would shed them.
+			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, FlushDelay: 2 * time.Millisecond, Writers: 2, QueueSize: b.N},
 				prometheus.NewRegistry(), zaptest.NewLogger(b))
 			var wg sync.WaitGroup
 			b.ResetTimer()
 			for i := range b.N {
 				wg.Add(1)
-				w.Submit(stop("192.0.2.1", fmt.Sprintf("B%07X", i), 60), func(store.Outcome, error) { wg.Done() })
+				w.Submit(stop("192.0.2.1", fmt.Sprintf("B%07X", i), 60), func(o store.Outcome, err error) {
+					if o != store.Stored {
+						b.Error(o, err)
+					}
+					wg.Done()
+				})
 			}
 			wg.Wait()
 			b.StopTimer()
@@ -249,42 +255,109 @@ func BenchmarkWriter(b *testing.B) {
 	}
 }
 
-// TestWriterSubmitTimeout: while the database holds the writer up (another
-// connection keeps SQLite's write lock) and the record's queue is full,
-// Submit gives up after SubmitTimeout with ErrBusy instead of holding the
-// packet worker; what was queued commits once the database is back.
-func TestWriterSubmitTimeout(t *testing.T) {
+// TestWriterFullQueueSheds: while the database holds the writer up
+// (another connection keeps SQLite's write lock) and the queue is full, a
+// record of a NAS with fewer records queued displaces the oldest of the NAS
+// with the most, and that NAS's own new record is refused — both with
+// ErrBusy, at once, so no packet worker waits; what stayed queued commits
+// once the database is back.
+func TestWriterFullQueueSheds(t *testing.T) {
 	db := testdb.Open(t, testdb.SQLite(t))
-	w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 1, CommitTimeout: 30 * time.Second,
-		SubmitTimeout: 20 * time.Millisecond}, prometheus.NewRegistry(), zaptest.NewLogger(t))
-	ctx := context.Background()
-	lock, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock
+	w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 2, CommitTimeout: 30 * time.Second},
+		prometheus.NewRegistry(), zaptest.NewLogger(t))
+	lock, err := db.BeginTx(context.Background(), nil) // BEGIN IMMEDIATE: the write lock
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes := make(chan error, 3)
-	for i := range 3 { // the writer's batch, the queue's one place, and one too many
-		w.Submit(stop("192.0.2.1", fmt.Sprintf("BUSY%d", i), 1), func(_ store.Outcome, err error) { outcomes <- err })
-		time.Sleep(50 * time.Millisecond) // the writer takes the first before the next arrives
+	var mu sync.Mutex
+	outcomes := map[string]error{}
+	var wg sync.WaitGroup
+	submit := func(nas, session string) {
+		wg.Add(1)
+		w.Submit(stop(nas, session, 1), func(_ store.Outcome, err error) {
+			mu.Lock()
+			outcomes[session] = err
+			mu.Unlock()
+			wg.Done()
+		})
 	}
-	select {
-	case err := <-outcomes:
-		if !errors.Is(err, store.ErrBusy) {
-			t.Fatalf("first outcome while the database is held: %v, want ErrBusy", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Submit did not give up on a full queue")
+	submit("192.0.2.1", "A0")
+	time.Sleep(50 * time.Millisecond) // the writer takes A0 and waits for the lock
+	submit("192.0.2.1", "A1")
+	submit("192.0.2.1", "A2") // the queue is full
+	submit("192.0.2.2", "B0") // displaces A1
+	submit("192.0.2.1", "A3") // A has as many queued as B: refused
+	mu.Lock()
+	busy := len(outcomes)
+	mu.Unlock()
+	if busy != 2 {
+		t.Fatalf("%d records answered while the database is held, want A1 and A3 refused at once", busy)
 	}
 	if err := lock.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if err := <-outcomes; err != nil {
-			t.Fatalf("a queued record failed after the database came back: %v", err)
+	wg.Wait()
+	w.Close()
+	for session, want := range map[string]error{"A0": nil, "A1": store.ErrBusy, "A2": nil, "B0": nil, "A3": store.ErrBusy} {
+		if !errors.Is(outcomes[session], want) {
+			t.Errorf("%s: %v, want %v", session, outcomes[session], want)
 		}
 	}
+	if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != 3 {
+		t.Fatalf("%d CDRs, want A0, A2 and B0", n)
+	}
+}
+
+// TestWriterTakesNASInTurn: records of a NAS that sends far more than the
+// others do not delay the others by whole batches: each batch takes the
+// NAS in turn, each NAS's records still in their order.
+func TestWriterTakesNASInTurn(t *testing.T) {
+	db := testdb.Open(t, testdb.SQLite(t))
+	w := store.NewWriter(db, store.WriterConfig{BatchSize: 4, Writers: 1, QueueSize: 64, CommitTimeout: 30 * time.Second},
+		prometheus.NewRegistry(), zaptest.NewLogger(t))
+	lock, err := db.BeginTx(context.Background(), nil) // holds the writer on its first batch
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var committed []string
+	var wg sync.WaitGroup
+	submit := func(nas, session string) {
+		wg.Add(1)
+		w.Submit(stop(nas, session, 1), func(o store.Outcome, err error) {
+			if o != store.Stored {
+				t.Errorf("%s: %v %v", session, o, err)
+			}
+			mu.Lock()
+			committed = append(committed, session)
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	submit("192.0.2.1", "A00")
+	time.Sleep(50 * time.Millisecond) // the writer takes it and waits for the lock
+	for i := 1; i <= 12; i++ {
+		submit("192.0.2.1", fmt.Sprintf("A%02d", i))
+	}
+	submit("192.0.2.2", "B01")
+	submit("192.0.2.2", "B02")
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
 	w.Close()
-	if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != 2 {
-		t.Fatalf("%d CDRs, want the 2 that were queued", n)
+	position := map[string]int{}
+	for i, session := range committed {
+		position[session] = i
+	}
+	// Batches: [A00], then A01 B01 A02 B02, then A03…: B's records are in
+	// the first batch after the one that waited.
+	if position["B02"] > 4 {
+		t.Errorf("B's records committed at %d and %d of %d: %v", position["B01"], position["B02"], len(committed), committed)
+	}
+	for i := 1; i < 12; i++ {
+		if position[fmt.Sprintf("A%02d", i)] > position[fmt.Sprintf("A%02d", i+1)] {
+			t.Fatalf("A's records out of order: %v", committed)
+		}
 	}
 }

@@ -158,8 +158,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
-		SubmitTimeout: cfg.Server.QueueTimeout,
-		Settler:       ownerSettler{svc: limitsService, log: log},
+		Settler: ownerSettler{svc: limitsService, log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
 	cards := limitsService.NewCardBatcher(limits.BatcherConfig{Timeout: cfg.Writer.CommitTimeout})
