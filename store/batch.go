@@ -87,16 +87,13 @@ func activeCallValues(p *pending) []any {
 
 // writeSegment writes batch[from:to], which holds no Accounting-On/Off.
 func (b *batchTx) writeSegment(batch []pending, from, to int) error {
-	var stops, live, interims []int
+	var stops, live []int
 	for i := from; i < to; i++ {
 		switch batch[i].rec.Status {
 		case acct.StatusStop:
 			stops = append(stops, i)
-		case acct.StatusStart:
+		case acct.StatusStart, acct.StatusInterimUpdate:
 			live = append(live, i)
-		case acct.StatusInterimUpdate:
-			live = append(live, i)
-			interims = append(interims, i)
 		}
 	}
 	if len(live) > 0 {
@@ -112,10 +109,11 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 			return err
 		}
 	}
-	if len(interims) > 0 {
-		// An Interim-Update that arrives after its Stop must not bring the
-		// finished leg back into active_call.
-		return b.deleteActiveCalls(batch, interims, " AND leg_key IN (SELECT leg_key FROM cdr WHERE leg_key IN (%s))")
+	if len(live) > 0 {
+		// A Start or Interim-Update that arrives after its Stop (a late
+		// retransmission of one that was shed) must not bring the finished
+		// leg back into active_call.
+		return b.deleteActiveCalls(batch, live, " AND leg_key IN (SELECT leg_key FROM cdr WHERE leg_key IN (%s))")
 	}
 	return nil
 }

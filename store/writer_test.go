@@ -172,10 +172,12 @@ func TestWriterActiveCalls(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
 			t.Fatalf("Stop did not end the active call")
 		}
-		// A late Interim-Update of the finished leg must not revive it.
-		submitAll(w, interim)
-		if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
-			t.Fatalf("late interim revived a finished leg")
+		// A late Interim-Update or Start of the finished leg must not revive it.
+		for _, late := range []*acct.Record{interim, withStatus(a, acct.StatusStart)} {
+			submitAll(w, late)
+			if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
+				t.Fatalf("late %v revived a finished leg", late.Status)
+			}
 		}
 		// Accounting-On of NAS 192.0.2.1, then a new Start there, in one batch:
 		// the On closes bb only; the Start after it stays.
