@@ -33,11 +33,12 @@
 //	a, err := svc.AuthorizeUser(ctx, callingNumber, request, snapshot)
 //	// a.Unlimited: accept without h323-credit-time.
 //
-// The CDR writer, in the transaction that stores the billed leg's CDR, so
-// that the CDR and its debit commit together or not at all:
+// The CDR writer, in the transaction that stores the billed legs' CDRs, so
+// that each CDR and its debit commit together or not at all — all the
+// batch's card Stops at once:
 //
-//	settled, err := svc.SettleCardTx(ctx, tx, account, limits.CallCharge{
-//		Reference: dedupKey, ConfID: confID, Cost: rating.Money(cost)})
+//	settled, err := svc.SettleCardsTx(ctx, tx, []limits.CardCharge{{Number: account,
+//		Charge: limits.CallCharge{Reference: dedupKey, ConfID: confID, Cost: rating.Money(cost)}}})
 //	settled, err := svc.SettleUserTx(ctx, tx, callingNumber, charge)
 //
 // radiusd in the background: svc.SweepReservations every minute or so,
@@ -69,9 +70,10 @@
 // balance and the live reservations, and inserts its own reservation, so
 // two authorizations of one card cannot both spend the same credit. The
 // Service retries its own transactions when InnoDB picks them as deadlock
-// victims; SettleCardTx and SettleUserTx run in the caller's transaction,
-// whose retry is the caller's (the CDR writer retries whole batches). A
-// batch settling several cards should settle them in a fixed order.
+// victims; SettleCardsTx and SettleUserTx run in the caller's transaction,
+// whose retry is the caller's (the CDR writer retries whole batches).
+// AuthorizeCards and SettleCardsTx lock their cards in account-number
+// order, so batches of either kind do not deadlock on shared cards.
 //
 // # Authorization and the floor
 //
