@@ -137,7 +137,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	case n.MaxConcurrentCalls < 0:
 		return Account{}, fmt.Errorf("account %s: negative max concurrent calls", n.Number)
 	}
-	if err := checkPIN(n.Number, n.PIN); err != nil {
+	if err := validatePIN(n.Number, n.PIN); err != nil {
 		return Account{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(n.PIN), s.pinCost)
@@ -352,6 +352,15 @@ type owner struct {
 
 func cardOwner(id int64) owner { return owner{column: "account_id", id: id} }
 func userOwner(id int64) owner { return owner{column: "user_id", id: id} }
+
+// columns are the values of the (account_id, user_id) pair for o: its id
+// in its column, NULL in the other.
+func (o owner) columns() (account, user any) {
+	if o.column == "account_id" {
+		return o.id, nil
+	}
+	return nil, o.id
+}
 
 // appendEntry inserts a ledger entry unless one of the same kind and
 // reference exists, and reports whether it did. A reference already used

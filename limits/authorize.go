@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/radbill/radbill/rating"
 )
@@ -30,7 +29,7 @@ type Authentication struct {
 func (s *Service) Authenticate(ctx context.Context, number string, p Proof) (Authentication, error) {
 	row, err := s.readAccount(ctx, number)
 	if errors.Is(err, ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
+		s.likeAPINCheck(p)
 		return Authentication{ReturnCode: CodeInvalidAccount, Reason: "unknown account"}, nil
 	}
 	if err != nil {
@@ -177,8 +176,7 @@ func (s *Service) AuthorizeUser(ctx context.Context, callingNumber string, call 
 		if result.ReturnCode != CodeSuccess {
 			return nil
 		}
-		return s.reserve(ctx, tx, []reservation{{owner: owner, confID: call.ConfID, amount: result.Reserved, seconds: result.CreditSeconds,
-			expires: now.Add(time.Duration(result.CreditSeconds)*time.Second + s.reservationSlack)}}, nowText)
+		return s.reserve(ctx, tx, []reservation{s.reservationOf(owner, call.ConfID, result, now)}, nowText)
 	})
 	return result, err
 }

@@ -44,7 +44,7 @@ type CardCall struct {
 // the old one; refused, it keeps the old one.
 //
 // One transaction for many calls is what makes thousands of
-// authorizations per second possible: its four statements and its commit
+// authorizations per second possible: its three statements and its commit
 // are shared, and each card is locked once per batch.
 func (s *Service) AuthorizeCards(ctx context.Context, calls []CardCall) ([]Authorization, error) {
 	if len(calls) == 0 {
@@ -73,9 +73,7 @@ func (s *Service) AuthorizeCards(ctx context.Context, calls []CardCall) ([]Autho
 			}
 			decided[i] = s.decideCard(card, c, now)
 			if decided[i].ReturnCode == CodeSuccess {
-				grants = append(grants, reservation{owner: cardOwner(card.ID), confID: c.Call.ConfID,
-					amount: decided[i].Reserved, seconds: decided[i].CreditSeconds,
-					expires: now.Add(time.Duration(decided[i].CreditSeconds)*time.Second + s.reservationSlack)})
+				grants = append(grants, s.reservationOf(cardOwner(card.ID), c.Call.ConfID, decided[i], now))
 			}
 		}
 		return s.reserve(ctx, tx, grants, nowText)
@@ -225,6 +223,13 @@ type reservation struct {
 	expires time.Time
 }
 
+// reservationOf is what a granted call holds: its cost until its credit
+// time and the slack have passed.
+func (s *Service) reservationOf(o owner, confID string, granted Authorization, now time.Time) reservation {
+	return reservation{owner: o, confID: confID, amount: granted.Reserved, seconds: granted.CreditSeconds,
+		expires: now.Add(time.Duration(granted.CreditSeconds)*time.Second + s.reservationSlack)}
+}
+
 // reserve stores the grants in one statement, each replacing the owner's
 // reservation of the same conf-id; of two grants of one call in the list
 // the later wins, as it does in decideCard.
@@ -244,38 +249,21 @@ func (s *Service) reserve(ctx context.Context, tx *sqlx.Tx, grants []reservation
 			continue
 		}
 		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?)")
-		var account, user any
-		if g.owner.column == "account_id" {
-			account = g.owner.id
-		} else {
-			user = g.owner.id
-		}
+		account, user := g.owner.columns()
 		args = append(args, account, user, g.confID, int64(g.amount), g.seconds, now, dbtime.Format(g.expires))
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO credit_reservation (account_id, user_id, conf_id, amount_micros, credit_seconds, created_at, expires_at) "+
-		"VALUES "+strings.Join(rows, ", ")+s.replaceReservation(), args...)
-	return err
-}
-
-// replaceReservation turns an insert into credit_reservation into an
-// upsert on the (owner, conf_id) keys.
-func (s *Service) replaceReservation() string {
-	const columns = "amount_micros, credit_seconds, created_at, expires_at"
-	var set []string
-	for _, c := range strings.Split(columns, ", ") {
-		if s.db.Driver == store.MySQL {
-			set = append(set, c+" = VALUES("+c+")")
-		} else {
-			set = append(set, c+" = excluded."+c)
-		}
-	}
+	replace := " ON CONFLICT DO UPDATE SET amount_micros = excluded.amount_micros, credit_seconds = excluded.credit_seconds, " +
+		"created_at = excluded.created_at, expires_at = excluded.expires_at"
 	if s.db.Driver == store.MySQL {
-		return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+		replace = " ON DUPLICATE KEY UPDATE amount_micros = VALUES(amount_micros), credit_seconds = VALUES(credit_seconds), " +
+			"created_at = VALUES(created_at), expires_at = VALUES(expires_at)"
 	}
-	return " ON CONFLICT DO UPDATE SET " + strings.Join(set, ", ")
+	_, err := tx.ExecContext(ctx, "INSERT INTO credit_reservation (account_id, user_id, conf_id, amount_micros, credit_seconds, created_at, expires_at) "+
+		"VALUES "+strings.Join(rows, ", ")+replace, args...)
+	return err
 }
 
 func placeholders(n int) string {

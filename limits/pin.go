@@ -140,7 +140,7 @@ func (s *Service) CheckPIN(ctx context.Context, number string, p Proof) (string,
 	var card pinRow
 	err := s.db.GetContext(ctx, &card, "SELECT pin_hash, pin_sealed FROM prepaid_account WHERE account_number = ?", number)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
+		s.likeAPINCheck(p)
 		return "", CodeInvalidAccount, nil
 	}
 	if err != nil {
@@ -150,6 +150,12 @@ func (s *Service) CheckPIN(ctx context.Context, number string, p Proof) (string,
 		return "", CodeInvalidPIN, nil
 	}
 	return card.PINHash, CodeSuccess, nil
+}
+
+// likeAPINCheck costs what checking p against a card's PIN would, for an
+// unknown account: a wrong account number takes as long as a wrong PIN.
+func (s *Service) likeAPINCheck(p Proof) {
+	_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
 }
 
 // ParsePINKey reads a PIN key: 64 hexadecimal digits (32 bytes), as
@@ -189,7 +195,7 @@ func (s *Service) unsealPIN(number string, sealed []byte) ([]byte, error) {
 // lets the card use CHAP). Remembered checks of the old PIN stop working
 // at once: they are bound to the old pin_hash.
 func (s *Service) SetPIN(ctx context.Context, number, pin string) error {
-	if err := checkPIN(number, pin); err != nil {
+	if err := validatePIN(number, pin); err != nil {
 		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(pin), s.pinCost)
@@ -210,7 +216,8 @@ func (s *Service) SetPIN(ctx context.Context, number, pin string) error {
 	return nil
 }
 
-func checkPIN(number, pin string) error {
+// validatePIN checks a new PIN's form: 4 to 64 digits.
+func validatePIN(number, pin string) error {
 	if !isDigits(pin) || len(pin) < 4 || len(pin) > 64 {
 		return fmt.Errorf("account %s: the PIN must be 4 to 64 digits", number)
 	}

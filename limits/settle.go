@@ -208,12 +208,7 @@ func (s *Service) appendEntries(ctx context.Context, tx *sqlx.Tx, entries []ledg
 	values := make([]string, 0, len(entries))
 	args := make([]any, 0, 7*len(entries))
 	for _, e := range entries {
-		var account, user any
-		if e.owner.column == "account_id" {
-			account = e.owner.id
-		} else {
-			user = e.owner.id
-		}
+		account, user := e.owner.columns()
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt)
 	}
@@ -235,7 +230,7 @@ func moveBalances(ctx context.Context, tx *sqlx.Tx, moved map[int64]rating.Money
 		ids = append(ids, id)
 	}
 	_, err := tx.ExecContext(ctx, "UPDATE prepaid_account SET balance_micros = balance_micros + CASE id "+strings.Join(cases, " ")+
-		" END WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", append(args, ids...)...)
+		" END WHERE id IN ("+placeholders(len(ids))+")", append(args, ids...)...)
 	return err
 }
 
