@@ -259,25 +259,21 @@ func (f *fileReader) nonEmpty(field string) (string, bool) {
 }
 
 func (f *fileReader) planID(field string) (int64, bool) {
-	name, ok := f.nonEmpty(field)
-	if !ok {
-		return 0, false
-	}
-	id, known := f.planByName[name]
-	if !known {
-		f.fail(field, "unknown plan %q", name)
-	}
-	return id, known
+	return f.idByName(field, "plan", f.planByName)
+}
+func (f *fileReader) zoneID(field string) (int64, bool) {
+	return f.idByName(field, "zone", f.zoneByName)
 }
 
-func (f *fileReader) zoneID(field string) (int64, bool) {
+// idByName looks up the id of the what named in field.
+func (f *fileReader) idByName(field, what string, ids map[string]int64) (int64, bool) {
 	name, ok := f.nonEmpty(field)
 	if !ok {
 		return 0, false
 	}
-	id, known := f.zoneByName[name]
+	id, known := ids[name]
 	if !known {
-		f.fail(field, "unknown zone %q", name)
+		f.fail(field, "unknown %s %q", what, name)
 	}
 	return id, known
 }
