@@ -140,7 +140,10 @@ func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	// A decision whose commit is given up is answered per the outage
+	// policy; if it lands after all, its reservation only holds credit
+	// until it expires.
+	return store.CommitWithin(ctx, tx)
 }
 
 func isDeadlock(err error) bool {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -299,10 +301,28 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 	if err := bt.writeSegment(batch, segStart, len(batch)); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := CommitWithin(ctx, tx); err != nil {
 		return nil, err
 	}
 	return bt.outcomes, nil
+}
+
+// CommitWithin commits tx, or gives up when ctx ends first. The driver's
+// COMMIT takes no context: sent to a database that froze (SIGSTOP, a
+// stalled disk) it waited for ever and held its goroutine — a writer, so
+// no batch after it was spooled. The caller must treat a give-up as "may
+// or may not have committed": the writer spools the batch, and replaying
+// the spool finds records that did commit as duplicates, so nothing is
+// stored or charged twice.
+func CommitWithin(ctx context.Context, tx *sqlx.Tx) error {
+	committed := make(chan error, 1)
+	go func() { committed <- tx.Commit() }()
+	select {
+	case err := <-committed:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("commit: %w", ctx.Err())
+	}
 }
 
 // rawJSON renders the packet's attributes as [["name","value"], ...]. The
