@@ -163,7 +163,9 @@ func writeRates(out *csv.Writer, data rating.TariffData, names namesByID) error 
 
 // formatInstant writes t as the plan's local date or date and minute when
 // that reads back as the same instant (not so for a time in a repeated or
-// skipped DST hour), else as RFC 3339.
+// skipped DST hour), else as RFC 3339 with the local offset — or in UTC
+// when that offset has seconds (local mean time before a zone's first
+// standard time, e.g. +01:33:16), which RFC 3339 cannot write.
 func formatInstant(t time.Time, location *time.Location) string {
 	if t.IsZero() {
 		return ""
@@ -177,6 +179,9 @@ func formatInstant(t time.Time, location *time.Location) string {
 			}
 		}
 		t = local
+	}
+	if _, offset := t.Zone(); offset%60 != 0 {
+		t = t.UTC()
 	}
 	return t.Format(time.RFC3339Nano)
 }
