@@ -44,6 +44,8 @@ type Config struct {
 		QueueSize     int           `mapstructure:"queue_size"`
 		QueueTimeout  time.Duration `mapstructure:"queue_timeout"`
 		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
+		// MaxInFlightPerSource: see radiusd.Config.
+		MaxInFlightPerSource int `mapstructure:"max_in_flight_per_source"`
 	} `mapstructure:"server"`
 	Rating struct {
 		// Enabled rates every Stop; off, CDRs are stored with rating_status "unrated".
@@ -88,37 +90,38 @@ type Config struct {
 }
 
 var defaults = map[string]any{
-	"listen.auth":                  "127.0.0.1:1812",
-	"listen.acct":                  "127.0.0.1:1813",
-	"listen.metrics":               "127.0.0.1:9812",
-	"database.driver":              "sqlite",
-	"database.dsn":                 "data/radbill.db",
-	"dictionaries":                 "dictionaries",
-	"log.level":                    "info",
-	"gateway.timezone":             "UTC",
-	"server.workers":               8,
-	"server.queue_size":            8192,
-	"server.queue_timeout":         "20ms",
-	"server.reply_cache_ttl":       "10s",
-	"rating.enabled":               true,
-	"rating.reload_interval":       "5s",
-	"writer.batch_size":            256,
-	"writer.flush_delay":           "0s",
-	"writer.writers":               2,
-	"writer.queue_size":            512,
-	"writer.commit_timeout":        "2s",
-	"spool.dir":                    "data/spool",
-	"authorize.outage_policy":      "closed",
-	"authorize.outage_credit_time": "60s",
-	"authorize.pin_key_file":       "",
-	"smtp.host":                    "",
-	"smtp.port":                    0,
-	"smtp.starttls":                true,
-	"smtp.username":                "",
-	"smtp.password":                "",
-	"smtp.from":                    "radbill <radbill@localhost>",
-	"smtp.poll_interval":           "15s",
-	"spool.max_bytes":              int64(1 << 30),
+	"listen.auth":                     "127.0.0.1:1812",
+	"listen.acct":                     "127.0.0.1:1813",
+	"listen.metrics":                  "127.0.0.1:9812",
+	"database.driver":                 "sqlite",
+	"database.dsn":                    "data/radbill.db",
+	"dictionaries":                    "dictionaries",
+	"log.level":                       "info",
+	"gateway.timezone":                "UTC",
+	"server.workers":                  8,
+	"server.queue_size":               8192,
+	"server.queue_timeout":            "20ms",
+	"server.reply_cache_ttl":          "10s",
+	"server.max_in_flight_per_source": 256,
+	"rating.enabled":                  true,
+	"rating.reload_interval":          "5s",
+	"writer.batch_size":               256,
+	"writer.flush_delay":              "0s",
+	"writer.writers":                  2,
+	"writer.queue_size":               512,
+	"writer.commit_timeout":           "2s",
+	"spool.dir":                       "data/spool",
+	"authorize.outage_policy":         "closed",
+	"authorize.outage_credit_time":    "60s",
+	"authorize.pin_key_file":          "",
+	"smtp.host":                       "",
+	"smtp.port":                       0,
+	"smtp.starttls":                   true,
+	"smtp.username":                   "",
+	"smtp.password":                   "",
+	"smtp.from":                       "radbill <radbill@localhost>",
+	"smtp.poll_interval":              "15s",
+	"spool.max_bytes":                 int64(1 << 30),
 }
 
 // Load reads the file at path ("" for defaults and environment only).
@@ -152,6 +155,9 @@ func Load(path string) (*Config, error) {
 func (c *Config) validate() error {
 	if c.Server.Workers < 1 || c.Server.QueueSize < 1 {
 		return fmt.Errorf("server.workers and server.queue_size must be at least 1")
+	}
+	if c.Server.MaxInFlightPerSource < 0 {
+		return fmt.Errorf("server.max_in_flight_per_source must not be negative (0: no limit)")
 	}
 	if c.Writer.BatchSize < 1 || c.Writer.BatchSize > 500 {
 		return fmt.Errorf("writer.batch_size must be 1..500, got %d", c.Writer.BatchSize)

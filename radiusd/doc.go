@@ -12,7 +12,9 @@
 // The pipeline, in order, for every datagram:
 //
 //	read → client by source address (drop: unknown_client) → the client's
-//	rate limit (drop: rate_limited) → queue, one per source address served
+//	rate limit (drop: rate_limited) → the source's requests in flight
+//	(drop: source_busy, at server.max_in_flight_per_source; checked again
+//	when a worker takes the packet) → queue, one per source address served
 //	round robin (drop: queue_full, from the longest; waited past
 //	server.queue_timeout: queue_timeout) → parse
 //	(drop: malformed) → code allowed on this port
@@ -22,5 +24,5 @@
 //	still in flight) → Handler
 //
 // Drops are silent on the wire, as RFC 2865/2866 require, and counted by
-// reason in radbill_drops_total.
+// client and reason in radbill_drops_total.
 package radiusd

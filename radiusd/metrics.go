@@ -25,6 +25,9 @@ const (
 	DropRetransmitInFlight           = "retransmit_in_flight"
 	DropBadStatusType                = "bad_status_type"
 	DropStoreFailed                  = "store_failed"
+	// DropSourceBusy: the source address already had
+	// server.max_in_flight_per_source requests being handled (overload).
+	DropSourceBusy = "source_busy"
 	// DropWriterBusy: the NAS's writer queue stayed full (overload).
 	DropWriterBusy  = "writer_busy"
 	DropReplyFailed = "reply_failed"
@@ -42,8 +45,8 @@ func newMetrics(reg prometheus.Registerer, queueDepth, cacheSize func() float64)
 			Name: "radbill_packets_total", Help: "Requests answered, by listener, request code and reply code.",
 		}, []string{"listener", "code", "reply"}),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "radbill_drops_total", Help: "Requests dropped without a reply, by listener and reason.",
-		}, []string{"listener", "reason"}),
+			Name: "radbill_drops_total", Help: "Requests dropped without a reply, by client (empty: the source matched none), listener and reason.",
+		}, []string{"client", "listener", "reason"}),
 		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "radbill_retransmits_replayed_total", Help: "Retransmitted requests answered from the reply cache.",
 		}, []string{"listener"}),
@@ -69,17 +72,23 @@ func newDropLog(log *zap.Logger, interval time.Duration) *dropLog {
 	return &dropLog{log: log, interval: interval, last: map[string]time.Time{}, skipped: map[string]int{}}
 }
 
-func (d *dropLog) warn(reason, listener string, fields ...zap.Field) {
+// due reports whether a drop for reason is to be logged now, and how many
+// were not logged since the last one. The caller builds the log fields only
+// then: under a flood most drops are not logged, and must cost little.
+func (d *dropLog) due(reason string) (skipped int, ok bool) {
 	now := time.Now()
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if now.Sub(d.last[reason]) < d.interval {
 		d.skipped[reason]++
-		d.mu.Unlock()
-		return
+		return 0, false
 	}
-	skipped := d.skipped[reason]
+	skipped = d.skipped[reason]
 	d.last[reason] = now
 	d.skipped[reason] = 0
-	d.mu.Unlock()
+	return skipped, true
+}
+
+func (d *dropLog) warn(reason, listener string, skipped int, fields ...zap.Field) {
 	d.log.Warn("packet dropped", append(fields, zap.String("reason", reason), zap.String("listener", listener), zap.Int("similar_drops_not_logged", skipped))...)
 }

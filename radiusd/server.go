@@ -54,6 +54,9 @@ type Config struct {
 	// under overload the server sheds rather than answering late.
 	QueueTimeout  time.Duration
 	ReplyCacheTTL time.Duration
+	// MaxInFlightPerSource drops a packet whose source address already has
+	// this many requests taken by workers and not yet answered; 0: no limit.
+	MaxInFlightPerSource int
 }
 
 // Server reads RADIUS datagrams and runs them through the pipeline described
@@ -68,6 +71,7 @@ type Server struct {
 	// queue holds the packets waiting for a worker, per source address
 	// served round robin, so a flooding NAS waits behind its own packets.
 	queue    *fairqueue.Queue[netip.Addr, job]
+	inFlight *inFlight
 	auth     *listener
 	acct     *listener
 	stopping atomic.Bool
@@ -94,11 +98,12 @@ type job struct {
 // New binds the listeners. Serve starts reading.
 func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.Registerer, log *zap.Logger) (*Server, error) {
 	s := &Server{
-		cfg:   cfg,
-		log:   log,
-		drops: newDropLog(log, 10*time.Second),
-		cache: newReplyCache(cfg.ReplyCacheTTL),
-		queue: fairqueue.New[netip.Addr, job](cfg.QueueSize),
+		cfg:      cfg,
+		log:      log,
+		drops:    newDropLog(log, 10*time.Second),
+		cache:    newReplyCache(cfg.ReplyCacheTTL),
+		queue:    fairqueue.New[netip.Addr, job](cfg.QueueSize),
+		inFlight: newInFlight(cfg.MaxInFlightPerSource),
 	}
 	s.clients.Store(clients)
 	s.metrics = newMetrics(reg, func() float64 { return float64(s.queue.Len()) }, func() float64 { return float64(s.cache.len()) })
@@ -191,12 +196,16 @@ func (s *Server) read(l *listener) {
 			continue
 		}
 		if !client.allow() {
-			s.drop(l, DropRateLimited, src, []zap.Field{zap.String("client", client.Name)})
+			s.drop(l, DropRateLimited, src, client)
+			continue
+		}
+		if s.inFlight.full(src.Addr()) {
+			s.drop(l, DropSourceBusy, src, client)
 			continue
 		}
 		j := job{l: l, client: client, wire: append([]byte(nil), buf[:n]...), source: src, received: time.Now()}
 		if dropped, ok := s.queue.Push(src.Addr(), j); !ok {
-			s.drop(dropped.l, DropQueueFull, dropped.source, []zap.Field{zap.String("client", dropped.client.Name)})
+			s.drop(dropped.l, DropQueueFull, dropped.source, dropped.client)
 		}
 	}
 }
@@ -208,50 +217,78 @@ func (s *Server) work() {
 			return
 		}
 		if s.cfg.QueueTimeout > 0 && time.Since(j.received) > s.cfg.QueueTimeout {
-			s.drop(j.l, DropQueueTimeout, j.source, nil)
+			s.drop(j.l, DropQueueTimeout, j.source, j.client)
+			continue
+		}
+		if !s.inFlight.acquire(j.source.Addr()) {
+			s.drop(j.l, DropSourceBusy, j.source, j.client)
 			continue
 		}
 		s.handle(j)
 	}
 }
 
-func (s *Server) drop(l *listener, reason string, src netip.AddrPort, extra []zap.Field) {
-	s.metrics.drops.WithLabelValues(l.name, reason).Inc()
-	s.drops.warn(reason, l.name, append(extra, zap.Stringer("source", src))...)
+// drop counts a packet dropped from client (nil: no client matched its
+// source) and logs it, rate-limited.
+func (s *Server) drop(l *listener, reason string, src netip.AddrPort, client *Client, extra ...zap.Field) {
+	name := ""
+	if client != nil {
+		name = client.Name
+	}
+	s.metrics.drops.WithLabelValues(name, l.name, reason).Inc()
+	skipped, due := s.drops.due(reason)
+	if !due {
+		return
+	}
+	if client != nil {
+		extra = append(extra, zap.String("client", name))
+	}
+	s.drops.warn(reason, l.name, skipped, append(extra, zap.Stringer("source", src))...)
 }
 
+// handle runs one packet through the pipeline. The packet counts as in
+// flight for its source until its responder answers or drops it, or, when
+// it never reaches one, until handle returns.
 func (s *Server) handle(j job) {
 	var key replyKey
 	var keyed bool
+	var w *responder
 	defer func() {
+		release := w == nil
 		if p := recover(); p != nil {
 			if keyed {
 				s.cache.forget(key)
 			}
-			s.metrics.drops.WithLabelValues(j.l.name, DropPanic).Inc()
+			if w != nil && !w.done.Swap(true) {
+				release = true // the handler will not answer it now
+			}
+			s.metrics.drops.WithLabelValues(j.client.Name, j.l.name, DropPanic).Inc()
 			s.log.Error("panic while handling a packet", zap.Any("panic", p), zap.String("listener", j.l.name),
 				zap.Stringer("source", j.source), zap.String("packet_hex", hex.EncodeToString(j.wire)), zap.ByteString("stack", debug.Stack()))
+		}
+		if release {
+			s.inFlight.release(j.source.Addr())
 		}
 	}()
 	client := j.client
 	p, wire, err := parse(j.wire, client.Secret)
 	if err != nil {
-		s.drop(j.l, DropMalformed, j.source, []zap.Field{zap.String("client", client.Name), zap.Error(err)})
+		s.drop(j.l, DropMalformed, j.source, client, zap.Error(err))
 		return
 	}
 	if p.Code != j.l.requestCode && p.Code != radius.CodeStatusServer {
-		s.drop(j.l, DropUnexpectedCode, j.source, []zap.Field{zap.String("client", client.Name), zap.Stringer("code", p.Code)})
+		s.drop(j.l, DropUnexpectedCode, j.source, client, zap.Stringer("code", p.Code))
 		return
 	}
 	if reason := verify(p.Code, wire, client); reason != "" {
-		s.drop(j.l, reason, j.source, []zap.Field{zap.String("client", client.Name)})
+		s.drop(j.l, reason, j.source, client)
 		return
 	}
 	key = replyKey{source: j.source.String(), identifier: p.Identifier, authenticator: p.Authenticator}
 	state, cached := s.cache.begin(key, j.received)
 	switch state {
 	case cacheInFlight:
-		s.metrics.drops.WithLabelValues(j.l.name, DropRetransmitInFlight).Inc()
+		s.metrics.drops.WithLabelValues(client.Name, j.l.name, DropRetransmitInFlight).Inc()
 		return
 	case cacheAnswered:
 		s.metrics.replayed.WithLabelValues(j.l.name).Inc()
@@ -260,7 +297,7 @@ func (s *Server) handle(j job) {
 	}
 	keyed = true
 	req := &Request{Packet: p, Wire: wire, Client: client, Source: j.source, Received: j.received}
-	w := &responder{s: s, l: j.l, req: req, key: key}
+	w = &responder{s: s, l: j.l, req: req, key: key}
 	if p.Code == radius.CodeStatusServer {
 		w.Reply(p.Response(j.l.statusReply))
 		return
@@ -360,6 +397,7 @@ func (w *responder) Reply(resp *radius.Packet) {
 	if w.done.Swap(true) {
 		return
 	}
+	defer w.s.inFlight.release(w.req.Source.Addr())
 	for _, a := range w.req.Attributes {
 		if a.Type == attrProxyState {
 			resp.Add(attrProxyState, a.Attribute)
@@ -369,7 +407,7 @@ func (w *responder) Reply(resp *radius.Packet) {
 	wire, err := signResponse(resp, w.req.Packet, access || w.req.Code == radius.CodeStatusServer)
 	if err != nil {
 		w.s.cache.forget(w.key)
-		w.s.drop(w.l, DropReplyFailed, w.req.Source, []zap.Field{zap.Error(err)})
+		w.s.drop(w.l, DropReplyFailed, w.req.Source, w.req.Client, zap.Error(err))
 		return
 	}
 	w.s.cache.answered(w.key, wire, time.Now())
@@ -381,8 +419,9 @@ func (w *responder) Drop(reason string) {
 	if w.done.Swap(true) {
 		return
 	}
+	defer w.s.inFlight.release(w.req.Source.Addr())
 	w.s.cache.forget(w.key)
-	w.s.drop(w.l, reason, w.req.Source, []zap.Field{zap.String("client", w.req.Client.Name)})
+	w.s.drop(w.l, reason, w.req.Source, w.req.Client)
 }
 
 func codeLabel(c radius.Code) string {

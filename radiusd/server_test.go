@@ -32,6 +32,13 @@ func (echoAccounting) ServeRADIUS(w ResponseWriter, r *Request) {
 // client for all of 127.0.0.0/8 with the default policies.
 func startTestServer(t *testing.T, configs ...ClientConfig) *Server {
 	t.Helper()
+	return startServer(t, Config{}, echoAccounting{}, configs...)
+}
+
+// startServer is startTestServer with cfg's MaxInFlightPerSource and the
+// accounting handler acct.
+func startServer(t *testing.T, cfg Config, acct Handler, configs ...ClientConfig) *Server {
+	t.Helper()
 	if len(configs) == 0 {
 		configs = []ClientConfig{{Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}}
 	}
@@ -39,8 +46,8 @@ func startTestServer(t *testing.T, configs ...ClientConfig) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second},
-		clients, RejectAccess{}, echoAccounting{}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second, MaxInFlightPerSource: cfg.MaxInFlightPerSource},
+		clients, RejectAccess{}, acct, prometheus.NewRegistry(), zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,19 +88,21 @@ func accountingRequest(t *testing.T, user string) []byte {
 }
 
 func TestPanicInHandlerIsContained(t *testing.T) {
-	s := startTestServer(t)
+	// One request in flight per source: a panicked request must not keep
+	// its source's place, or the next request would be dropped.
+	s := startServer(t, Config{MaxInFlightPerSource: 1}, echoAccounting{})
 	if send(t, s.AcctAddr(), accountingRequest(t, "boom")) != nil {
 		t.Fatal("a panicking request was answered")
 	}
 	if send(t, s.AcctAddr(), accountingRequest(t, "fine")) == nil {
 		t.Fatal("the server stopped answering after a panic")
 	}
-	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropPanic)); v != 1 {
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "acct", DropPanic)); v != 1 {
 		t.Fatalf("panics counted %v, want 1", v)
 	}
 	// The panicking request was forgotten by the reply cache, so its
 	// retransmit is handled again rather than ignored as in flight.
-	if send(t, s.AcctAddr(), accountingRequest(t, "boom")); testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropPanic)) != 2 {
+	if send(t, s.AcctAddr(), accountingRequest(t, "boom")); testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "acct", DropPanic)) != 2 {
 		t.Fatal("retransmit of a panicked request was not processed again")
 	}
 }
@@ -155,7 +164,7 @@ func TestAccessReplyCarriesMessageAuthenticatorFirst(t *testing.T) {
 	if len(vsa) < 6 || string(vsa[6:]) != "h323-return-code=8" {
 		t.Errorf("return code VSA = %q", vsa)
 	}
-	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("auth", DropBadMessageAuth)); v != 1 {
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "auth", DropBadMessageAuth)); v != 1 {
 		t.Errorf("bad Message-Authenticator drops = %v", v)
 	}
 }
@@ -289,7 +298,7 @@ func TestRequireMessageAuthenticatorAutoOverUDP(t *testing.T) {
 	if send(t, s.AuthAddr(), plain()) != nil {
 		t.Fatal("unsigned request answered after the client had signed one")
 	}
-	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("auth", DropMissingMessageAuth)); v != 1 {
+	if v := testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "auth", DropMissingMessageAuth)); v != 1 {
 		t.Errorf("missing Message-Authenticator drops = %v", v)
 	}
 }
@@ -315,8 +324,79 @@ func TestRateLimitedClientIsShed(t *testing.T) {
 		}
 		answered++
 	}
-	limited := testutil.ToFloat64(s.metrics.drops.WithLabelValues("acct", DropRateLimited))
+	limited := testutil.ToFloat64(s.metrics.drops.WithLabelValues("noisy", "acct", DropRateLimited))
 	if answered < 5 || answered > 8 || int(limited)+answered != 50 {
 		t.Fatalf("answered %d, rate-limited %v of 50 sent at once with rate 5/s burst 5", answered, limited)
+	}
+}
+
+// heldAccounting hands every request's ResponseWriter to held, unanswered.
+type heldAccounting struct{ held chan ResponseWriter }
+
+func (h heldAccounting) ServeRADIUS(w ResponseWriter, r *Request) { h.held <- w }
+
+func TestSourceAtItsInFlightLimitIsShed(t *testing.T) {
+	h := heldAccounting{held: make(chan ResponseWriter, 16)}
+	s := startServer(t, Config{MaxInFlightPerSource: 3}, h)
+	busy := func() float64 {
+		return testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "acct", DropSourceBusy))
+	}
+	flooder, err := net.Dial("udp", s.AcctAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flooder.Close()
+	for i := range 5 {
+		if _, err := flooder.Write(accountingRequest(t, fmt.Sprint("f", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var taken []ResponseWriter
+	for range 3 {
+		select {
+		case w := <-h.held:
+			taken = append(taken, w)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("the handler got %d requests, want 3", len(taken))
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); busy() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := busy(); v != 2 || len(h.held) != 0 {
+		t.Fatalf("source_busy drops %v (want 2), %d more requests reached the handler", v, len(h.held))
+	}
+
+	// Another source address is not held back by the busy one.
+	other, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.2:0")), s.AcctAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Write(accountingRequest(t, "other")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case w := <-h.held:
+		w.Drop(DropStoreFailed)
+	case <-time.After(2 * time.Second):
+		t.Fatal("a request from another source was not handled")
+	}
+
+	// Answering frees the places: the busy source is served again.
+	for _, w := range taken {
+		w.Reply(radius.New(radius.CodeAccountingResponse, []byte(testSecret)))
+	}
+	if _, err := flooder.Write(accountingRequest(t, "after")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case w := <-h.held:
+		w.Drop(DropStoreFailed)
+	case <-time.After(2 * time.Second):
+		t.Fatal("the source was not served again after its requests were answered")
+	}
+	if v := busy(); v != 2 {
+		t.Fatalf("source_busy drops %v after the source's requests were answered, want 2", v)
 	}
 }

@@ -30,7 +30,10 @@ RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADB
 echo $! >"$work/pid"
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:19812/healthz >/dev/null && break; sleep 0.2; done
 
+. scripts/cpu.sh
+cpu_mark "$(cat "$work/pid")"
 bin/radload -addr 127.0.0.1:11813 -secret bench-secret -n "$N" -c "$C" -gateways "$GATEWAYS" -acked "$work/acked" || true
+cpu_report "$N" Stop
 acked=$(wc -l <"$work/acked")
 stored=$(mariadb $MYSQL_ARGS -N -e "SELECT COUNT(*) FROM $DB.cdr")
 echo "acknowledged $acked, stored $stored"

@@ -25,7 +25,7 @@ for _ in $(seq 1 50); do curl -sf http://127.0.0.1:29812/healthz >/dev/null && b
 
 peak=0
 ( while kill -0 $pid 2>/dev/null; do awk '/VmRSS/ {print $2}' /proc/$pid/status; sleep 0.2; done ) >"$work/rss" &
-bin/radload -addr 127.0.0.1:12813 -secret s -bind 127.0.0.2 -nas 192.0.2.200 -flood "$FLOOD" -n $((FLOOD * SECONDS_OF_FLOOD)) >"$work/flood" &
+${FLOOD_NICE:+nice -n "$FLOOD_NICE"} bin/radload -addr 127.0.0.1:12813 -secret s -bind 127.0.0.2 -nas 192.0.2.200 -flood "$FLOOD" -n $((FLOOD * SECONDS_OF_FLOOD)) >"$work/flood" &
 flooder=$!
 sleep 2
 echo "gateway during the flood:"
@@ -34,4 +34,4 @@ wait $flooder
 cat "$work/flood"
 peak=$(sort -n "$work/rss" | tail -1)
 echo "radiusd peak RSS: $((peak / 1024)) MiB"
-curl -s http://127.0.0.1:29812/metrics | grep '^radbill_drops_total' || true
+curl -s http://127.0.0.1:29812/metrics | grep -E '^radbill_(drops_total|store_batch_size_(sum|count)|store_commit_seconds_(sum|count)|spool_)' || true

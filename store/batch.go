@@ -29,6 +29,7 @@ type batchTx struct {
 	// record's affected-row count tells stored from duplicate.
 	oneByOne bool
 	settler  Settler // nil: nothing to charge
+	stmts    *statements
 }
 
 // Settler charges a newly stored Stop to its owner in the transaction that
@@ -221,18 +222,27 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 	}
 	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	args := make([]any, 0, len(idx)*len(cols))
-	for _, i := range idx {
-		args = append(args, values(&batch[i])...)
+	var written int64
+	rest := idx
+	for _, size := range chunkSizes(len(idx)) {
+		args = args[:0]
+		for _, i := range rest[:size] {
+			args = append(args, values(&batch[i])...)
+		}
+		res, err := b.stmts.exec(b.ctx, b.tx.Tx, prefix+placeholders(size, len(cols))+suffix, args)
+		if err != nil {
+			if !isRowError(err) {
+				return 0, err
+			}
+			// Some row's data was refused: find it by writing the rows one by one.
+			n, err := b.insertEach(batch, rest, table, cols, values, suffix, false)
+			return written + n, err
+		}
+		n, _ := res.RowsAffected()
+		written += n
+		rest = rest[size:]
 	}
-	res, err := b.tx.ExecContext(b.ctx, prefix+placeholders(len(idx), len(cols))+suffix, args...)
-	if err == nil {
-		return res.RowsAffected()
-	}
-	if !isRowError(err) {
-		return 0, err
-	}
-	// Some row's data was refused: find it by writing the rows one by one.
-	return b.insertEach(batch, idx, table, cols, values, suffix, false)
+	return written, nil
 }
 
 // insertEach inserts the rows idx one statement each; a row the database
@@ -242,7 +252,7 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 	query := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(1, len(cols)) + suffix
 	var written int64
 	for _, i := range idx {
-		res, err := b.tx.ExecContext(b.ctx, query, values(&batch[i])...)
+		res, err := b.stmts.exec(b.ctx, b.tx.Tx, query, values(&batch[i]))
 		if err == nil {
 			n, _ := res.RowsAffected()
 			written += n

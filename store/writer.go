@@ -80,6 +80,7 @@ type Writer struct {
 	wg      sync.WaitGroup
 	metrics writerMetrics
 	spooler *spooler // nil without a spool
+	stmts   *statements
 }
 
 type pending struct {
@@ -104,7 +105,7 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 5 * time.Second
 	}
-	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers)}
+	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers), stmts: newStatements(db)}
 	for i := range w.queues {
 		w.queues[i] = fairqueue.New[string, pending](cfg.QueueSize)
 	}
@@ -169,6 +170,7 @@ func (w *Writer) Close() {
 	if w.spooler != nil {
 		w.spooler.stop()
 	}
+	w.stmts.close()
 }
 
 func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
@@ -283,7 +285,7 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0

@@ -172,7 +172,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	srv, err := radiusd.New(radiusd.Config{
 		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
-		ReplyCacheTTL: cfg.Server.ReplyCacheTTL,
+		ReplyCacheTTL: cfg.Server.ReplyCacheTTL, MaxInFlightPerSource: cfg.Server.MaxInFlightPerSource,
 	}, clients, &authorize.Authorizer{Limits: limitsService, Cards: cards, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
 		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime},
 		accounting, reg, log)

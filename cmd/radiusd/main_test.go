@@ -377,9 +377,14 @@ func TestBadPacketsAreDroppedAndCounted(t *testing.T) {
 	}
 	mustAck(t, h, good) // the server is still fine
 
-	for reason, want := range map[string]float64{"unknown_client": 1, "bad_authenticator": 1, "malformed": 2, "unexpected_code": 1} {
-		if v := h.metric(`radbill_drops_total{listener="acct",reason="` + reason + `"}`); v != want {
-			t.Errorf("drops %s = %v, want %v", reason, v, want)
+	for labels, want := range map[string]float64{
+		`client="",listener="acct",reason="unknown_client"`:           1,
+		`client="gw-test",listener="acct",reason="bad_authenticator"`: 1,
+		`client="gw-test",listener="acct",reason="malformed"`:         2,
+		`client="gw-test",listener="acct",reason="unexpected_code"`:   1,
+	} {
+		if v := h.metric(`radbill_drops_total{` + labels + `}`); v != want {
+			t.Errorf("drops {%s} = %v, want %v", labels, v, want)
 		}
 	}
 	if n := h.count("SELECT COUNT(*) FROM cdr"); n != 1 {
@@ -488,10 +493,10 @@ func TestLimitsOfThePacketFormat(t *testing.T) {
 	if exchange(t, "", h.acct, unknown, 300*time.Millisecond) != nil {
 		t.Error("answered code 99")
 	}
-	if v := h.metric(`radbill_drops_total{listener="acct",reason="malformed"}`); v != 1 {
+	if v := h.metric(`radbill_drops_total{client="gw-test",listener="acct",reason="malformed"}`); v != 1 {
 		t.Errorf("malformed drops %v", v)
 	}
-	if v := h.metric(`radbill_drops_total{listener="acct",reason="unexpected_code"}`); v != 1 {
+	if v := h.metric(`radbill_drops_total{client="gw-test",listener="acct",reason="unexpected_code"}`); v != 1 {
 		t.Errorf("unexpected code drops %v", v)
 	}
 }
