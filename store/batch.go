@@ -106,7 +106,7 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 		if err := b.insertStops(batch, stops); err != nil {
 			return err
 		}
-		if err := b.deleteActiveCalls(batch, stops, ""); err != nil {
+		if err := b.deleteActiveCalls(legKeys(batch, stops, b.outcomes)); err != nil {
 			return err
 		}
 	}
@@ -114,9 +114,47 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 		// A Start or Interim-Update that arrives after its Stop (a late
 		// retransmission of one that was shed) must not bring the finished
 		// leg back into active_call.
-		return b.deleteActiveCalls(batch, live, " AND leg_key IN (SELECT leg_key FROM cdr WHERE leg_key IN (%s))")
+		ended, err := b.storedLegs(legKeys(batch, live, b.outcomes))
+		if err != nil {
+			return err
+		}
+		return b.deleteActiveCalls(ended)
 	}
 	return nil
+}
+
+// legKeys returns the leg keys of the records idx that did not fail.
+func legKeys(batch []pending, idx []int, outcomes []Outcome) []any {
+	keys := make([]any, 0, len(idx))
+	for _, i := range idx {
+		if outcomes[i] != Failed {
+			keys = append(keys, batch[i].legKey)
+		}
+	}
+	return keys
+}
+
+// storedLegs returns those of the leg keys that have a CDR. On MySQL the
+// read locks them: a CDR the previous batch inserted and has not committed
+// yet (see Writer.commit) is waited for and seen, where a plain read would
+// miss it.
+func (b *batchTx) storedLegs(keys []any) ([]any, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	query := "SELECT leg_key FROM cdr WHERE leg_key IN (" + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + ")"
+	if b.driver == MySQL {
+		query += " LOCK IN SHARE MODE"
+	}
+	var stored []string
+	if err := b.tx.SelectContext(b.ctx, &stored, query, keys...); err != nil {
+		return nil, err
+	}
+	found := make([]any, len(stored))
+	for i, k := range stored {
+		found[i] = k
+	}
+	return found, nil
 }
 
 // insertStops stores the Stops' CDRs. Normally it inserts them in one
@@ -271,24 +309,11 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 	return written, nil
 }
 
-func (b *batchTx) deleteActiveCalls(batch []pending, idx []int, extra string) error {
-	keys := make([]any, 0, len(idx))
-	for _, i := range idx {
-		if b.outcomes[i] != Failed {
-			keys = append(keys, batch[i].legKey)
-		}
-	}
+func (b *batchTx) deleteActiveCalls(keys []any) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	in := strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")
-	query := "DELETE FROM active_call WHERE leg_key IN (" + in + ")"
-	args := keys
-	if extra != "" {
-		query += strings.Replace(extra, "%s", in, 1)
-		args = append(append([]any{}, keys...), keys...)
-	}
-	_, err := b.tx.ExecContext(b.ctx, query, args...)
+	_, err := b.tx.ExecContext(b.ctx, "DELETE FROM active_call WHERE leg_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...)
 	return err
 }
 

@@ -47,8 +47,9 @@ type WriterConfig struct {
 	// FlushDelay is how long a batch that did not fill from the queue waits
 	// for more records before it commits; 0 commits at once.
 	FlushDelay time.Duration
-	// Writers is how many batches may commit at once (SQLite: 1); the
-	// records of one NAS always go through the same writer.
+	// Writers is how many writer lines run (SQLite: 1); the records of one
+	// NAS always go through the same line. On MySQL a line has up to two
+	// batches in flight: one committing, the next being written.
 	Writers int
 	// QueueSize bounds the records waiting for each writer. When a queue
 	// is full, the NAS with the most records in it loses its oldest (or the
@@ -175,13 +176,16 @@ func (w *Writer) Close() {
 
 func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 	defer w.wg.Done()
-	batch := make([]pending, 0, w.cfg.BatchSize)
-	for {
+	// Two buffers: a batch may still be committing while the next is built.
+	buffers := [2][]pending{make([]pending, 0, w.cfg.BatchSize), make([]pending, 0, w.cfg.BatchSize)}
+	var previous *committing
+	for i := 0; ; i ^= 1 {
 		first, ok := queue.Pop()
 		if !ok {
+			w.afterPrevious(previous)
 			return
 		}
-		batch = append(batch[:0], first)
+		batch := append(buffers[i][:0], first)
 		// Take what is already queued: while a batch commits, the next one
 		// builds up, so batches grow with load and no time is spent waiting.
 		w.drain(queue, &batch)
@@ -190,7 +194,35 @@ func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 			time.Sleep(w.cfg.FlushDelay)
 			w.drain(queue, &batch)
 		}
-		w.commit(batch)
+		buffers[i] = batch
+		previous = w.commit(batch, previous)
+	}
+}
+
+// committing is a batch whose COMMIT may still be under way.
+type committing struct {
+	batch     []pending
+	start     time.Time
+	done      chan struct{}
+	committed bool // set before done is closed
+}
+
+// succeeded waits for the COMMIT and tells whether it succeeded; if not,
+// the batch's records are not answered yet (see afterPrevious).
+func (c *committing) succeeded() bool {
+	if c == nil {
+		return true
+	}
+	<-c.done
+	return c.committed
+}
+
+// afterPrevious waits for the previous batch's COMMIT; when it failed, the
+// batch is written again (or spooled) and answered now, before the batch
+// after it.
+func (w *Writer) afterPrevious(c *committing) {
+	if !c.succeeded() {
+		w.settle(c.batch, c.start)
 	}
 }
 
@@ -211,8 +243,48 @@ func (w *Writer) drain(queue *fairqueue.Queue[string, pending], batch *[]pending
 // batch and a spool is configured, the batch goes to the spool instead —
 // as do all batches after it until the spool is replayed, so each NAS's
 // records stay in order.
-func (w *Writer) commit(batch []pending) {
+//
+// On MySQL the batch's statements run while the previous batch's COMMIT
+// (its fsync) is still under way, and its own COMMIT is sent once that one
+// succeeded: the writer never idles on a disk flush, and batches stay as
+// large as one writer makes them (a row costs the server less in a large
+// batch). A row the previous batch also touches is locked by it, so the
+// statements that touch it wait for that COMMIT and apply in order. When
+// the previous batch did not commit as written, this one is rolled back
+// and written again after it.
+func (w *Writer) commit(batch []pending, previous *committing) *committing {
 	start := time.Now()
+	if w.db.Driver == MySQL && (w.spooler == nil || !w.spooler.active()) {
+		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
+		tx, outcomes, err := w.writeOnce(ctx, batch, false)
+		if previous.succeeded() && err == nil {
+			c := &committing{batch: batch, start: start, done: make(chan struct{})}
+			go func() {
+				defer close(c.done)
+				defer cancel()
+				if err := CommitWithin(ctx, tx); err != nil {
+					w.log.Info("batch commit failed, the batch will be written again", zap.Int("records", len(batch)), zap.Error(err))
+					return
+				}
+				c.committed = true
+				w.finish(batch, outcomes, nil, start)
+			}()
+			return c
+		}
+		// Release this batch's locks first: writing the previous batch
+		// again may need them.
+		if tx != nil {
+			_ = tx.Rollback()
+		}
+		cancel()
+	}
+	w.afterPrevious(previous)
+	w.settle(batch, start)
+	return nil
+}
+
+// settle writes the batch with retries, or spools it, and answers its records.
+func (w *Writer) settle(batch []pending, start time.Time) {
 	var outcomes []Outcome
 	var err error
 	if w.spooler != nil && w.spooler.active() {
@@ -227,6 +299,11 @@ func (w *Writer) commit(batch []pending) {
 	if err != nil {
 		w.log.Error("batch not stored, records will not be acknowledged", zap.Int("records", len(batch)), zap.Error(err))
 	}
+	w.finish(batch, outcomes, err, start)
+}
+
+// finish counts the batch and runs each record's callback.
+func (w *Writer) finish(batch []pending, outcomes []Outcome, err error, start time.Time) {
 	w.metrics.commitSeconds.Observe(time.Since(start).Seconds())
 	w.metrics.batchSize.Observe(float64(len(batch)))
 	for i, p := range batch {
@@ -280,11 +357,29 @@ var errRowFailed = errors.New("record could not be stored")
 func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
 	defer cancel()
-	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	tx, outcomes, err := w.writeOnce(ctx, batch, oneByOne)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := CommitWithin(ctx, tx); err != nil {
+		return nil, err
+	}
+	return outcomes, nil
+}
+
+// writeOnce runs the batch's statements in a new transaction and leaves it
+// open; on error the transaction is rolled back.
+func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) (_ *sqlx.Tx, _ []Outcome, err error) {
+	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
 	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
@@ -292,21 +387,18 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 	for i, p := range batch {
 		if s := p.rec.Status; s == acct.StatusAccountingOn || s == acct.StatusAccountingOff {
 			if err := bt.writeSegment(batch, segStart, i); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if err := bt.closeNAS(i, p.rec); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			segStart = i + 1
 		}
 	}
 	if err := bt.writeSegment(batch, segStart, len(batch)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := CommitWithin(ctx, tx); err != nil {
-		return nil, err
-	}
-	return bt.outcomes, nil
+	return tx, bt.outcomes, nil
 }
 
 // CommitWithin commits tx, or gives up when ctx ends first. The driver's

@@ -201,6 +201,35 @@ func TestWriterActiveCalls(t *testing.T) {
 	})
 }
 
+// TestWriterConsecutiveBatchesApplyInOrder: each batch's statements run
+// while the batch before it commits (on MySQL); a leg's Start, Stop and a
+// late copy of its Start, falling into consecutive small batches, must
+// still apply in order and leave no call active.
+func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		w := store.NewWriter(db, store.WriterConfig{BatchSize: 2, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		defer w.Close()
+		const legs = 300
+		var recs []*acct.Record
+		for i := range legs {
+			leg := stop("192.0.2.1", fmt.Sprintf("P%07X", i), 10)
+			recs = append(recs, withStatus(leg, acct.StatusStart), leg, withStatus(leg, acct.StatusStart))
+		}
+		for i, o := range submitAll(w, recs...) {
+			if o != store.Stored {
+				t.Fatalf("record %d: %v", i, o)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != legs {
+			t.Fatalf("%d CDRs, want %d", n, legs)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
+			t.Fatalf("%d legs left active after their Stops", n)
+		}
+	})
+}
+
 func TestWriterCloseCommitsQueued(t *testing.T) {
 	db := testdb.Open(t, testdb.SQLite(t))
 	w := newWriter(t, db, 8)
