@@ -22,6 +22,17 @@ func FuzzParseAndVerify(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, datagram []byte) {
 		pkt, wire, err := parse(datagram, []byte(testSecret))
+		// parse is layeh's Parse without a copy per attribute: it accepts
+		// and reads exactly what layeh does (within 4096 bytes).
+		if len(datagram) <= radius.MaxPacketLength {
+			want, layehErr := radius.Parse(datagram, []byte(testSecret))
+			if (err == nil) != (layehErr == nil) {
+				t.Fatalf("parse error %v, layeh's %v", err, layehErr)
+			}
+			if err == nil && !samePacket(pkt, want) {
+				t.Fatalf("parsed %+v, layeh %+v", pkt, want)
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -34,4 +45,17 @@ func FuzzParseAndVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+func samePacket(a, b *radius.Packet) bool {
+	if a.Code != b.Code || a.Identifier != b.Identifier || a.Authenticator != b.Authenticator || len(a.Attributes) != len(b.Attributes) {
+		return false
+	}
+	for i, x := range a.Attributes {
+		y := b.Attributes[i]
+		if x.Type != y.Type || string(x.Attribute) != string(y.Attribute) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package radiusd
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -305,18 +306,41 @@ func (s *Server) handle(j job) {
 	j.l.handler.ServeRADIUS(w, req)
 }
 
-// parse decodes the datagram with layeh's codec. Bytes past the RADIUS
-// Length field are padding (RFC 2865 §3) and are cut off.
+// parse decodes the datagram into layeh's Packet, with the checks of
+// layeh's Parse, but the attribute values are slices of the datagram (each
+// job owns its copy) rather than one allocation per attribute. Bytes past
+// the RADIUS Length field are padding (RFC 2865 §3) and are cut off.
 func parse(datagram, secret []byte) (*radius.Packet, []byte, error) {
 	if len(datagram) > radius.MaxPacketLength {
 		return nil, nil, errors.New("datagram longer than 4096 bytes")
 	}
-	p, err := radius.Parse(datagram, secret)
-	if err != nil {
-		return nil, nil, err
+	if len(datagram) < 20 {
+		return nil, nil, errors.New("packet not at least 20 bytes long")
 	}
-	length := int(datagram[2])<<8 | int(datagram[3])
-	return p, datagram[:length], nil
+	length := int(binary.BigEndian.Uint16(datagram[2:4]))
+	if length < 20 || length > len(datagram) {
+		return nil, nil, errors.New("invalid packet length")
+	}
+	wire := datagram[:length]
+	n := 0
+	for b := wire[20:]; len(b) > 0; n++ {
+		if len(b) < 2 || b[1] < 2 || int(b[1]) > len(b) {
+			return nil, nil, errors.New("invalid attribute length")
+		}
+		b = b[b[1]:]
+	}
+	avps := make([]radius.AVP, n)
+	attrs := make(radius.Attributes, n)
+	for i, b := 0, wire[20:]; i < n; i++ {
+		end := int(b[1])
+		// Capped, so that appending to a value cannot overwrite the next attribute.
+		avps[i] = radius.AVP{Type: radius.Type(b[0]), Attribute: radius.Attribute(b[2:end:end])}
+		attrs[i] = &avps[i]
+		b = b[end:]
+	}
+	p := &radius.Packet{Code: radius.Code(wire[0]), Identifier: wire[1], Secret: secret, Attributes: attrs}
+	copy(p.Authenticator[:], wire[4:20])
+	return p, wire, nil
 }
 
 // verify checks the packet's authenticators and returns a drop reason, or "".

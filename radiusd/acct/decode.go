@@ -70,10 +70,17 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 			d.decodeVendorSpecific(r, v)
 			continue
 		}
-		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: d.rawValue(t, v)})
+		raw, isText := d.rawValue(t, v)
+		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: raw})
+		text := func() string {
+			if isText {
+				return raw // the same bytes, already a string
+			}
+			return string(v)
+		}
 		switch t {
 		case attrUserName:
-			r.UserName = string(v)
+			r.UserName = text()
 		case attrNASIPAddress:
 			if len(v) == net.IPv4len {
 				r.NASIP = net.IP(v).String()
@@ -85,13 +92,13 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 				r.NASIP = net.IP(v).String()
 			}
 		case attrCalledStationID:
-			r.CalledNumber = string(v)
+			r.CalledNumber = text()
 		case attrCallingStationID:
-			r.CallingNumber = string(v)
+			r.CallingNumber = text()
 		case attrNASIdentifier:
-			r.NASIdentifier = string(v)
+			r.NASIdentifier = text()
 		case attrAcctSessionID:
-			r.SessionID = string(v)
+			r.SessionID = text()
 		case attrAcctStatusType:
 			if n, ok := r.integer("Acct-Status-Type", v); ok {
 				r.Status = Status(*n)
@@ -118,14 +125,19 @@ func (d *Decoder) decodeVendorSpecific(r *Record, v []byte) {
 	vendor, subs, err := cisco.ParseVendorSpecific(v)
 	if err != nil {
 		r.addParseError("Vendor-Specific")
-		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: textOrHex(v)})
+		raw, _ := textOrHex(v)
+		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: raw})
 		return
 	}
 	for _, sub := range subs {
 		name := d.names.VendorName(vendor, sub.Type)
-		r.Raw = append(r.Raw, Attribute{Name: name, Value: textOrHex(sub.Value)})
+		raw, isText := textOrHex(sub.Value)
+		r.Raw = append(r.Raw, Attribute{Name: name, Value: raw})
 		if vendor == cisco.VendorID {
-			d.decodeCisco(r, sub.Type, string(sub.Value))
+			if !isText {
+				raw = string(sub.Value)
+			}
+			d.decodeCisco(r, sub.Type, raw)
 		}
 	}
 }
@@ -211,25 +223,37 @@ func (r *Record) addParseError(name string) {
 	r.ParseErrors = append(r.ParseErrors, name)
 }
 
-func (d *Decoder) rawValue(t byte, v []byte) string {
+// rawValue is the attribute as shown in Raw; isText: it is v itself.
+func (d *Decoder) rawValue(t byte, v []byte) (shown string, isText bool) {
 	switch {
 	case integerAttributes[t] && len(v) == 4:
 		n := binary.BigEndian.Uint32(v)
 		if name, ok := d.names.Value(t, n); ok {
-			return name
+			return name, false
 		}
-		return strconv.FormatUint(uint64(n), 10)
+		return strconv.FormatUint(uint64(n), 10), false
 	case t == attrNASIPAddress && len(v) == net.IPv4len, t == attrNASIPv6Address && len(v) == net.IPv6len:
-		return net.IP(v).String()
+		return net.IP(v).String(), false
 	}
 	return textOrHex(v)
 }
 
-// textOrHex shows printable UTF-8 as text and anything else as 0x-prefixed hex,
-// so the raw column is valid text and loses no byte.
-func textOrHex(v []byte) string {
-	if utf8.Valid(v) && !strings.ContainsFunc(string(v), func(r rune) bool { return r < 0x20 || r == 0x7f }) && !strings.HasPrefix(string(v), "0x") {
-		return string(v)
+// textOrHex shows printable UTF-8 as text (isText) and anything else as
+// 0x-prefixed hex, so the raw column is valid text and loses no byte.
+func textOrHex(v []byte) (shown string, isText bool) {
+	if printable(v) && !strings.HasPrefix(string(v), "0x") {
+		return string(v), true
 	}
-	return "0x" + hex.EncodeToString(v)
+	return "0x" + hex.EncodeToString(v), false
+}
+
+// printable: valid UTF-8 without control characters. Those are all ASCII,
+// and no byte of a multi-byte UTF-8 sequence is, so bytes are checked.
+func printable(v []byte) bool {
+	for _, c := range v {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(v)
 }
