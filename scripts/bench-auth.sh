@@ -49,8 +49,11 @@ load=(-auth-calls "$CALLS")
 # as the stage-1 request of every real call would have it.
 bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$CARDS" -c 8 \
   -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 "${load[@]}" >/dev/null
+. scripts/cpu.sh
+cpu_mark "$(cat "$work/pid")"
 bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$N" -c "$C" \
   -auth-cards "$CARDS" -auth-first 8800000 -auth-pin 1234 "${load[@]}" || true
+cpu_report "$N" authorization
 curl -s http://127.0.0.1:24812/metrics | grep -E '^radbill_drops_total' || true
 echo "reservations held: $(sql 'SELECT COUNT(*) FROM credit_reservation')"
 [ "$STOPS" = 1 ] || exit 0

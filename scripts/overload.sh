@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Overload: a flood far above capacity (FLOOD Stops/s from 127.0.0.2) while a
 # well-behaved gateway (127.0.0.1, 64 in flight) measures what it gets.
-# Prints both sides, radiusd's peak RSS and its drops by reason.
+# Prints both sides, radiusd's peak RSS, its drops by client and reason and
+# its batch sizes and commit times.
 #   FLOOD=100000 scripts/overload.sh
 #   FLOOD_RATE_LIMIT=2000 scripts/overload.sh   # the flooder gets a per-client rate limit
+#   FLOOD_NICE=19 scripts/overload.sh           # the flooding generator yields the CPU to the rest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOOD=${FLOOD:-100000}
