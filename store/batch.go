@@ -310,11 +310,14 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 }
 
 func (b *batchTx) deleteActiveCalls(keys []any) error {
-	if len(keys) == 0 {
-		return nil
+	for _, size := range chunkSizes(len(keys)) {
+		query := "DELETE FROM active_call WHERE leg_key IN (" + strings.TrimSuffix(strings.Repeat("?,", size), ",") + ")"
+		if _, err := b.stmts.exec(b.ctx, b.tx.Tx, query, keys[:size]); err != nil {
+			return err
+		}
+		keys = keys[size:]
 	}
-	_, err := b.tx.ExecContext(b.ctx, "DELETE FROM active_call WHERE leg_key IN ("+strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",")+")", keys...)
-	return err
+	return nil
 }
 
 // closeNAS ends every open leg of the NAS that sent Accounting-On/Off: the

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,7 +40,8 @@ type DB struct {
 // synchronous=FULL so a committed batch survives power loss, a busy timeout,
 // and _txlock=immediate so writers queue instead of failing. For MySQL the DSN
 // is a go-sql-driver DSN; radbill turns on client-side parameter
-// interpolation (one round trip per statement) and keeps times as text.
+// interpolation (one round trip per statement), keeps times as text, and
+// makes READ COMMITTED every transaction's isolation level.
 func Open(driver, dsn string) (*DB, error) {
 	switch driver {
 	case SQLite:
@@ -67,16 +69,35 @@ func Open(driver, dsn string) (*DB, error) {
 			cfg.Params = map[string]string{}
 		}
 		cfg.Params["time_zone"] = "'+00:00'"
-		db, err := sqlx.Open("mysql", cfg.FormatDSN())
+		connector, err := mysql.NewConnector(cfg)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("database.dsn: %w", err)
 		}
+		db := sqlx.NewDb(sql.OpenDB(readCommitted{connector}), "mysql")
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 		db.SetConnMaxLifetime(30 * time.Minute)
 		return &DB{DB: db, Driver: MySQL}, nil
 	}
 	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
+}
+
+// readCommitted makes READ COMMITTED the isolation level of every new MySQL
+// connection, so that the writer's and the authorizer's transactions (many
+// per second) need not set it each time, a round trip each; on MariaDB the
+// variable's name differs between versions, the statement does not.
+type readCommitted struct{ driver.Connector }
+
+func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.(driver.ExecerContext).ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", nil); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 func sqliteDSN(path string) (string, error) {

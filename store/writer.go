@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -371,7 +370,7 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 // writeOnce runs the batch's statements in a new transaction and leaves it
 // open; on error the transaction is rolled back.
 func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) (_ *sqlx.Tx, _ []Outcome, err error) {
-	tx, err := w.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	tx, err := w.db.BeginTxx(ctx, nil) // READ COMMITTED on MySQL (see Open)
 	if err != nil {
 		return nil, nil, err
 	}
