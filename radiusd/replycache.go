@@ -2,6 +2,7 @@ package radiusd
 
 import (
 	"hash/maphash"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -11,6 +12,9 @@ import (
 // first copy will be answered), and a retransmit of an answered request gets
 // the same reply again without being processed twice. Entries of answered
 // requests expire after ttl; in-flight entries live until answered or dropped.
+// Every answer gets the same ttl, so answers expire in the order they were
+// given: each shard keeps them in that order, and a sweep looks only at
+// those that are due instead of at every entry.
 type replyCache struct {
 	ttl    time.Duration
 	seed   maphash.Seed
@@ -19,11 +23,19 @@ type replyCache struct {
 
 type replyShard struct {
 	mu      sync.Mutex
-	entries map[replyKey]*replyEntry
+	entries map[replyKey]replyEntry
+	// due lists the answered entries oldest first; one whose entry was
+	// answered again, forgotten or replaced since is skipped by the sweep.
+	due []dueEntry
+}
+
+type dueEntry struct {
+	key     replyKey
+	expires time.Time
 }
 
 type replyKey struct {
-	source        string
+	source        netip.AddrPort
 	identifier    byte
 	authenticator [16]byte
 }
@@ -45,7 +57,7 @@ const (
 func newReplyCache(ttl time.Duration) *replyCache {
 	c := &replyCache{ttl: ttl, seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].entries = map[replyKey]*replyEntry{}
+		c.shards[i].entries = map[replyKey]replyEntry{}
 	}
 	return c
 }
@@ -70,15 +82,17 @@ func (c *replyCache) begin(k replyKey, now time.Time) (cacheState, []byte) {
 			return cacheAnswered, e.reply
 		}
 	}
-	s.entries[k] = &replyEntry{}
+	s.entries[k] = replyEntry{}
 	return cacheNew, nil
 }
 
 // answered stores the reply sent for a request.
 func (c *replyCache) answered(k replyKey, reply []byte, now time.Time) {
 	s := c.shard(k)
+	expires := now.Add(c.ttl)
 	s.mu.Lock()
-	s.entries[k] = &replyEntry{reply: reply, expires: now.Add(c.ttl)}
+	s.entries[k] = replyEntry{reply: reply, expires: expires}
+	s.due = append(s.due, dueEntry{key: k, expires: expires})
 	s.mu.Unlock()
 }
 
@@ -95,11 +109,14 @@ func (c *replyCache) sweep(now time.Time) {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		for k, e := range s.entries {
-			if e.reply != nil && now.After(e.expires) {
+		n := 0
+		for ; n < len(s.due) && now.After(s.due[n].expires); n++ {
+			k := s.due[n].key
+			if e, ok := s.entries[k]; ok && e.reply != nil && now.After(e.expires) {
 				delete(s.entries, k)
 			}
 		}
+		s.due = s.due[n:]
 		s.mu.Unlock()
 	}
 }

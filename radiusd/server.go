@@ -285,7 +285,7 @@ func (s *Server) handle(j job) {
 		s.drop(j.l, reason, j.source, client)
 		return
 	}
-	key = replyKey{source: j.source.String(), identifier: p.Identifier, authenticator: p.Authenticator}
+	key = replyKey{source: j.source, identifier: p.Identifier, authenticator: p.Authenticator}
 	state, cached := s.cache.begin(key, j.received)
 	switch state {
 	case cacheInFlight:

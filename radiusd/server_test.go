@@ -221,7 +221,7 @@ func TestClientsMostSpecificWins(t *testing.T) {
 
 func TestReplyCache(t *testing.T) {
 	c := newReplyCache(time.Second)
-	k := replyKey{source: "127.0.0.1:5000", identifier: 7}
+	k := replyKey{source: netip.MustParseAddrPort("127.0.0.1:5000"), identifier: 7}
 	now := time.Now()
 	if st, _ := c.begin(k, now); st != cacheNew {
 		t.Fatal("first copy not new")
@@ -241,6 +241,20 @@ func TestReplyCache(t *testing.T) {
 	k2.authenticator[0] = 1 // same id, new authenticator: a new request
 	if st, _ := c.begin(k2, now); st != cacheNew {
 		t.Fatal("new authenticator treated as retransmit")
+	}
+
+	// An answer that expired and whose request came again is in flight
+	// again: the sweep of the old answer must leave it.
+	k3 := k
+	k3.identifier = 8
+	c.begin(k3, now)
+	c.answered(k3, []byte("old"), now)
+	if st, _ := c.begin(k3, now.Add(1500*time.Millisecond)); st != cacheNew {
+		t.Fatal("request after its answer expired not processed anew")
+	}
+	c.sweep(now.Add(2 * time.Second))
+	if st, _ := c.begin(k3, now.Add(2*time.Second)); st != cacheInFlight {
+		t.Fatalf("the sweep removed a request in flight (state %v)", st)
 	}
 }
 
