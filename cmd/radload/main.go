@@ -230,6 +230,9 @@ func (g *generator) request() builder {
 	}
 }
 
+// sessionID is the Acct-Session-Id of request i: unique to the run.
+func (g *generator) sessionID(i int64) string { return fmt.Sprintf("%s%08X", g.runID, i) }
+
 // stopUser is the User-Name of Stop i: -user, or a number per Stop.
 func (g *generator) stopUser(i int64) string {
 	if g.userName != "" {
@@ -240,7 +243,7 @@ func (g *generator) stopUser(i int64) string {
 
 // exchange sends request i, built by build, and awaits its answers.
 func (g *generator) exchange(conns []*net.UDPConn, reply []byte, i int64, id byte, build builder) result {
-	sessionID := fmt.Sprintf("%s%08X", g.runID, i)
+	sessionID := g.sessionID(i)
 	wire, err := build(i, sessionID, id)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "radload:", err)
@@ -370,7 +373,7 @@ func (g *generator) flood(perSecond int) {
 			// from scratch cost the generator a core of this 2-core box,
 			// which the flood measurement then took away from the server.
 			first := int64(s)
-			template, err := g.stop(first, fmt.Sprintf("%s%08X", g.runID, first), g.stopUser(first), 0)
+			template, err := g.stop(first, g.sessionID(first), g.stopUser(first), 0)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "radload:", err)
 				return
