@@ -77,6 +77,23 @@ func send(t *testing.T, to net.Addr, wire []byte) []byte {
 	return buf[:n]
 }
 
+// sendBurst sends n accounting requests at once from one socket, which it
+// returns (closed when the test ends) to read the answers from.
+func sendBurst(t *testing.T, to net.Addr, n int) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("udp", to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for i := range n {
+		if _, err := conn.Write(accountingRequest(t, fmt.Sprint("u", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn
+}
+
 func accountingRequest(t *testing.T, user string) []byte {
 	p := radius.New(radius.CodeAccountingRequest, []byte(testSecret))
 	p.Add(1, radius.Attribute(user))
@@ -319,16 +336,7 @@ func TestRequireMessageAuthenticatorAutoOverUDP(t *testing.T) {
 
 func TestRateLimitedClientIsShed(t *testing.T) {
 	s := startTestServer(t, ClientConfig{Name: "noisy", Address: "127.0.0.1", Secret: testSecret, RateLimit: 5, RateBurst: 5})
-	conn, err := net.Dial("udp", s.AcctAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for i := range 50 {
-		if _, err := conn.Write(accountingRequest(t, fmt.Sprint("u", i))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conn := sendBurst(t, s.AcctAddr(), 50)
 	answered := 0
 	buf := make([]byte, 4096)
 	for {
@@ -355,16 +363,7 @@ func TestSourceAtItsInFlightLimitIsShed(t *testing.T) {
 	busy := func() float64 {
 		return testutil.ToFloat64(s.metrics.drops.WithLabelValues("lo", "acct", DropSourceBusy))
 	}
-	flooder, err := net.Dial("udp", s.AcctAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer flooder.Close()
-	for i := range 5 {
-		if _, err := flooder.Write(accountingRequest(t, fmt.Sprint("f", i))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	flooder := sendBurst(t, s.AcctAddr(), 5)
 	var taken []ResponseWriter
 	for range 3 {
 		select {
@@ -387,29 +386,25 @@ func TestSourceAtItsInFlightLimitIsShed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Write(accountingRequest(t, "other")); err != nil {
-		t.Fatal(err)
+	handledFrom := func(conn net.Conn, what string) {
+		t.Helper()
+		if _, err := conn.Write(accountingRequest(t, what)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case w := <-h.held:
+			w.Drop(DropStoreFailed)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%s: not handled", what)
+		}
 	}
-	select {
-	case w := <-h.held:
-		w.Drop(DropStoreFailed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("a request from another source was not handled")
-	}
+	handledFrom(other, "a request from another source")
 
 	// Answering frees the places: the busy source is served again.
 	for _, w := range taken {
 		w.Reply(radius.New(radius.CodeAccountingResponse, []byte(testSecret)))
 	}
-	if _, err := flooder.Write(accountingRequest(t, "after")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case w := <-h.held:
-		w.Drop(DropStoreFailed)
-	case <-time.After(2 * time.Second):
-		t.Fatal("the source was not served again after its requests were answered")
-	}
+	handledFrom(flooder, "the busy source's request after its others were answered")
 	if v := busy(); v != 2 {
 		t.Fatalf("source_busy drops %v after the source's requests were answered, want 2", v)
 	}
