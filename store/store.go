@@ -166,22 +166,28 @@ const timeLayout = "2006-01-02 15:04:05.000"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-func nullTime(t *time.Time) sql.NullString {
+// nullTime, nullInt and nullString give a statement argument: the value,
+// or nil for NULL. Plain values rather than sql.Null* types, which the
+// driver would convert one by one: a CDR has 41 columns.
+func nullTime(t *time.Time) any {
 	if t == nil {
-		return sql.NullString{}
+		return nil
 	}
-	return sql.NullString{String: formatTime(*t), Valid: true}
+	return formatTime(*t)
 }
 
-func nullInt(n *int64) sql.NullInt64 {
+func nullInt(n *int64) any {
 	if n == nil {
-		return sql.NullInt64{}
+		return nil
 	}
-	return sql.NullInt64{Int64: *n, Valid: true}
+	return *n
 }
 
-func nullString(s string) sql.NullString {
-	return sql.NullString{String: s, Valid: s != ""}
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
