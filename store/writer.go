@@ -175,16 +175,16 @@ func (w *Writer) Close() {
 
 func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 	defer w.wg.Done()
-	// Two buffers: a batch may still be committing while the next is built.
-	buffers := [2][]pending{make([]pending, 0, w.cfg.BatchSize), make([]pending, 0, w.cfg.BatchSize)}
 	var previous *committing
-	for i := 0; ; i ^= 1 {
+	for {
 		first, ok := queue.Pop()
 		if !ok {
 			w.afterPrevious(previous)
 			return
 		}
-		batch := append(buffers[i][:0], first)
+		// A new slice each time: the previous batch's records may still
+		// be being answered.
+		batch := append(make([]pending, 0, w.cfg.BatchSize), first)
 		// Take what is already queued: while a batch commits, the next one
 		// builds up, so batches grow with load and no time is spent waiting.
 		w.drain(queue, &batch)
@@ -193,7 +193,6 @@ func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 			time.Sleep(w.cfg.FlushDelay)
 			w.drain(queue, &batch)
 		}
-		buffers[i] = batch
 		previous = w.commit(batch, previous)
 	}
 }
@@ -258,14 +257,19 @@ func (w *Writer) commit(batch []pending, previous *committing) *committing {
 		tx, outcomes, err := w.writeOnce(ctx, batch, false)
 		if previous.succeeded() && err == nil {
 			c := &committing{batch: batch, start: start, done: make(chan struct{})}
+			w.wg.Add(1) // Close waits for the answers too
 			go func() {
-				defer close(c.done)
+				defer w.wg.Done()
 				defer cancel()
 				if err := CommitWithin(ctx, tx); err != nil {
 					w.log.Info("batch commit failed, the batch will be written again", zap.Int("records", len(batch)), zap.Error(err))
+					close(c.done)
 					return
 				}
 				c.committed = true
+				// The next batch may commit while this one's records are
+				// answered.
+				close(c.done)
 				w.finish(batch, outcomes, nil, start)
 			}()
 			return c

@@ -3,6 +3,14 @@
 // detail).
 package jsontext
 
+// plain marks the bytes a JSON string holds as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString appends s as a JSON string. s must be valid UTF-8 (the
 // callers' values are); quotes, backslashes and control characters are
 // escaped. The runs between them are copied whole: most values have none.
@@ -12,7 +20,7 @@ func AppendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if plain[c] {
 			continue
 		}
 		b = append(b, s[start:i]...)
