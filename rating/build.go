@@ -86,6 +86,30 @@ func nameProblem(name string) string {
 	return ""
 }
 
+// rowCheck reports the problems of one input row, each after the row's
+// description, and remembers whether there was any.
+type rowCheck struct {
+	b   *builder
+	row string
+	ok  bool
+}
+
+func (b *builder) checkRow(row string) *rowCheck { return &rowCheck{b: b, row: row, ok: true} }
+
+func (c *rowCheck) that(good bool, format string, args ...any) {
+	if !good {
+		c.b.fail(c.row+": "+format, args...)
+		c.ok = false
+	}
+}
+
+// newID checks the row's id: positive, and not among those seen before.
+func (c *rowCheck) newID(id int64, seen map[int64]bool) {
+	c.that(id > 0, "id must be positive")
+	c.that(!seen[id], "duplicate id")
+	seen[id] = true
+}
+
 func (b *builder) plans() {
 	locations := make(map[string]*time.Location)
 	byName := make(map[string]int64)
@@ -297,23 +321,15 @@ func (b *builder) bandRules() {
 		if bandKnown {
 			row = fmt.Sprintf("band rule id %d (%s, %s)", rule.ID, b.planName(b.data.Bands[band].PlanID), b.bandName(rule.BandID))
 		}
-		valid := true
-		check := func(ok bool, format string, args ...any) {
-			if !ok {
-				b.fail(row+": "+format, args...)
-				valid = false
-			}
-		}
-		check(rule.ID > 0, "id must be positive")
-		check(!seen[rule.ID], "duplicate id")
-		seen[rule.ID] = true
-		check(bandKnown, "unknown band id %d", rule.BandID)
-		check(rule.Days != 0 && rule.Days <= AllWeekdays, "days must be a non-empty set of weekdays")
-		check(rule.From >= 0 && rule.From < minutesPerDay, "from %d minutes not in 00:00..23:59", rule.From)
-		check(rule.To >= 0 && rule.To <= minutesPerDay, "to %d minutes not in 00:00..24:00", rule.To)
+		check := b.checkRow(row)
+		check.newID(rule.ID, seen)
+		check.that(bandKnown, "unknown band id %d", rule.BandID)
+		check.that(rule.Days != 0 && rule.Days <= AllWeekdays, "days must be a non-empty set of weekdays")
+		check.that(rule.From >= 0 && rule.From < minutesPerDay, "from %d minutes not in 00:00..23:59", rule.From)
+		check.that(rule.To >= 0 && rule.To <= minutesPerDay, "to %d minutes not in 00:00..24:00", rule.To)
 		if bandKnown && b.bandPlan[band] >= 0 {
 			plan := b.bandPlan[band]
-			if !valid {
+			if !check.ok {
 				b.badPlans[plan] = true // an incomplete week would only add noise
 			}
 			rulesOfPlan[plan] = append(rulesOfPlan[plan], i)
@@ -422,25 +438,17 @@ func (b *builder) holidays() {
 	byDay := make(map[planDay]int64)
 	for _, holiday := range b.data.Holidays {
 		row := fmt.Sprintf("holiday id %d (%s, %s)", holiday.ID, b.planName(holiday.PlanID), holiday.Date)
-		valid := true
-		check := func(ok bool, format string, args ...any) {
-			if !ok {
-				b.fail(row+": "+format, args...)
-				valid = false
-			}
-		}
-		check(holiday.ID > 0, "id must be positive")
-		check(!seen[holiday.ID], "duplicate id")
-		seen[holiday.ID] = true
+		check := b.checkRow(row)
+		check.newID(holiday.ID, seen)
 		plan, planKnown := b.snapshot.planByID[holiday.PlanID]
-		check(planKnown, "unknown plan id %d", holiday.PlanID)
-		check(holiday.Date.valid(), "invalid date")
+		check.that(planKnown, "unknown plan id %d", holiday.PlanID)
+		check.that(holiday.Date.valid(), "invalid date")
 		band, bandKnown := b.bandByID[holiday.BandID]
-		check(bandKnown, "unknown band id %d", holiday.BandID)
+		check.that(bandKnown, "unknown band id %d", holiday.BandID)
 		if bandKnown && planKnown {
-			check(b.bandPlan[band] == plan, "%s belongs to another plan", b.bandName(holiday.BandID))
+			check.that(b.bandPlan[band] == plan, "%s belongs to another plan", b.bandName(holiday.BandID))
 		}
-		if !valid {
+		if !check.ok {
 			continue
 		}
 		day := holiday.Date.daysSinceEpoch()
@@ -467,27 +475,19 @@ func (b *builder) rates() {
 	var valid []pending
 	for _, rate := range b.data.Rates {
 		row := fmt.Sprintf("rate id %d (%s, %s, %s)", rate.ID, b.planName(rate.PlanID), b.zoneName(rate.ZoneID), b.bandName(rate.BandID))
-		ok := true
-		check := func(good bool, format string, args ...any) {
-			if !good {
-				b.fail(row+": "+format, args...)
-				ok = false
-			}
-		}
-		check(rate.ID > 0, "id must be positive")
-		check(!seen[rate.ID], "duplicate id")
-		seen[rate.ID] = true
+		check := b.checkRow(row)
+		check.newID(rate.ID, seen)
 		plan, planKnown := b.snapshot.planByID[rate.PlanID]
-		check(planKnown, "unknown plan id %d", rate.PlanID)
+		check.that(planKnown, "unknown plan id %d", rate.PlanID)
 		zone, zoneKnown := b.zoneByID[rate.ZoneID]
-		check(zoneKnown, "unknown zone id %d", rate.ZoneID)
+		check.that(zoneKnown, "unknown zone id %d", rate.ZoneID)
 		band, bandKnown := b.bandByID[rate.BandID]
-		check(bandKnown, "unknown band id %d", rate.BandID)
+		check.that(bandKnown, "unknown band id %d", rate.BandID)
 		if planKnown && bandKnown {
-			check(b.bandPlan[band] == plan, "%s belongs to another plan", b.bandName(rate.BandID))
+			check.that(b.bandPlan[band] == plan, "%s belongs to another plan", b.bandName(rate.BandID))
 		}
 		_, directionKnown := directionNames[rate.Direction]
-		check(directionKnown, "invalid direction %d", rate.Direction)
+		check.that(directionKnown, "invalid direction %d", rate.Direction)
 		from, to := int64(math.MinInt64), int64(math.MaxInt64)
 		if !rate.ValidFrom.IsZero() {
 			from = rate.ValidFrom.Unix()
@@ -495,16 +495,16 @@ func (b *builder) rates() {
 		if !rate.ValidTo.IsZero() {
 			to = rate.ValidTo.Unix()
 		}
-		check(from < to, "valid to %s is not after valid from %s", rate.ValidTo.Format(time.RFC3339), rate.ValidFrom.Format(time.RFC3339))
-		check(rate.ConnectFee >= 0 && rate.ConnectFee <= MaxAmount, "connect fee %s not in 0..%s", rate.ConnectFee, MaxAmount)
-		check(rate.MinDuration >= 0 && rate.MinDuration <= MaxStepSeconds, "minimum duration %d not in 0..%d", rate.MinDuration, MaxStepSeconds)
-		check(rate.FirstIncrement >= 1 && rate.FirstIncrement <= MaxStepSeconds, "first increment %d not in 1..%d", rate.FirstIncrement, MaxStepSeconds)
-		check(rate.NextIncrement >= 1 && rate.NextIncrement <= MaxStepSeconds, "next increment %d not in 1..%d", rate.NextIncrement, MaxStepSeconds)
+		check.that(from < to, "valid to %s is not after valid from %s", rate.ValidTo.Format(time.RFC3339), rate.ValidFrom.Format(time.RFC3339))
+		check.that(rate.ConnectFee >= 0 && rate.ConnectFee <= MaxAmount, "connect fee %s not in 0..%s", rate.ConnectFee, MaxAmount)
+		check.that(rate.MinDuration >= 0 && rate.MinDuration <= MaxStepSeconds, "minimum duration %d not in 0..%d", rate.MinDuration, MaxStepSeconds)
+		check.that(rate.FirstIncrement >= 1 && rate.FirstIncrement <= MaxStepSeconds, "first increment %d not in 1..%d", rate.FirstIncrement, MaxStepSeconds)
+		check.that(rate.NextIncrement >= 1 && rate.NextIncrement <= MaxStepSeconds, "next increment %d not in 1..%d", rate.NextIncrement, MaxStepSeconds)
 		if err := checkTiers(rate.Tiers); err != nil {
-			check(false, "%v", err)
+			check.that(false, "%v", err)
 		}
-		check(rate.MaxCost >= 0 && rate.MaxCost <= MaxAmount, "maximum cost %s not in 0..%s", rate.MaxCost, MaxAmount)
-		if !ok {
+		check.that(rate.MaxCost >= 0 && rate.MaxCost <= MaxAmount, "maximum cost %s not in 0..%s", rate.MaxCost, MaxAmount)
+		if !check.ok {
 			continue
 		}
 		valid = append(valid, pending{
