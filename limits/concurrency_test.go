@@ -56,7 +56,10 @@ func TestConcurrentCardsStayAboveFloor(t *testing.T) {
 			// Credit time capped at 5 min, which costs 1.00, so several calls
 			// share a card's balance.
 			svc := limits.New(db, limits.Options{PINCost: bcrypt.MinCost, MaxCreditTime: 5 * time.Minute})
-			fleet[i] = server{db: db, svc: svc, cards: svc.NewCardBatcher(limits.BatcherConfig{})}
+			// Under the race detector on a loaded CI machine, three pools
+			// queueing for SQLite's write lock can take longer than the
+			// default 2 s a batch gets; this test is about money, not time.
+			fleet[i] = server{db: db, svc: svc, cards: svc.NewCardBatcher(limits.BatcherConfig{Timeout: 10 * time.Second})}
 			t.Cleanup(fleet[i].cards.Close)
 		}
 		tariff := fixture.ImportTariff(t, fleet[0].db)
