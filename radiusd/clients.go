@@ -22,6 +22,9 @@ type Client struct {
 	LimitProxyState             Policy
 	// limiter sheds a client that sends more than its rate_limit; nil: no limit.
 	limiter *rate.Limiter
+	// MaxInFlight overrides server.max_in_flight_per_source for the
+	// client's addresses (a proxy speaks for many NAS); 0: the server's.
+	MaxInFlight int
 
 	// What "auto" has learnt of this client since it was configured.
 	sentMessageAuthenticator atomic.Bool
@@ -51,6 +54,8 @@ type ClientConfig struct {
 	// (bursts of RateBurst); 0 is unlimited.
 	RateLimit float64 `mapstructure:"rate_limit" yaml:"rate_limit"`
 	RateBurst int     `mapstructure:"rate_burst" yaml:"rate_burst"`
+	// MaxInFlight: see Client.MaxInFlight.
+	MaxInFlight int `mapstructure:"max_in_flight" yaml:"max_in_flight"`
 }
 
 // Clients finds the client of a source address; the most specific prefix
@@ -86,9 +91,9 @@ func NewClients(configs []ClientConfig) (*Clients, error) {
 		if err != nil {
 			return nil, fmt.Errorf("client %q: limit_proxy_state: %w", c.Name, err)
 		}
-		client := &Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret), RequireMessageAuthenticator: require, LimitProxyState: limit}
-		if c.RateLimit < 0 || c.RateBurst < 0 {
-			return nil, fmt.Errorf("client %q: rate_limit and rate_burst must not be negative", c.Name)
+		client := &Client{Name: c.Name, Prefix: p, Secret: []byte(c.Secret), RequireMessageAuthenticator: require, LimitProxyState: limit, MaxInFlight: c.MaxInFlight}
+		if c.RateLimit < 0 || c.RateBurst < 0 || c.MaxInFlight < 0 {
+			return nil, fmt.Errorf("client %q: rate_limit, rate_burst and max_in_flight must not be negative", c.Name)
 		}
 		if c.RateLimit > 0 {
 			client.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(c.RateBurst, int(c.RateLimit/10), 1))

@@ -12,7 +12,7 @@ import (
 // map lookup, instead of being parsed, decoded and rated only to find the
 // writer's queue full, which used the CPU that gateways' packets needed.
 type inFlight struct {
-	limit int // 0: no limit
+	limit int // the default; 0: no limit
 	mu    sync.Mutex
 	n     map[netip.Addr]int
 }
@@ -21,21 +21,32 @@ func newInFlight(limit int) *inFlight {
 	return &inFlight{limit: limit, n: map[netip.Addr]int{}}
 }
 
-// full tells whether a source is at its limit now.
-func (f *inFlight) full(a netip.Addr) bool {
-	if f.limit <= 0 {
+// limitOf is the limit of a source of client c.
+func (f *inFlight) limitOf(c *Client) int {
+	if c.MaxInFlight > 0 {
+		return c.MaxInFlight
+	}
+	return f.limit
+}
+
+// full tells whether source a of client c is at its limit now.
+func (f *inFlight) full(a netip.Addr, c *Client) bool {
+	limit := f.limitOf(c)
+	if limit <= 0 {
 		return false
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.n[a] >= f.limit
+	return f.n[a] >= limit
 }
 
-// acquire counts one more request of a, unless a is at its limit.
-func (f *inFlight) acquire(a netip.Addr) bool {
+// acquire counts one more request of source a of client c, unless a is at
+// its limit.
+func (f *inFlight) acquire(a netip.Addr, c *Client) bool {
+	limit := f.limitOf(c)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.limit > 0 && f.n[a] >= f.limit {
+	if limit > 0 && f.n[a] >= limit {
 		return false
 	}
 	f.n[a]++

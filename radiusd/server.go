@@ -200,7 +200,7 @@ func (s *Server) read(l *listener) {
 			s.drop(l, DropRateLimited, src, client)
 			continue
 		}
-		if s.inFlight.full(src.Addr()) {
+		if s.inFlight.full(src.Addr(), client) {
 			s.drop(l, DropSourceBusy, src, client)
 			continue
 		}
@@ -221,7 +221,7 @@ func (s *Server) work() {
 			s.drop(j.l, DropQueueTimeout, j.source, j.client)
 			continue
 		}
-		if !s.inFlight.acquire(j.source.Addr()) {
+		if !s.inFlight.acquire(j.source.Addr(), j.client) {
 			s.drop(j.l, DropSourceBusy, j.source, j.client)
 			continue
 		}

@@ -409,3 +409,31 @@ func TestSourceAtItsInFlightLimitIsShed(t *testing.T) {
 		t.Fatalf("source_busy drops %v after the source's requests were answered, want 2", v)
 	}
 }
+
+// TestClientMaxInFlightOverridesTheServers: a client's max_in_flight (a
+// proxy speaking for many NAS) replaces server.max_in_flight_per_source
+// for its addresses.
+func TestClientMaxInFlightOverridesTheServers(t *testing.T) {
+	h := heldAccounting{held: make(chan ResponseWriter, 16)}
+	s := startServer(t, Config{MaxInFlightPerSource: 3}, h, ClientConfig{Name: "proxy", Address: "127.0.0.1", Secret: testSecret, MaxInFlight: 5})
+	sendBurst(t, s.AcctAddr(), 7)
+	for taken := 0; taken < 5; taken++ {
+		select {
+		case <-h.held:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("the handler got %d requests, want 5", taken)
+		}
+	}
+	busy := func() float64 {
+		return testutil.ToFloat64(s.metrics.drops.WithLabelValues("proxy", "acct", DropSourceBusy))
+	}
+	for deadline := time.Now().Add(2 * time.Second); busy() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := busy(); v != 2 || len(h.held) != 0 {
+		t.Fatalf("source_busy drops %v (want 2), %d more requests reached the handler", v, len(h.held))
+	}
+	if _, err := NewClients([]ClientConfig{{Name: "x", Address: "10.0.0.1", Secret: "s", MaxInFlight: -1}}); err == nil {
+		t.Error("accepted a negative max_in_flight")
+	}
+}
