@@ -142,7 +142,7 @@ func (b *batchTx) storedLegs(keys []any) ([]any, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	query := "SELECT leg_key FROM cdr WHERE leg_key IN (" + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + ")"
+	query := "SELECT leg_key FROM cdr WHERE leg_key IN " + placeholders(1, len(keys))
 	if b.driver == MySQL {
 		query += " LOCK IN SHARE MODE"
 	}
@@ -311,7 +311,7 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 
 func (b *batchTx) deleteActiveCalls(keys []any) error {
 	for _, size := range chunkSizes(len(keys)) {
-		query := "DELETE FROM active_call WHERE leg_key IN (" + strings.TrimSuffix(strings.Repeat("?,", size), ",") + ")"
+		query := "DELETE FROM active_call WHERE leg_key IN " + placeholders(1, size)
 		if _, err := b.stmts.exec(b.ctx, b.tx.Tx, query, keys[:size]); err != nil {
 			return err
 		}
