@@ -129,7 +129,7 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 		}
 		batch[i] = pending{rec: &rec, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
 	}
-	outcomes, err := s.w.write(batch)
+	outcomes, err := s.w.write(batch, false)
 	if err != nil {
 		return err
 	}

@@ -220,7 +220,7 @@ func (c *committing) succeeded() bool {
 // after it.
 func (w *Writer) afterPrevious(c *committing) {
 	if !c.succeeded() {
-		w.settle(c.batch, c.start)
+		w.settle(c.batch, c.start, false)
 	}
 }
 
@@ -252,6 +252,7 @@ func (w *Writer) drain(queue *fairqueue.Queue[string, pending], batch *[]pending
 // and written again after it.
 func (w *Writer) commit(batch []pending, previous *committing) *committing {
 	start := time.Now()
+	duplicates := false
 	if w.db.Driver == MySQL && (w.spooler == nil || !w.spooler.active()) {
 		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
 		tx, outcomes, err := w.writeOnce(ctx, batch, false)
@@ -280,20 +281,23 @@ func (w *Writer) commit(batch []pending, previous *committing) *committing {
 			_ = tx.Rollback()
 		}
 		cancel()
+		duplicates = errors.Is(err, errDuplicatesPresent)
 	}
 	w.afterPrevious(previous)
-	w.settle(batch, start)
+	w.settle(batch, start, duplicates)
 	return nil
 }
 
-// settle writes the batch with retries, or spools it, and answers its records.
-func (w *Writer) settle(batch []pending, start time.Time) {
+// settle writes the batch with retries, or spools it, and answers its
+// records. duplicates: the batch is known to hold records stored before
+// (see write).
+func (w *Writer) settle(batch []pending, start time.Time, duplicates bool) {
 	var outcomes []Outcome
 	var err error
 	if w.spooler != nil && w.spooler.active() {
 		outcomes, err = w.spooler.append(batch)
 	} else {
-		outcomes, err = w.write(batch)
+		outcomes, err = w.write(batch, duplicates)
 		if err != nil && w.spooler != nil {
 			w.log.Warn("database cannot take a batch, spooling", zap.Int("records", len(batch)), zap.Error(err))
 			outcomes, err = w.spooler.append(batch)
@@ -335,16 +339,18 @@ func (w *Writer) deliver(p pending, o Outcome, err error) {
 }
 
 // write commits a batch to the database, retrying a transaction that lost
-// a deadlock or a race with another server.
-func (w *Writer) write(batch []pending) ([]Outcome, error) {
+// a deadlock or a race with another server. With duplicates (an earlier
+// attempt found records stored before) it writes one row at a time from the
+// start rather than trying the whole batch again only to find them again.
+func (w *Writer) write(batch []pending, duplicates bool) ([]Outcome, error) {
 	var outcomes []Outcome
 	var err error
 	for attempt := range 3 {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
 		}
-		outcomes, err = w.commitOnce(batch, false)
-		if errors.Is(err, errDuplicatesPresent) {
+		outcomes, err = w.commitOnce(batch, duplicates)
+		if !duplicates && errors.Is(err, errDuplicatesPresent) {
 			outcomes, err = w.commitOnce(batch, true)
 		}
 		if err == nil || !isTransient(err) {
