@@ -260,7 +260,8 @@ func (s *Service) releaseCards(ctx context.Context, tx *sqlx.Tx, cards map[strin
 		AccountID int64  `db:"account_id"`
 		ConfID    string `db:"conf_id"`
 	}
-	query, args, err := sqlx.In("SELECT id, account_id, conf_id FROM credit_reservation WHERE account_id IN (?)", ids)
+	query, args, err := sqlx.In("SELECT id, account_id, conf_id FROM credit_reservation"+
+		s.forceIndex("credit_reservation_account_call")+" WHERE account_id IN (?)", ids)
 	if err != nil {
 		return err
 	}

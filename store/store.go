@@ -33,6 +33,21 @@ const (
 type DB struct {
 	*sqlx.DB
 	Driver string
+	// MultiStatement is, on MySQL, a second pool whose connections take
+	// several statements in one round trip, so that a short transaction
+	// can send BEGIN with its first statements and COMMIT with its last.
+	// Only parameterised statements may be sent through it: it is what
+	// makes a stacked injection possible. Nil on SQLite.
+	MultiStatement *sql.DB
+}
+
+// Close closes the database's pools.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.MultiStatement != nil {
+		err = errors.Join(err, db.MultiStatement.Close())
+	}
+	return err
 }
 
 // Open connects to the database. For SQLite the DSN is a file path (its
@@ -77,7 +92,17 @@ func Open(driver, dsn string) (*DB, error) {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 		db.SetConnMaxLifetime(30 * time.Minute)
-		return &DB{DB: db, Driver: MySQL}, nil
+		multiCfg := cfg.Clone()
+		multiCfg.MultiStatements = true
+		multiConnector, err := mysql.NewConnector(multiCfg)
+		if err != nil {
+			return nil, fmt.Errorf("database.dsn: %w", err)
+		}
+		multi := sql.OpenDB(readCommitted{multiConnector})
+		multi.SetMaxOpenConns(8)
+		multi.SetMaxIdleConns(8)
+		multi.SetConnMaxLifetime(30 * time.Minute)
+		return &DB{DB: db, Driver: MySQL, MultiStatement: multi}, nil
 	}
 	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
 }
