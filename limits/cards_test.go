@@ -11,6 +11,7 @@ import (
 
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/store"
 )
 
 // TestAuthorizeCardsDecidesAsOneByOne gives the same calls to
@@ -208,6 +209,61 @@ func TestCHAPProof(t *testing.T) {
 		}
 		if a, err := e.svc.Authenticate(ctx, "711", response(9, "4321", "c")); err != nil || a.ReturnCode != limits.CodeInvalidPIN {
 			t.Errorf("a sealed PIN copied from another card: %v, %v", a.ReturnCode, err)
+		}
+	})
+}
+
+// TestCardBatchWhoseWriteFailsLeavesNothing makes the reservations' write
+// of a card batch fail (a trigger refuses it): the batch reports the
+// error, reserves nothing, and holds no lock on the card afterwards — on
+// MySQL the write shares its round trip with COMMIT, so the transaction
+// must be rolled back before its connection is used again.
+func TestCardBatchWhoseWriteFailsLeavesNothing(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, limits.Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.card(t, "720", 5_000_000, nil)
+		refuse := "CREATE TRIGGER refuse_reservation BEFORE INSERT ON credit_reservation BEGIN SELECT RAISE(ABORT, 'refused'); END"
+		if b.Driver == store.MySQL {
+			refuse = "CREATE TRIGGER refuse_reservation BEFORE INSERT ON credit_reservation FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'"
+			e.db.MultiStatement.SetMaxOpenConns(1) // the next batch must reuse the failed one's connection
+		}
+		if _, err := e.db.Exec(refuse); err != nil {
+			t.Fatal(err)
+		}
+		call := func(confID string) []limits.CardCall {
+			return []limits.CardCall{{Number: "720", Call: e.call(confID), Tariff: e.tariff.Snapshot}}
+		}
+		if _, err := e.svc.AuthorizeCards(ctx, call("refused")); err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("batch whose write fails: %v, want the trigger's error", err)
+		}
+		conn, err := e.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if b.Driver == store.MySQL {
+			if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = 2"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "UPDATE prepaid_account SET language = language WHERE account_number = '720'"); err != nil {
+			t.Fatalf("the card is still locked after the failed batch: %v", err)
+		}
+		if n := countRows(t, e.db, "SELECT COUNT(*) FROM credit_reservation"); n != 0 {
+			t.Fatalf("%d reservations after the failed batch", n)
+		}
+		if _, err := e.db.Exec("DROP TRIGGER refuse_reservation"); err != nil {
+			t.Fatal(err)
+		}
+		decided, err := e.svc.AuthorizeCards(ctx, call("next"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, "the next batch", decided[0], limits.CodeSuccess)
+		if n := countRows(t, e.db, "SELECT COUNT(*) FROM credit_reservation WHERE conf_id = ?", e.call("next").ConfID); n != 1 {
+			t.Fatalf("%d reservations of the next batch's call, want 1", n)
 		}
 	})
 }
