@@ -71,7 +71,9 @@ func (s *Service) AuthorizeCards(ctx context.Context, calls []CardCall) ([]Autho
 			}
 			decided[i] = s.decideCard(card, c, now)
 			if decided[i].ReturnCode == CodeSuccess {
-				grants = append(grants, s.reservationOf(cardOwner(card.ID), c.Call.ConfID, decided[i], now))
+				grant := s.reservationOf(cardOwner(card.ID), c.Call.ConfID, decided[i], now)
+				grant.replaces = card.held[c.Call.ConfID].id
+				grants = append(grants, grant)
 			}
 		}
 		return grants
@@ -182,7 +184,14 @@ func rollback(conn *sql.Conn) {
 type cardInBatch struct {
 	Account
 	pinHash string
-	held    map[string]rating.Money // conf-id → amount reserved
+	held    map[string]heldCredit // by conf-id
+}
+
+// heldCredit is a call's reservation: stored as id, or granted in the
+// batch for a call that held none (id 0).
+type heldCredit struct {
+	id     int64
+	amount rating.Money
 }
 
 // decideCard decides one call of a batch and counts its grant. A call
@@ -192,17 +201,17 @@ type cardInBatch struct {
 func (s *Service) decideCard(card *cardInBatch, c CardCall, now time.Time) Authorization {
 	previous, renewing := card.held[c.Call.ConfID]
 	if renewing {
-		card.Reserved -= previous
+		card.Reserved -= previous.amount
 		card.LiveCalls--
 	}
 	result := s.decideCardCall(card.Account, card.pinHash, c, now)
 	switch {
 	case result.ReturnCode == CodeSuccess:
-		card.held[c.Call.ConfID] = result.Reserved
+		card.held[c.Call.ConfID] = heldCredit{id: previous.id, amount: result.Reserved}
 		card.Reserved += result.Reserved
 		card.LiveCalls++
 	case renewing:
-		card.Reserved += previous
+		card.Reserved += previous.amount
 		card.LiveCalls++
 	}
 	return result
@@ -235,7 +244,7 @@ func scanCards(rows *sql.Rows) (map[string]*cardInBatch, error) {
 		if err != nil {
 			return nil, err
 		}
-		cards[row.Number] = &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]rating.Money{}}
+		cards[row.Number] = &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]heldCredit{}}
 	}
 	return cards, rows.Err()
 }
@@ -268,7 +277,7 @@ func (s *Service) heldQuery(numbers []string) (string, []any) {
 	if s.db.Driver == store.MySQL {
 		join = " STRAIGHT_JOIN " // else MariaDB may scan the reservations first
 	}
-	return "SELECT r.account_id, r.conf_id, r.amount_micros, r.expires_at FROM prepaid_account a" +
+	return "SELECT r.id, r.account_id, r.conf_id, r.amount_micros, r.expires_at FROM prepaid_account a" +
 		s.forceIndex("prepaid_account_number") + join + "credit_reservation r" + s.forceIndex("credit_reservation_account_call") +
 		" ON r.account_id = a.id WHERE a.account_number IN (" + placeholders(len(numbers)) + ")", anys(numbers)
 }
@@ -285,14 +294,14 @@ func scanLiveReservations(rows *sql.Rows, cards map[string]*cardInBatch, now tim
 	// reservation of every card of every batch, and sqlx's reflection cost
 	// a sixth of the CPU.
 	nowText := dbtime.Format(now)
-	var accountID, amount int64
+	var id, accountID, amount int64
 	var confID, expires string
 	for rows.Next() {
-		if err := rows.Scan(&accountID, &confID, &amount, &expires); err != nil {
+		if err := rows.Scan(&id, &accountID, &confID, &amount, &expires); err != nil {
 			return err
 		}
 		if card := byID[accountID]; card != nil && expires > nowText {
-			card.held[confID] = rating.Money(amount)
+			card.held[confID] = heldCredit{id: id, amount: rating.Money(amount)}
 			card.LiveCalls++
 			card.Reserved += rating.Money(amount)
 		}
@@ -315,6 +324,11 @@ type reservation struct {
 	amount  rating.Money
 	seconds int64
 	expires time.Time
+	// replaces is the id of the call's stored reservation, 0 if none: the
+	// write then meets the row at its primary key, where by (owner,
+	// conf-id) InnoDB first inserted a row and undid it (the bench's
+	// batches of re-authorized calls wrote in 480 µs instead of 660).
+	replaces int64
 }
 
 // reservationOf is what a granted call holds: its cost until its credit
@@ -353,9 +367,13 @@ func (s *Service) reserveStatement(grants []reservation, now string) (string, []
 		if last[key{g.owner, g.confID}] != i {
 			continue
 		}
-		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?)")
+		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?)")
+		var id any // NULL: a new row
+		if g.replaces != 0 {
+			id = g.replaces
+		}
 		account, user := g.owner.columns()
-		args = append(args, account, user, g.confID, int64(g.amount), g.seconds, now, dbtime.Format(g.expires))
+		args = append(args, id, account, user, g.confID, int64(g.amount), g.seconds, now, dbtime.Format(g.expires))
 	}
 	if len(rows) == 0 {
 		return "", nil
@@ -366,7 +384,7 @@ func (s *Service) reserveStatement(grants []reservation, now string) (string, []
 		replace = " ON DUPLICATE KEY UPDATE amount_micros = VALUES(amount_micros), credit_seconds = VALUES(credit_seconds), " +
 			"created_at = VALUES(created_at), expires_at = VALUES(expires_at)"
 	}
-	return "INSERT INTO credit_reservation (account_id, user_id, conf_id, amount_micros, credit_seconds, created_at, expires_at) " +
+	return "INSERT INTO credit_reservation (id, account_id, user_id, conf_id, amount_micros, credit_seconds, created_at, expires_at) " +
 		"VALUES " + strings.Join(rows, ", ") + replace, args
 }
 
