@@ -81,6 +81,7 @@ type Server struct {
 type listener struct {
 	name    string
 	conn    *net.UDPConn
+	out     *outbox
 	handler Handler
 	// requestCode is the request this port serves besides Status-Server.
 	requestCode radius.Code
@@ -115,6 +116,9 @@ func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.
 	if s.acct, err = listen("acct", cfg.AcctAddr, accounting, radius.CodeAccountingRequest, radius.CodeAccountingResponse); err != nil {
 		s.auth.conn.Close()
 		return nil, err
+	}
+	for _, l := range []*listener{s.auth, s.acct} {
+		l.out = newOutbox(l.conn, l.name, log)
 	}
 	return s, nil
 }
@@ -172,10 +176,13 @@ func (s *Server) Serve(ctx context.Context) {
 	workers.Wait()
 }
 
-// Close closes the sockets. Call it after the handlers' pending replies are sent.
+// Close sends the replies queued and closes the sockets. Call it after the
+// handlers have given their pending replies.
 func (s *Server) Close() {
-	s.auth.conn.Close()
-	s.acct.conn.Close()
+	for _, l := range []*listener{s.auth, s.acct} {
+		l.out.close()
+		l.conn.Close()
+	}
 }
 
 func (s *Server) read(l *listener) {
@@ -293,7 +300,7 @@ func (s *Server) handle(j job) {
 		return
 	case cacheAnswered:
 		s.metrics.replayed.WithLabelValues(j.l.name).Inc()
-		s.send(j.l, cached, j.source)
+		j.l.out.send(cached, j.source)
 		return
 	}
 	keyed = true
@@ -399,14 +406,6 @@ func hasAttribute(wire []byte, t byte) bool {
 	return false
 }
 
-func (s *Server) send(l *listener, wire []byte, to netip.AddrPort) bool {
-	if _, err := l.conn.WriteToUDPAddrPort(wire, to); err != nil {
-		s.log.Warn("reply not sent", zap.String("listener", l.name), zap.Stringer("to", to), zap.Error(err))
-		return false
-	}
-	return true
-}
-
 type responder struct {
 	s    *Server
 	l    *listener
@@ -435,7 +434,7 @@ func (w *responder) Reply(resp *radius.Packet) {
 		return
 	}
 	w.s.cache.answered(w.key, wire, time.Now())
-	w.s.send(w.l, wire, w.req.Source)
+	w.l.out.send(wire, w.req.Source)
 	w.s.metrics.packets.WithLabelValues(w.l.name, codeLabel(w.req.Code), codeLabel(resp.Code)).Inc()
 }
 
