@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -309,15 +310,20 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 	return written, nil
 }
 
+// deleteActiveCalls deletes the legs' rows in one statement: its IN list
+// is padded to a power of two with repeats of the last key, so that a few
+// prepared statements serve every batch (a round trip per chunk cost more).
 func (b *batchTx) deleteActiveCalls(keys []any) error {
-	for _, size := range chunkSizes(len(keys)) {
-		query := "DELETE FROM active_call WHERE leg_key IN " + placeholders(1, size)
-		if _, err := b.stmts.exec(b.ctx, b.tx.Tx, query, keys[:size]); err != nil {
-			return err
-		}
-		keys = keys[size:]
+	if len(keys) == 0 {
+		return nil
 	}
-	return nil
+	size := 1 << bits.Len(uint(len(keys)-1))
+	args := keys[:len(keys):len(keys)]
+	for len(args) < size {
+		args = append(args, keys[len(keys)-1])
+	}
+	_, err := b.stmts.exec(b.ctx, b.tx.Tx, "DELETE FROM active_call WHERE leg_key IN "+placeholders(1, size), args)
+	return err
 }
 
 // closeNAS ends every open leg of the NAS that sent Accounting-On/Off: the

@@ -201,6 +201,34 @@ func TestWriterActiveCalls(t *testing.T) {
 	})
 }
 
+// TestWriterStopsEndEveryLegOfTheirBatch ends batches of 1 to 9 legs
+// with one statement each (its key list padded to a power of two): every
+// leg of the batch leaves active_call, and the calls of another NAS stay.
+func TestWriterStopsEndEveryLegOfTheirBatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		w := newWriter(t, db, 100)
+		defer w.Close()
+		bystander := stop("192.0.2.9", "BYSTANDER", 0)
+		submitAll(w, withStatus(bystander, acct.StatusStart))
+		for n := 1; n <= 9; n++ {
+			var starts, stops []*acct.Record
+			for i := range n {
+				leg := stop("192.0.2.1", fmt.Sprintf("N%dL%d", n, i), 10)
+				starts, stops = append(starts, withStatus(leg, acct.StatusStart)), append(stops, leg)
+			}
+			submitAll(w, starts...)
+			if got := count(t, db, "SELECT COUNT(*) FROM active_call"); got != n+1 {
+				t.Fatalf("%d legs started: %d active, want %d", n, got, n+1)
+			}
+			submitAll(w, stops...)
+			if got := count(t, db, "SELECT COUNT(*) FROM active_call"); got != 1 {
+				t.Fatalf("%d legs ended: %d active, want only the other NAS's", n, got)
+			}
+		}
+	})
+}
+
 // TestWriterConsecutiveBatchesApplyInOrder: each batch's statements run
 // while the batch before it commits (on MySQL); a leg's Start, Stop and a
 // late copy of its Start, falling into consecutive small batches, must
