@@ -26,6 +26,8 @@
 // Drops are silent on the wire, as RFC 2865/2866 require, and counted by
 // client and reason in radbill_drops_total.
 //
-// Replies are signed and cached by the goroutine that gives them and sent
-// by one goroutine per listener, many datagrams per sendmmsg(2) (outbox).
+// Each listener's reader takes up to 32 datagrams per recvmmsg(2), so that
+// shedding a flood costs little per packet. Replies are signed and cached
+// by the goroutine that gives them and sent by one goroutine per listener,
+// many datagrams per sendmmsg(2) (outbox).
 package radiusd

@@ -1,6 +1,7 @@
 package radiusd
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
@@ -35,8 +36,8 @@ func startTestServer(t *testing.T, configs ...ClientConfig) *Server {
 	return startServer(t, Config{}, echoAccounting{}, configs...)
 }
 
-// startServer is startTestServer with cfg's MaxInFlightPerSource and the
-// accounting handler acct.
+// startServer is startTestServer with cfg's addresses (default loopback)
+// and MaxInFlightPerSource, and the accounting handler acct.
 func startServer(t *testing.T, cfg Config, acct Handler, configs ...ClientConfig) *Server {
 	t.Helper()
 	if len(configs) == 0 {
@@ -46,7 +47,7 @@ func startServer(t *testing.T, cfg Config, acct Handler, configs ...ClientConfig
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{AuthAddr: "127.0.0.1:0", AcctAddr: "127.0.0.1:0", Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second, MaxInFlightPerSource: cfg.MaxInFlightPerSource},
+	s, err := New(Config{AuthAddr: cmp.Or(cfg.AuthAddr, "127.0.0.1:0"), AcctAddr: cmp.Or(cfg.AcctAddr, "127.0.0.1:0"), Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second, MaxInFlightPerSource: cfg.MaxInFlightPerSource},
 		clients, RejectAccess{}, acct, prometheus.NewRegistry(), zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +103,29 @@ func accountingRequest(t *testing.T, user string) []byte {
 		t.Fatal(err)
 	}
 	return wire
+}
+
+// TestIPv6AndDualStackListeners: the reader's batch reads and the outbox
+// serve IPv6 sockets too. An IPv6 listener answers an IPv6 client; a
+// dual-stack one (":port") answers an IPv4 client, whose address it reads
+// IPv4-mapped and still matches to that client's entry.
+func TestIPv6AndDualStackListeners(t *testing.T) {
+	if probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback}); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		probe.Close()
+	}
+	clients := []ClientConfig{{Name: "v6", Address: "::1", Secret: testSecret}, {Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}}
+	for _, c := range []struct{ listen, client, name string }{{"[::1]:0", "::1", "v6"}, {":0", "127.0.0.1", "lo"}} {
+		s := startServer(t, Config{AuthAddr: c.listen, AcctAddr: c.listen}, echoAccounting{}, clients...)
+		to := &net.UDPAddr{IP: net.ParseIP(c.client), Port: s.AcctAddr().(*net.UDPAddr).Port}
+		if send(t, to, accountingRequest(t, "v6")) == nil {
+			t.Fatalf("listener %s: no answer to %s", c.listen, c.client)
+		}
+		if v := testutil.ToFloat64(s.metrics.packets.WithLabelValues("acct", "Accounting-Request", "Accounting-Response")); v != 1 {
+			t.Fatalf("listener %s: %v answers counted, want 1", c.listen, v)
+		}
+	}
 }
 
 func TestPanicInHandlerIsContained(t *testing.T) {
