@@ -80,6 +80,8 @@ type Config struct {
 		// PINKeyFile holds the key that seals cards' PINs for CHAP (64
 		// hexadecimal digits); "" allows PAP only.
 		PINKeyFile string `mapstructure:"pin_key_file"`
+		// BatchWorkers is how many card batches are decided at once.
+		BatchWorkers int `mapstructure:"batch_workers"`
 	} `mapstructure:"authorize"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
@@ -114,6 +116,7 @@ var defaults = map[string]any{
 	"authorize.outage_policy":         "closed",
 	"authorize.outage_credit_time":    "60s",
 	"authorize.pin_key_file":          "",
+	"authorize.batch_workers":         1,
 	"smtp.host":                       "",
 	"smtp.port":                       0,
 	"smtp.starttls":                   true,
@@ -164,6 +167,9 @@ func (c *Config) validate() error {
 	}
 	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay < 0 {
 		return fmt.Errorf("writer.writers and writer.queue_size must be positive, writer.flush_delay not negative")
+	}
+	if c.Authorize.BatchWorkers < 1 {
+		return fmt.Errorf("authorize.batch_workers must be positive, got %d", c.Authorize.BatchWorkers)
 	}
 	if c.Authorize.OutagePolicy != "closed" && c.Authorize.OutagePolicy != "open" {
 		return fmt.Errorf("authorize.outage_policy %q: want closed or open", c.Authorize.OutagePolicy)

@@ -161,7 +161,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		Settler: ownerSettler{svc: limitsService, log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
-	cards := limitsService.NewCardBatcher(limits.BatcherConfig{Timeout: cfg.Writer.CommitTimeout})
+	cards := limitsService.NewCardBatcher(limits.BatcherConfig{Workers: cfg.Authorize.BatchWorkers, Timeout: cfg.Writer.CommitTimeout})
 	cleanup = append(cleanup, cards.Close)
 	ratingStage := rater.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{Sink: writer, Log: log}
