@@ -105,16 +105,8 @@ func (s *Service) inCardTx(ctx context.Context, numbers []string, decide func(ma
 				return err
 			}
 			defer rows.Close()
-			cards, err := scanCards(rows)
+			cards, err := scanBatch(rows, func() (*sql.Rows, error) { return tx.QueryContext(ctx, held, heldArgs...) }, now)
 			if err != nil {
-				return err
-			}
-			rows, err = tx.QueryContext(ctx, held, heldArgs...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			if err := scanLiveReservations(rows, cards, now); err != nil {
 				return err
 			}
 			return s.reserve(ctx, tx, decide(cards, now), nowText)
@@ -142,14 +134,13 @@ func (s *Service) tryCardTxTogether(ctx context.Context, reads string, args []an
 		return err
 	}
 	defer rows.Close()
-	cards, err := scanCards(rows)
+	cards, err := scanBatch(rows, func() (*sql.Rows, error) {
+		if !rows.NextResultSet() {
+			return nil, cmp.Or(rows.Err(), errors.New("card batch: the reservations' result is missing"))
+		}
+		return rows, nil
+	}, now)
 	if err != nil {
-		return err
-	}
-	if !rows.NextResultSet() {
-		return cmp.Or(rows.Err(), errors.New("card batch: the reservations' result is missing"))
-	}
-	if err := scanLiveReservations(rows, cards, now); err != nil {
 		return err
 	}
 	if err := rows.Close(); err != nil {
@@ -230,6 +221,21 @@ func (s *Service) decideCardCall(card Account, pinHash string, c CardCall, now t
 		return refused(result, code, reason)
 	}
 	return s.fitCredit(c.Tariff, rated, result, CodeInsufficientBalance)
+}
+
+// scanBatch reads a batch's locked cards from rows, then their live
+// reservations at now from the rows that next returns.
+func scanBatch(rows *sql.Rows, next func() (*sql.Rows, error), now time.Time) (map[string]*cardInBatch, error) {
+	cards, err := scanCards(rows)
+	if err != nil {
+		return nil, err
+	}
+	held, err := next()
+	if err != nil {
+		return nil, err
+	}
+	defer held.Close()
+	return cards, scanLiveReservations(held, cards, now)
 }
 
 // scanCards reads the cards of lockQuery(accountColumns, ...), by number.
