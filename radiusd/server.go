@@ -208,7 +208,7 @@ func (s *Server) read(l *listener) {
 		}
 		received := time.Now()
 		for _, m := range msgs[:n] {
-			if src, ok := m.Addr.(*net.UDPAddr); ok { // x/net gives every IPv4 and IPv6 source so
+			if src, ok := m.Addr.(*net.UDPAddr); ok { // as x/net gives every IPv4 and IPv6 source
 				s.accept(l, m.Buffers[0][:m.N], src.AddrPort(), received)
 			}
 		}
