@@ -93,7 +93,7 @@ func (s *Service) AuthorizeCards(ctx context.Context, calls []CardCall) ([]Autho
 func (s *Service) inCardTx(ctx context.Context, numbers []string, decide func(map[string]*cardInBatch, time.Time) []reservation) error {
 	numbers = slices.Compact(slices.Sorted(slices.Values(numbers)))
 	lock, lockArgs := s.lockQuery(accountColumns, numbers)
-	held, heldArgs := s.heldQuery(numbers)
+	held, heldArgs := s.reservationsQuery("r.id, r.account_id, r.conf_id, r.amount_micros, r.expires_at", numbers)
 	return retryDeadlock(func() error {
 		if s.db.MultiStatement != nil {
 			return s.tryCardTxTogether(ctx, lock+"; "+held, append(lockArgs, heldArgs...), decide)
@@ -255,13 +255,6 @@ func scanCards(rows *sql.Rows) (map[string]*cardInBatch, error) {
 	return cards, rows.Err()
 }
 
-// lockNumbers locks the rows of the cards with these numbers and reads
-// their columns (of prepaid_account a); see lockQuery.
-func (s *Service) lockNumbers(ctx context.Context, tx *sqlx.Tx, columns string, numbers []string) (*sql.Rows, error) {
-	query, args := s.lockQuery(columns, slices.Compact(slices.Sorted(slices.Values(numbers))))
-	return tx.QueryContext(ctx, query, args...)
-}
-
 // lockQuery is the statement that locks the cards with these numbers
 // (sorted, without repeats) and reads their columns (of prepaid_account
 // a), in account-number order so that concurrent transactions lock
@@ -271,19 +264,20 @@ func (s *Service) lockQuery(columns string, numbers []string) (string, []any) {
 		" WHERE a.account_number IN (" + placeholders(len(numbers)) + ") ORDER BY a.account_number" + s.forUpdate(), anys(numbers)
 }
 
-// heldQuery is the statement that reads the reservations of the cards
-// with these numbers, for scanLiveReservations. It reads all of them
-// through the unique (account_id, conf_id) index — few per card: its calls
-// in progress, and expired ones until the next sweep — and leaves the
-// expired ones to the scan: with the expiry in the query MariaDB read every
-// live reservation through the expiry index when its statistics were
-// stale, and an index covering both would cost every reservation write.
-func (s *Service) heldQuery(numbers []string) (string, []any) {
+// reservationsQuery is the statement that reads columns (of
+// credit_reservation r) of the reservations of the cards with these
+// numbers. It reads all of them through the unique (account_id, conf_id)
+// index — few per card: its calls in progress, and expired ones until the
+// next sweep; scanLiveReservations leaves the expired ones out: with the
+// expiry in the query MariaDB read every live reservation through the
+// expiry index when its statistics were stale, and an index covering both
+// would cost every reservation write.
+func (s *Service) reservationsQuery(columns string, numbers []string) (string, []any) {
 	join := " JOIN "
 	if s.db.Driver == store.MySQL {
 		join = " STRAIGHT_JOIN " // else MariaDB may scan the reservations first
 	}
-	return "SELECT r.id, r.account_id, r.conf_id, r.amount_micros, r.expires_at FROM prepaid_account a" +
+	return "SELECT " + columns + " FROM prepaid_account a" +
 		s.forceIndex("prepaid_account_number") + join + "credit_reservation r" + s.forceIndex("credit_reservation_account_call") +
 		" ON r.account_id = a.id WHERE a.account_number IN (" + placeholders(len(numbers)) + ")", anys(numbers)
 }

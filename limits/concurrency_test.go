@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/radbill/radbill/internal/testdb"
@@ -143,7 +142,7 @@ func TestConcurrentCardsStayAboveFloor(t *testing.T) {
 					for c := range copies {
 						at := fleet[(step+c)%servers]
 						settling.Go(func() {
-							settled, err := inTx(at.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+							settled, err := inTx(at.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 								return at.svc.SettleCardTx(ctx, tx, card, stop)
 							})
 							if err != nil {

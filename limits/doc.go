@@ -37,9 +37,12 @@
 // that each CDR and its debit commit together or not at all — all the
 // batch's card Stops at once:
 //
+//	// tx is a store.Tx: on MySQL the writer's transactions are Together,
+//	// and the card settlement sends its three reads, then its three
+//	// writes, in one round trip each.
 //	settled, err := svc.SettleCardsTx(ctx, tx, []limits.CardCharge{{Number: account,
 //		Charge: limits.CallCharge{Reference: dedupKey, ConfID: confID, Cost: rating.Money(cost)}}})
-//	settled, err := svc.SettleUserTx(ctx, tx, callingNumber, charge)
+//	settled, err := svc.SettleUserTx(ctx, tx.Tx, callingNumber, charge)
 //
 // radiusd in the background: svc.SweepReservations every minute or so,
 // and a notify.Sender's Run.

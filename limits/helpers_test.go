@@ -66,7 +66,7 @@ func (e *env) authorizeCard(t *testing.T, number string, req limits.CallRequest)
 // with its batch.
 func settleCard(t testing.TB, db *store.DB, svc *limits.Service, number string, c limits.CallCharge) limits.Settled {
 	t.Helper()
-	settled, err := inTx(db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+	settled, err := inTx(db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 		return svc.SettleCardTx(ctx, tx, number, c)
 	})
 	if err != nil {
@@ -77,8 +77,8 @@ func settleCard(t testing.TB, db *store.DB, svc *limits.Service, number string, 
 
 func settleUser(t testing.TB, db *store.DB, svc *limits.Service, number string, c limits.CallCharge) limits.Settled {
 	t.Helper()
-	settled, err := inTx(db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
-		return svc.SettleUserTx(ctx, tx, number, c)
+	settled, err := inTx(db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
+		return svc.SettleUserTx(ctx, tx.Tx, number, c)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,14 +87,20 @@ func settleUser(t testing.TB, db *store.DB, svc *limits.Service, number string, 
 }
 
 // inTx runs fn in a transaction on db and commits, or rolls back on error.
-func inTx[T any](db *store.DB, fn func(context.Context, *sqlx.Tx) (T, error)) (T, error) {
+// On MySQL the transaction is the CDR writer's kind: on the MultiStatement
+// pool, Together.
+func inTx[T any](db *store.DB, fn func(context.Context, store.Tx) (T, error)) (T, error) {
 	ctx := context.Background()
-	tx, err := db.BeginTxx(ctx, nil)
+	pool, together := db.DB, false
+	if db.MultiStatement != nil {
+		pool, together = sqlx.NewDb(db.MultiStatement, "mysql"), true
+	}
+	tx, err := pool.BeginTxx(ctx, nil)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	v, err := fn(ctx, tx)
+	v, err := fn(ctx, store.Tx{Tx: tx, Together: together})
 	if err != nil {
 		_ = tx.Rollback()
 		return v, err

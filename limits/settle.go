@@ -5,11 +5,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 // CallCharge is the rated cost of a finished call, to settle.
@@ -57,7 +59,7 @@ type Settled struct {
 // SettleCardTx settles one card's call inside the caller's transaction
 // tx: SettleCardsTx with one charge, except that an unknown account is
 // ErrNotFound, returned before any write.
-func (s *Service) SettleCardTx(ctx context.Context, tx *sqlx.Tx, number string, c CallCharge) (Settled, error) {
+func (s *Service) SettleCardTx(ctx context.Context, tx store.Tx, number string, c CallCharge) (Settled, error) {
 	settled, err := s.SettleCardsTx(ctx, tx, []CardCharge{{Number: number, Charge: c}})
 	if err != nil {
 		return Settled{}, err
@@ -83,8 +85,9 @@ type CardCharge struct {
 // rows first, in account-number order, so that two transactions settling
 // and authorizing shared cards cannot deadlock on MySQL — if one does, the
 // error is MySQL's deadlock and the whole transaction must be retried.
-// The work takes six statements however many calls there are.
-func (s *Service) SettleCardsTx(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) ([]Settled, error) {
+// The work takes six statements however many calls there are: three
+// reads, then three writes; two round trips when tx.Together.
+func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []CardCharge) ([]Settled, error) {
 	for _, c := range charges {
 		if err := c.Charge.check(); err != nil {
 			return nil, err
@@ -94,11 +97,47 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx *sqlx.Tx, charges []Card
 		return nil, nil
 	}
 	_, now := s.nowStamp()
-	cards, err := s.lockBalances(ctx, tx, charges)
-	if err != nil {
-		return nil, err
+	numbers := make([]string, 0, len(charges))
+	references := make([]string, 0, len(charges))
+	for _, c := range charges {
+		numbers = append(numbers, c.Number)
+		references = append(references, c.Charge.Reference)
 	}
-	debited, err := s.debitedBefore(ctx, tx, charges)
+	numbers = slices.Compact(slices.Sorted(slices.Values(numbers)))
+	cards := map[string]*lockedCard{}
+	debited := map[string]owner{}
+	var held []heldRow
+	err := queryGroup(ctx, tx, []statement{
+		stmt(s.lockQuery("a.id, a.account_number, a.balance_micros", numbers)),
+		{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
+			append([]any{KindCallDebit}, anys(references)...)},
+		stmt(s.reservationsQuery("r.id, r.account_id, r.conf_id", numbers)),
+	}, func(rows *sql.Rows) error {
+		var card lockedCard
+		if err := rows.Scan(&card.ID, &card.Number, &card.Balance); err != nil {
+			return err
+		}
+		cards[card.Number] = &card
+		return nil
+	}, func(rows *sql.Rows) error {
+		var reference string
+		var account, user sql.NullInt64
+		if err := rows.Scan(&reference, &account, &user); err != nil {
+			return err
+		}
+		debited[reference] = userOwner(user.Int64)
+		if account.Valid {
+			debited[reference] = cardOwner(account.Int64)
+		}
+		return nil
+	}, func(rows *sql.Rows) error {
+		var r heldRow
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.ConfID); err != nil {
+			return err
+		}
+		held = append(held, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +162,15 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx *sqlx.Tx, charges []Card
 		}
 		settled[i].Balance = card.Balance
 	}
-	if err := s.appendEntries(ctx, tx, entries, now); err != nil {
+	err = execGroup(ctx, tx, []statement{
+		appendEntries(entries, now),
+		moveBalances(moved),
+		releaseCards(cards, charges, held, settled),
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := moveBalances(ctx, tx, moved); err != nil {
-		return nil, err
-	}
-	return settled, s.releaseCards(ctx, tx, cards, charges, settled)
+	return settled, nil
 }
 
 // lockedCard is a card's id and balance, read under its row lock.
@@ -139,54 +180,30 @@ type lockedCard struct {
 	Balance rating.Money
 }
 
-func (s *Service) lockBalances(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) (map[string]*lockedCard, error) {
-	numbers := make([]string, 0, len(charges))
-	for _, c := range charges {
-		numbers = append(numbers, c.Number)
-	}
-	rows, err := s.lockNumbers(ctx, tx, "a.id, a.account_number, a.balance_micros", numbers)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cards := make(map[string]*lockedCard, len(numbers))
-	for rows.Next() {
-		var card lockedCard
-		if err := rows.Scan(&card.ID, &card.Number, &card.Balance); err != nil {
-			return nil, err
-		}
-		cards[card.Number] = &card
-	}
-	return cards, rows.Err()
+// heldRow is a stored reservation of a card.
+type heldRow struct {
+	ID        int64
+	AccountID int64
+	ConfID    string
 }
 
-// debitedBefore returns the owners of the call debits already in the
-// ledger with the charges' references: a Stop settled before.
-func (s *Service) debitedBefore(ctx context.Context, tx *sqlx.Tx, charges []CardCharge) (map[string]owner, error) {
-	references := make([]string, 0, len(charges))
-	for _, c := range charges {
-		references = append(references, c.Charge.Reference)
+// appendEntries inserts new ledger entries in one statement. Their
+// references were checked absent under the owners' locks; a call debit's
+// reference is its CDR's dedup key, inserted in the same transaction, so
+// no other transaction can be adding it.
+func appendEntries(entries []ledgerRow, createdAt string) statement {
+	if len(entries) == 0 {
+		return statement{}
 	}
-	query, args, err := sqlx.In("SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (?)", KindCallDebit, references)
-	if err != nil {
-		return nil, err
+	values := make([]string, 0, len(entries))
+	args := make([]any, 0, 7*len(entries))
+	for _, e := range entries {
+		account, user := e.owner.columns()
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt)
 	}
-	var rows []struct {
-		Reference string        `db:"reference"`
-		Account   sql.NullInt64 `db:"account_id"`
-		User      sql.NullInt64 `db:"user_id"`
-	}
-	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
-		return nil, err
-	}
-	debited := make(map[string]owner, len(charges))
-	for _, r := range rows {
-		debited[r.Reference] = userOwner(r.User.Int64)
-		if r.Account.Valid {
-			debited[r.Reference] = cardOwner(r.Account.Int64)
-		}
-	}
-	return debited, nil
+	return statement{"INSERT INTO ledger_entry (account_id, user_id, kind, amount_micros, reason, reference, created_at) VALUES " +
+		strings.Join(values, ", "), args}
 }
 
 // ledgerRow is a ledger entry to append.
@@ -197,30 +214,10 @@ type ledgerRow struct {
 	reason, reference string
 }
 
-// appendEntries inserts new ledger entries in one statement. Their
-// references were checked absent under the owners' locks; a call debit's
-// reference is its CDR's dedup key, inserted in the same transaction, so
-// no other transaction can be adding it.
-func (s *Service) appendEntries(ctx context.Context, tx *sqlx.Tx, entries []ledgerRow, createdAt string) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	values := make([]string, 0, len(entries))
-	args := make([]any, 0, 7*len(entries))
-	for _, e := range entries {
-		account, user := e.owner.columns()
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt)
-	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO ledger_entry (account_id, user_id, kind, amount_micros, reason, reference, created_at) VALUES "+
-		strings.Join(values, ", "), args...)
-	return err
-}
-
 // moveBalances adds each card's amount to its cached balance.
-func moveBalances(ctx context.Context, tx *sqlx.Tx, moved map[int64]rating.Money) error {
+func moveBalances(moved map[int64]rating.Money) statement {
 	if len(moved) == 0 {
-		return nil
+		return statement{}
 	}
 	var cases []string
 	var args, ids []any
@@ -229,61 +226,36 @@ func moveBalances(ctx context.Context, tx *sqlx.Tx, moved map[int64]rating.Money
 		args = append(args, id, int64(amount))
 		ids = append(ids, id)
 	}
-	_, err := tx.ExecContext(ctx, "UPDATE prepaid_account SET balance_micros = balance_micros + CASE id "+strings.Join(cases, " ")+
-		" END WHERE id IN ("+placeholders(len(ids))+")", append(args, ids...)...)
-	return err
+	return statement{"UPDATE prepaid_account SET balance_micros = balance_micros + CASE id " + strings.Join(cases, " ") +
+		" END WHERE id IN (" + placeholders(len(ids)) + ")", append(args, ids...)}
 }
 
-// releaseCards deletes the settled calls' reservations and marks them
-// Released.
-func (s *Service) releaseCards(ctx context.Context, tx *sqlx.Tx, cards map[string]*lockedCard, charges []CardCharge, settled []Settled) error {
+// releaseCards deletes the settled calls' reservations (of the cards'
+// reservations held) and marks them Released: the first Stop of a call
+// releases it.
+func releaseCards(cards map[string]*lockedCard, charges []CardCharge, held []heldRow, settled []Settled) statement {
 	type call struct {
 		accountID int64
 		confID    string
 	}
 	wanted := map[call][]int{}
-	var ids []any
 	for i, c := range charges {
 		if card, ok := cards[c.Number]; ok && c.Charge.ConfID != "" {
 			key := call{card.ID, c.Charge.ConfID}
-			if wanted[key] == nil {
-				ids = append(ids, card.ID)
-			}
 			wanted[key] = append(wanted[key], i)
 		}
 	}
-	if len(wanted) == 0 {
-		return nil
-	}
-	var held []struct {
-		ID        int64  `db:"id"`
-		AccountID int64  `db:"account_id"`
-		ConfID    string `db:"conf_id"`
-	}
-	query, args, err := sqlx.In("SELECT id, account_id, conf_id FROM credit_reservation"+
-		s.forceIndex("credit_reservation_account_call")+" WHERE account_id IN (?)", ids)
-	if err != nil {
-		return err
-	}
-	if err := tx.SelectContext(ctx, &held, query, args...); err != nil {
-		return err
-	}
-	var released []int64
+	var released []any
 	for _, r := range held {
 		if charged := wanted[call{r.AccountID, r.ConfID}]; charged != nil {
 			released = append(released, r.ID)
-			settled[charged[0]].Released = true // the first Stop of the call releases it
+			settled[charged[0]].Released = true
 		}
 	}
 	if len(released) == 0 {
-		return nil
+		return statement{}
 	}
-	query, args, err = sqlx.In("DELETE FROM credit_reservation WHERE id IN (?)", released)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, query, args...)
-	return err
+	return statement{"DELETE FROM credit_reservation WHERE id IN (" + placeholders(len(released)) + ")", released}
 }
 
 // SettleUserTx settles an enterprise user's call, the user found by

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 func TestSettleCard(t *testing.T) {
@@ -30,7 +29,7 @@ func TestSettleCard(t *testing.T) {
 		stop := limits.CallCharge{Reference: "dedup-1", ConfID: "conf-1", Cost: charge.Cost, Reason: "call to 359888123456, 125 s"}
 
 		// Rolled back with the caller's transaction: nothing happened.
-		_, err := inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+		_, err := inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 			if _, err := e.svc.SettleCardTx(ctx, tx, "600", stop); err != nil {
 				return limits.Settled{}, err
 			}
@@ -66,7 +65,7 @@ func TestSettleCard(t *testing.T) {
 		}
 
 		// One reference cannot debit two cards.
-		_, err = inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+		_, err = inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 			return e.svc.SettleCardTx(ctx, tx, "601", stop)
 		})
 		if !errors.Is(err, limits.ErrReferenceReused) {
@@ -75,7 +74,7 @@ func TestSettleCard(t *testing.T) {
 
 		// An unknown card leaves the caller's transaction usable: the next
 		// settle in it commits.
-		settled, err = inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+		settled, err = inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 			if _, err := e.svc.SettleCardTx(ctx, tx, "699", limits.CallCharge{Reference: "dedup-2", Cost: 1}); !errors.Is(err, limits.ErrNotFound) {
 				return limits.Settled{}, err
 			}
@@ -87,7 +86,7 @@ func TestSettleCard(t *testing.T) {
 		checkLedgers(t, e.db)
 
 		for _, bad := range []limits.CallCharge{{Cost: 1}, {Reference: "r", Cost: -1}} {
-			if _, err := inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
+			if _, err := inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
 				return e.svc.SettleCardTx(ctx, tx, "601", bad)
 			}); err == nil {
 				t.Fatalf("settled invalid %+v", bad)
@@ -126,7 +125,7 @@ func TestSettleCardsInOneBatch(t *testing.T) {
 			charge("611", "stop-before", "", 50_000), // settled before
 			charge("610", "stop-c", "c", 0),          // unanswered
 		}
-		settled, err := inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) ([]limits.Settled, error) {
+		settled, err := inTx(e.db, func(ctx context.Context, tx store.Tx) ([]limits.Settled, error) {
 			return e.svc.SettleCardsTx(ctx, tx, batch)
 		})
 		if err != nil {

@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 // notificationRow is a limit_notification row as the sender will see it.
@@ -181,8 +180,8 @@ func TestOtherLimitTypes(t *testing.T) {
 		}
 		expectCode(t, "blocked type", e.authorizeUser(t, "2004", "x"), limits.CodeUserDenied)
 		expectCode(t, "unknown number", e.authorizeUser(t, "2999", "x"), limits.CodeInvalidAccount)
-		if _, err := inTx(e.db, func(ctx context.Context, tx *sqlx.Tx) (limits.Settled, error) {
-			return e.svc.SettleUserTx(ctx, tx, "2999", limits.CallCharge{Reference: "nobody", Cost: 1})
+		if _, err := inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
+			return e.svc.SettleUserTx(ctx, tx.Tx, "2999", limits.CallCharge{Reference: "nobody", Cost: 1})
 		}); !errors.Is(err, limits.ErrNotFound) {
 			t.Fatalf("settling an unknown number: %v", err)
 		}

@@ -22,6 +22,7 @@ import (
 // data, the rows are retried one by one so a bad row fails alone.
 type batchTx struct {
 	tx       *sqlx.Tx
+	together bool // see Tx
 	ctx      context.Context
 	driver   string
 	log      *zap.Logger
@@ -37,7 +38,15 @@ type batchTx struct {
 // stores its CDR, so that the CDR and the debit commit together or not at
 // all, and a duplicate Stop — which stores nothing — charges nothing.
 type Settler interface {
-	SettleTx(ctx context.Context, tx *sqlx.Tx, owed []Owed) error
+	SettleTx(ctx context.Context, tx Tx, owed []Owed) error
+}
+
+// Tx is a writer transaction as a Settler gets it. Together reports that
+// its connection takes several statements per query (DB.MultiStatement),
+// so that a group of statements can travel in one round trip.
+type Tx struct {
+	*sqlx.Tx
+	Together bool
 }
 
 // Owed is a stored Stop to charge: its record and its CDR's dedup key.
@@ -213,7 +222,7 @@ func (b *batchTx) settle(batch []pending, idx []int) error {
 	}
 	owner := func(o Owed) string { return o.Record.Rating.Account + "\x00" + o.Record.Rating.UserNumber }
 	slices.SortStableFunc(owed, func(x, y Owed) int { return strings.Compare(owner(x), owner(y)) })
-	return b.settler.SettleTx(b.ctx, b.tx, owed)
+	return b.settler.SettleTx(b.ctx, Tx{Tx: b.tx, Together: b.together}, owed)
 }
 
 // expected is how many of the rows idx should have been inserted: those

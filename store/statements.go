@@ -16,12 +16,12 @@ import (
 // each table needs few distinct statements (9 for 256 rows) and a batch
 // few round trips (one per set bit of n).
 type statements struct {
-	db *DB
+	db *sql.DB
 	mu sync.Mutex
 	by map[string]*sql.Stmt
 }
 
-func newStatements(db *DB) *statements {
+func newStatements(db *sql.DB) *statements {
 	return &statements{db: db, by: map[string]*sql.Stmt{}}
 }
 
@@ -40,7 +40,7 @@ func (s *statements) prepared(ctx context.Context, query string) (*sql.Stmt, err
 	if stmt, ok := s.by[query]; ok {
 		return stmt, nil
 	}
-	stmt, err := s.db.DB.DB.PrepareContext(ctx, query)
+	stmt, err := s.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

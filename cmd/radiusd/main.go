@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -282,7 +281,7 @@ type ownerSettler struct {
 	log *zap.Logger
 }
 
-func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, owed []store.Owed) error {
+func (o ownerSettler) SettleTx(ctx context.Context, tx store.Tx, owed []store.Owed) error {
 	charge := func(x store.Owed) limits.CallCharge {
 		rec := x.Record
 		return limits.CallCharge{Reference: x.DedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
@@ -307,7 +306,7 @@ func (o ownerSettler) SettleTx(ctx context.Context, tx *sqlx.Tx, owed []store.Ow
 		if x.Record.Rating.Account != "" {
 			continue
 		}
-		_, err := o.svc.SettleUserTx(ctx, tx, x.Record.Rating.UserNumber, charge(x))
+		_, err := o.svc.SettleUserTx(ctx, tx.Tx, x.Record.Rating.UserNumber, charge(x))
 		if errors.Is(err, limits.ErrNotFound) {
 			o.notCharged("", x.Record.Rating.UserNumber, x.DedupKey)
 			continue
