@@ -74,7 +74,7 @@ type Writer struct {
 	txDB     *sqlx.DB
 	together bool
 	cfg      WriterConfig
-	log *zap.Logger
+	log      *zap.Logger
 	// queues has one queue per writer goroutine. A NAS's records always go
 	// to the same queue, so they commit in the order they arrived: a Start
 	// before its Stop, an Accounting-On after the calls it closes.
