@@ -34,8 +34,9 @@ type DB struct {
 	*sqlx.DB
 	Driver string
 	// MultiStatement is, on MySQL, a second pool whose connections take
-	// several statements in one round trip, so that a short transaction
-	// can send BEGIN with its first statements and COMMIT with its last.
+	// several statements in one round trip, so that a transaction can send
+	// BEGIN with its first statements, COMMIT with its last, and groups of
+	// statements between (the card batches and the CDR writer use it).
 	// Only parameterised statements may be sent through it: it is what
 	// makes a stacked injection possible. Nil on SQLite.
 	MultiStatement *sql.DB
