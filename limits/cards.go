@@ -1,10 +1,8 @@
 package limits
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -92,32 +90,19 @@ func (s *Service) AuthorizeCards(ctx context.Context, calls []CardCall) ([]Autho
 // most of the work on both sides of the connection.
 func (s *Service) inCardTx(ctx context.Context, numbers []string, decide func(map[string]*cardInBatch, time.Time) []reservation) error {
 	numbers = slices.Compact(slices.Sorted(slices.Values(numbers)))
-	lock, lockArgs := s.lockQuery(accountColumns, numbers)
-	held, heldArgs := s.reservationsQuery("r.id, r.account_id, r.conf_id, r.amount_micros, r.expires_at", numbers)
+	lock := stmt(s.lockQuery(accountColumns, numbers))
+	held := stmt(s.reservationsQuery("r.id, r.account_id, r.conf_id, r.amount_micros, r.expires_at", numbers))
 	return retryDeadlock(func() error {
 		if s.db.MultiStatement != nil {
-			return s.tryCardTxTogether(ctx, lock+"; "+held, append(lockArgs, heldArgs...), decide)
+			return s.tryCardTxTogether(ctx, lock, held, decide)
 		}
-		return s.tryTx(ctx, func(tx *sqlx.Tx) error {
-			now, nowText := s.nowStamp()
-			rows, err := tx.QueryContext(ctx, lock, lockArgs...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			cards, err := scanBatch(rows, func() (*sql.Rows, error) { return tx.QueryContext(ctx, held, heldArgs...) }, now)
-			if err != nil {
-				return err
-			}
-			return s.reserve(ctx, tx, decide(cards, now), nowText)
-		})
+		return s.tryTx(ctx, func(tx *sqlx.Tx) error { return s.cardTx(ctx, tx, false, lock, held, statement{}, decide) })
 	})
 }
 
-// tryCardTxTogether is inCardTx's transaction on MySQL's MultiStatement
-// pool: reads are the locking read of the cards and the read of their
-// reservations, sent with BEGIN.
-func (s *Service) tryCardTxTogether(ctx context.Context, reads string, args []any, decide func(map[string]*cardInBatch, time.Time) []reservation) (err error) {
+// tryCardTxTogether is inCardTx's transaction on a connection of MySQL's
+// MultiStatement pool: BEGIN travels with the reads, COMMIT with the write.
+func (s *Service) tryCardTxTogether(ctx context.Context, lock, held statement, decide func(map[string]*cardInBatch, time.Time) []reservation) (err error) {
 	conn, err := s.db.MultiStatement.Conn(ctx)
 	if err != nil {
 		return err
@@ -128,35 +113,52 @@ func (s *Service) tryCardTxTogether(ctx context.Context, reads string, args []an
 			rollback(conn)
 		}
 	}()
-	now, nowText := s.nowStamp()
-	rows, err := conn.QueryContext(ctx, "START TRANSACTION; "+reads, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cards, err := scanBatch(rows, func() (*sql.Rows, error) {
-		if !rows.NextResultSet() {
-			return nil, cmp.Or(rows.Err(), errors.New("card batch: the reservations' result is missing"))
-		}
-		return rows, nil
-	}, now)
-	if err != nil {
-		return err
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	write, args := s.reserveStatement(decide(cards, now), nowText)
-	if write == "" {
-		write = "COMMIT"
-	} else {
-		write += "; COMMIT"
-	}
+	lock.query = "START TRANSACTION; " + lock.query
 	// A decision whose commit is given up (ctx) is answered per the outage
 	// policy; if it lands after all, its reservation only holds credit
 	// until it expires.
-	_, err = conn.ExecContext(ctx, write, args...)
-	return err
+	return s.cardTx(ctx, conn, true, lock, held, statement{query: "COMMIT"}, decide)
+}
+
+// cardTx reads the locked cards (lock) and their live reservations (held)
+// through q, lets decide grant, and writes the grants, then commit (if any).
+func (s *Service) cardTx(ctx context.Context, q querier, together bool, lock, held, commit statement, decide func(map[string]*cardInBatch, time.Time) []reservation) error {
+	now, nowText := s.nowStamp()
+	cards := map[string]*cardInBatch{}
+	byID := map[int64]*cardInBatch{}
+	var id, accountID, amount int64
+	var confID, expires string
+	err := queryGroup(ctx, q, together, []statement{lock, held}, func(rows *sql.Rows) error {
+		var row accountRow
+		if err := rows.Scan(row.fields()...); err != nil {
+			return err
+		}
+		account, err := row.account()
+		if err != nil {
+			return err
+		}
+		card := &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]heldCredit{}}
+		cards[row.Number], byID[card.ID] = card, card
+		return nil
+	}, func(rows *sql.Rows) error {
+		// Scanned by hand and the expiry compared as stored text (dbtime's
+		// fixed-width layout sorts as time does): this runs for every
+		// reservation of every card of every batch, and sqlx's reflection
+		// cost a sixth of the CPU. Expired ones hold nothing.
+		if err := rows.Scan(&id, &accountID, &confID, &amount, &expires); err != nil {
+			return err
+		}
+		if card := byID[accountID]; card != nil && expires > nowText {
+			card.held[confID] = heldCredit{id: id, amount: rating.Money(amount)}
+			card.LiveCalls++
+			card.Reserved += rating.Money(amount)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return execGroup(ctx, q, together, []statement{stmt(s.reserveStatement(decide(cards, now), nowText)), commit})
 }
 
 // rollback ends a MultiStatement connection's failed transaction. MySQL
@@ -223,38 +225,6 @@ func (s *Service) decideCardCall(card Account, pinHash string, c CardCall, now t
 	return s.fitCredit(c.Tariff, rated, result, CodeInsufficientBalance)
 }
 
-// scanBatch reads a batch's locked cards from rows, then their live
-// reservations at now from the rows that next returns.
-func scanBatch(rows *sql.Rows, next func() (*sql.Rows, error), now time.Time) (map[string]*cardInBatch, error) {
-	cards, err := scanCards(rows)
-	if err != nil {
-		return nil, err
-	}
-	held, err := next()
-	if err != nil {
-		return nil, err
-	}
-	defer held.Close()
-	return cards, scanLiveReservations(held, cards, now)
-}
-
-// scanCards reads the cards of lockQuery(accountColumns, ...), by number.
-func scanCards(rows *sql.Rows) (map[string]*cardInBatch, error) {
-	cards := map[string]*cardInBatch{}
-	for rows.Next() {
-		var row accountRow
-		if err := rows.Scan(row.fields()...); err != nil {
-			return nil, err
-		}
-		account, err := row.account()
-		if err != nil {
-			return nil, err
-		}
-		cards[row.Number] = &cardInBatch{Account: account, pinHash: row.PINHash, held: map[string]heldCredit{}}
-	}
-	return cards, rows.Err()
-}
-
 // lockQuery is the statement that locks the cards with these numbers
 // (sorted, without repeats) and reads their columns (of prepaid_account
 // a), in account-number order so that concurrent transactions lock
@@ -268,7 +238,7 @@ func (s *Service) lockQuery(columns string, numbers []string) (string, []any) {
 // credit_reservation r) of the reservations of the cards with these
 // numbers. It reads all of them through the unique (account_id, conf_id)
 // index — few per card: its calls in progress, and expired ones until the
-// next sweep; scanLiveReservations leaves the expired ones out: with the
+// next sweep; cardTx leaves the expired ones out: with the
 // expiry in the query MariaDB read every live reservation through the
 // expiry index when its statistics were stale, and an index covering both
 // would cost every reservation write.
@@ -280,33 +250,6 @@ func (s *Service) reservationsQuery(columns string, numbers []string) (string, [
 	return "SELECT " + columns + " FROM prepaid_account a" +
 		s.forceIndex("prepaid_account_number") + join + "credit_reservation r" + s.forceIndex("credit_reservation_account_call") +
 		" ON r.account_id = a.id WHERE a.account_number IN (" + placeholders(len(numbers)) + ")", anys(numbers)
-}
-
-// scanLiveReservations adds to each card its live reservations, those
-// not expired at now.
-func scanLiveReservations(rows *sql.Rows, cards map[string]*cardInBatch, now time.Time) error {
-	byID := make(map[int64]*cardInBatch, len(cards))
-	for _, card := range cards {
-		byID[card.ID] = card
-	}
-	// Scanned by hand and the expiry compared as stored text (dbtime's
-	// fixed-width layout sorts as time does): this loop runs for every
-	// reservation of every card of every batch, and sqlx's reflection cost
-	// a sixth of the CPU.
-	nowText := dbtime.Format(now)
-	var id, accountID, amount int64
-	var confID, expires string
-	for rows.Next() {
-		if err := rows.Scan(&id, &accountID, &confID, &amount, &expires); err != nil {
-			return err
-		}
-		if card := byID[accountID]; card != nil && expires > nowText {
-			card.held[confID] = heldCredit{id: id, amount: rating.Money(amount)}
-			card.LiveCalls++
-			card.Reserved += rating.Money(amount)
-		}
-	}
-	return rows.Err()
 }
 
 func anys(values []string) []any {

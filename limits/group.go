@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-
-	"github.com/radbill/radbill/store"
 )
 
 // statement is SQL with its arguments; the zero statement is none.
@@ -18,9 +16,17 @@ type statement struct {
 
 func stmt(query string, args []any) statement { return statement{query, args} }
 
-// queryGroup runs reads in order inside tx and calls scans[i] for each row
-// of reads[i]. When tx.Together they travel in one round trip.
-func queryGroup(ctx context.Context, tx store.Tx, reads []statement, scans ...func(*sql.Rows) error) error {
+// querier runs statements: a transaction, or a connection of the
+// MultiStatement pool that sends its own BEGIN and COMMIT.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// queryGroup runs reads in order through q and calls scans[i] for each row
+// of reads[i]. together (q takes several statements per query): they
+// travel in one round trip.
+func queryGroup(ctx context.Context, q querier, together bool, reads []statement, scans ...func(*sql.Rows) error) error {
 	scanAll := func(rows *sql.Rows, scan func(*sql.Rows) error) error {
 		for rows.Next() {
 			if err := scan(rows); err != nil {
@@ -29,9 +35,9 @@ func queryGroup(ctx context.Context, tx store.Tx, reads []statement, scans ...fu
 		}
 		return rows.Err()
 	}
-	if !tx.Together {
+	if !together {
 		for i, r := range reads {
-			rows, err := tx.QueryContext(ctx, r.query, r.args...)
+			rows, err := q.QueryContext(ctx, r.query, r.args...)
 			if err != nil {
 				return err
 			}
@@ -49,7 +55,7 @@ func queryGroup(ctx context.Context, tx store.Tx, reads []statement, scans ...fu
 		queries[i] = r.query
 		args = append(args, r.args...)
 	}
-	rows, err := tx.QueryContext(ctx, strings.Join(queries, "; "), args...)
+	rows, err := q.QueryContext(ctx, strings.Join(queries, "; "), args...)
 	if err != nil {
 		return err
 	}
@@ -65,17 +71,17 @@ func queryGroup(ctx context.Context, tx store.Tx, reads []statement, scans ...fu
 	return rows.Close()
 }
 
-// execGroup runs the writes that are not zero, in order, inside tx; when
-// tx.Together in one round trip (MySQL stops at the first that fails).
-func execGroup(ctx context.Context, tx store.Tx, writes []statement) error {
+// execGroup runs the writes that are not zero, in order, through q; when
+// together in one round trip (MySQL stops at the first that fails).
+func execGroup(ctx context.Context, q querier, together bool, writes []statement) error {
 	var queries []string
 	var args []any
 	for _, w := range writes {
 		if w.query == "" {
 			continue
 		}
-		if !tx.Together {
-			if _, err := tx.ExecContext(ctx, w.query, w.args...); err != nil {
+		if !together {
+			if _, err := q.ExecContext(ctx, w.query, w.args...); err != nil {
 				return err
 			}
 			continue
@@ -86,6 +92,6 @@ func execGroup(ctx context.Context, tx store.Tx, writes []statement) error {
 	if len(queries) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, strings.Join(queries, "; "), args...)
+	_, err := q.ExecContext(ctx, strings.Join(queries, "; "), args...)
 	return err
 }

@@ -107,7 +107,7 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []Card
 	cards := map[string]*lockedCard{}
 	debited := map[string]owner{}
 	var held []heldRow
-	err := queryGroup(ctx, tx, []statement{
+	err := queryGroup(ctx, tx, tx.Together, []statement{
 		stmt(s.lockQuery("a.id, a.account_number, a.balance_micros", numbers)),
 		{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
 			append([]any{KindCallDebit}, anys(references)...)},
@@ -162,7 +162,7 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []Card
 		}
 		settled[i].Balance = card.Balance
 	}
-	err = execGroup(ctx, tx, []statement{
+	err = execGroup(ctx, tx, tx.Together, []statement{
 		appendEntries(entries, now),
 		moveBalances(moved),
 		releaseCards(cards, charges, held, settled),
