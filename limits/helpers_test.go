@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/radbill/radbill/internal/testdb"
@@ -87,20 +86,15 @@ func settleUser(t testing.TB, db *store.DB, svc *limits.Service, number string, 
 }
 
 // inTx runs fn in a transaction on db and commits, or rolls back on error.
-// On MySQL the transaction is the CDR writer's kind: on the MultiStatement
-// pool, Together.
+// The transaction is the CDR writer's kind (on MySQL Together).
 func inTx[T any](db *store.DB, fn func(context.Context, store.Tx) (T, error)) (T, error) {
 	ctx := context.Background()
-	pool, together := db.DB, false
-	if db.MultiStatement != nil {
-		pool, together = sqlx.NewDb(db.MultiStatement, "mysql"), true
-	}
-	tx, err := pool.BeginTxx(ctx, nil)
+	tx, err := db.BeginTogether(ctx)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	v, err := fn(ctx, store.Tx{Tx: tx, Together: together})
+	v, err := fn(ctx, tx)
 	if err != nil {
 		_ = tx.Rollback()
 		return v, err

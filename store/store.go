@@ -40,6 +40,24 @@ type DB struct {
 	// Only parameterised statements may be sent through it: it is what
 	// makes a stacked injection possible. Nil on SQLite.
 	MultiStatement *sql.DB
+	// together wraps MultiStatement for BeginTogether.
+	together *sqlx.DB
+}
+
+// BeginTogether begins a transaction in which groups of statements may
+// travel in one round trip (Tx.Together): on MySQL on the MultiStatement
+// pool, on SQLite on the one pool, a statement at a time.
+func (db *DB) BeginTogether(ctx context.Context) (Tx, error) {
+	pool := db.togetherPool()
+	tx, err := pool.BeginTxx(ctx, nil) // READ COMMITTED on MySQL (see Open)
+	return Tx{Tx: tx, Together: pool == db.together}, err
+}
+
+func (db *DB) togetherPool() *sqlx.DB {
+	if db.together != nil {
+		return db.together
+	}
+	return db.DB
 }
 
 // Close closes the database's pools.
@@ -103,7 +121,7 @@ func Open(driver, dsn string) (*DB, error) {
 		multi.SetMaxOpenConns(8)
 		multi.SetMaxIdleConns(8)
 		multi.SetConnMaxLifetime(30 * time.Minute)
-		return &DB{DB: db, Driver: MySQL, MultiStatement: multi}, nil
+		return &DB{DB: db, Driver: MySQL, MultiStatement: multi, together: sqlx.NewDb(multi, "mysql")}, nil
 	}
 	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
 }

@@ -67,14 +67,12 @@ type WriterConfig struct {
 // fsync per packet. Each record's done callback runs after its transaction
 // commits (or fails), so a reply is never sent for an uncommitted record.
 type Writer struct {
-	db *DB
-	// txDB begins the writer's transactions: the MultiStatement pool on
-	// MySQL, so that the Settler can send its statements in groups
-	// (together); prepared statements work there as anywhere.
-	txDB     *sqlx.DB
-	together bool
-	cfg      WriterConfig
-	log      *zap.Logger
+	// db begins the writer's transactions with BeginTogether, so that the
+	// Settler can send its statements in groups; prepared statements work
+	// on that pool as on any.
+	db  *DB
+	cfg WriterConfig
+	log *zap.Logger
 	// queues has one queue per writer goroutine. A NAS's records always go
 	// to the same queue, so they commit in the order they arrived: a Start
 	// before its Stop, an Accounting-On after the calls it closes.
@@ -110,11 +108,8 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 5 * time.Second
 	}
-	w := &Writer{db: db, txDB: db.DB, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers)}
-	if db.MultiStatement != nil {
-		w.txDB, w.together = sqlx.NewDb(db.MultiStatement, "mysql"), true
-	}
-	w.stmts = newStatements(w.txDB.DB)
+	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers),
+		stmts: newStatements(db.togetherPool().DB)}
 	for i := range w.queues {
 		w.queues[i] = fairqueue.New[string, pending](cfg.QueueSize)
 	}
@@ -389,7 +384,7 @@ func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
 // writeOnce runs the batch's statements in a new transaction and leaves it
 // open; on error the transaction is rolled back.
 func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) (_ *sqlx.Tx, _ []Outcome, err error) {
-	tx, err := w.txDB.BeginTxx(ctx, nil) // READ COMMITTED on MySQL (see Open)
+	tx, err := w.db.BeginTogether(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -398,7 +393,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 			_ = tx.Rollback()
 		}
 	}()
-	bt := &batchTx{tx: tx, together: w.together, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
+	bt := &batchTx{tx: tx.Tx, together: tx.Together, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0
@@ -416,7 +411,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 	if err := bt.writeSegment(batch, segStart, len(batch)); err != nil {
 		return nil, nil, err
 	}
-	return tx, bt.outcomes, nil
+	return tx.Tx, bt.outcomes, nil
 }
 
 // CommitWithin commits tx, or gives up when ctx ends first. The driver's
