@@ -98,32 +98,38 @@ func Open(driver, dsn string) (*DB, error) {
 		}
 		cfg.InterpolateParams = true
 		cfg.ParseTime = false
-		cfg.MultiStatements = false
 		if cfg.Params == nil {
 			cfg.Params = map[string]string{}
 		}
 		cfg.Params["time_zone"] = "'+00:00'"
-		connector, err := mysql.NewConnector(cfg)
+		pool, err := mysqlPool(cfg, false, 32)
 		if err != nil {
-			return nil, fmt.Errorf("database.dsn: %w", err)
+			return nil, err
 		}
-		db := sqlx.NewDb(sql.OpenDB(readCommitted{connector}), "mysql")
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
-		db.SetConnMaxLifetime(30 * time.Minute)
-		multiCfg := cfg.Clone()
-		multiCfg.MultiStatements = true
-		multiConnector, err := mysql.NewConnector(multiCfg)
+		multi, err := mysqlPool(cfg, true, 8)
 		if err != nil {
-			return nil, fmt.Errorf("database.dsn: %w", err)
+			pool.Close()
+			return nil, err
 		}
-		multi := sql.OpenDB(readCommitted{multiConnector})
-		multi.SetMaxOpenConns(8)
-		multi.SetMaxIdleConns(8)
-		multi.SetConnMaxLifetime(30 * time.Minute)
-		return &DB{DB: db, Driver: MySQL, MultiStatement: multi, together: sqlx.NewDb(multi, "mysql")}, nil
+		return &DB{DB: sqlx.NewDb(pool, "mysql"), Driver: MySQL, MultiStatement: multi, together: sqlx.NewDb(multi, "mysql")}, nil
 	}
 	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
+}
+
+// mysqlPool opens a pool of up to conns connections to cfg's server, with
+// or without multi-statements.
+func mysqlPool(cfg *mysql.Config, multiStatements bool, conns int) (*sql.DB, error) {
+	cfg = cfg.Clone()
+	cfg.MultiStatements = multiStatements
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database.dsn: %w", err)
+	}
+	pool := sql.OpenDB(readCommitted{connector})
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	pool.SetConnMaxLifetime(30 * time.Minute)
+	return pool, nil
 }
 
 // readCommitted makes READ COMMITTED the isolation level of every new MySQL
