@@ -124,7 +124,7 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 		// A Start or Interim-Update that arrives after its Stop (a late
 		// retransmission of one that was shed) must not bring the finished
 		// leg back into active_call.
-		ended, err := b.storedLegs(legKeys(batch, live, b.outcomes))
+		ended, err := b.endedLegs(batch, live)
 		if err != nil {
 			return err
 		}
@@ -144,27 +144,37 @@ func legKeys(batch []pending, idx []int, outcomes []Outcome) []any {
 	return keys
 }
 
-// storedLegs returns those of the leg keys that have a CDR. On MySQL the
-// read locks them: a CDR the previous batch inserted and has not committed
-// yet (see Writer.commit) is waited for and seen, where a plain read would
-// miss it.
-func (b *batchTx) storedLegs(keys []any) ([]any, error) {
-	if len(keys) == 0 {
+// endedLegs returns the leg keys of those of the records idx whose leg has
+// a CDR, found by the leg's Stop key (the CDR's unique dedup_key). On MySQL
+// the read locks them: a CDR the previous batch inserted and has not
+// committed yet (see Writer.commit) is waited for and seen, where a plain
+// read would miss it.
+func (b *batchTx) endedLegs(batch []pending, idx []int) ([]any, error) {
+	legOfStop := map[string]string{}
+	var stopKeys []any
+	for _, i := range idx {
+		if b.outcomes[i] != Failed {
+			key := batch[i].rec.StopKey()
+			legOfStop[key] = batch[i].legKey
+			stopKeys = append(stopKeys, key)
+		}
+	}
+	if len(stopKeys) == 0 {
 		return nil, nil
 	}
-	query := "SELECT leg_key FROM cdr WHERE leg_key IN " + placeholders(1, len(keys))
+	query := "SELECT dedup_key FROM cdr WHERE dedup_key IN " + placeholders(1, len(stopKeys))
 	if b.driver == MySQL {
 		query += " LOCK IN SHARE MODE"
 	}
 	var stored []string
-	if err := b.tx.SelectContext(b.ctx, &stored, query, keys...); err != nil {
+	if err := b.tx.SelectContext(b.ctx, &stored, query, stopKeys...); err != nil {
 		return nil, err
 	}
-	found := make([]any, len(stored))
+	ended := make([]any, len(stored))
 	for i, k := range stored {
-		found[i] = k
+		ended[i] = legOfStop[k]
 	}
-	return found, nil
+	return ended, nil
 }
 
 // insertStops stores the Stops' CDRs. Normally it inserts them in one

@@ -166,6 +166,9 @@ func TestKeysIgnoreDelayAndSeparateLegs(t *testing.T) {
 	if start.DedupKey() == a.DedupKey() || start.LegKey() != a.LegKey() {
 		t.Error("Start and Stop of a leg: same leg key, different dedup keys")
 	}
+	if start.StopKey() != a.DedupKey() || a.StopKey() != a.DedupKey() {
+		t.Error("a leg's StopKey must be its Stop's dedup key, which its CDR is found by")
+	}
 	answer := *a
 	answer.CallOrigin = "answer"
 	if answer.LegKey() == a.LegKey() {

@@ -122,7 +122,17 @@ func (r *Record) LegKey() string {
 // of the same Stop (gateway retry, broadcast accounting to several servers)
 // share it even when Acct-Delay-Time or the authenticator changed.
 func (r *Record) DedupKey() string {
-	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType, r.Status.String())
+	return r.eventKey(r.Status)
+}
+
+// StopKey is the DedupKey of the leg's Stop: the key its CDR is found by,
+// whatever the status of r.
+func (r *Record) StopKey() string {
+	return r.eventKey(StatusStop)
+}
+
+func (r *Record) eventKey(s Status) string {
+	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType, s.String())
 }
 
 // CallTime is the time a call is filed under: connect time when answered,

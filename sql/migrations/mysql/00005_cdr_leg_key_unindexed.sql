@@ -1,0 +1,7 @@
+-- +goose Up
+-- A leg's CDR is found by its Stop's dedup_key (unique), so the index on
+-- leg_key only cost every CDR insert a second random-key index write.
+ALTER TABLE cdr DROP INDEX cdr_leg_key;
+
+-- +goose Down
+ALTER TABLE cdr ADD INDEX cdr_leg_key (leg_key);
