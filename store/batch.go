@@ -198,12 +198,12 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	}
 	slices.SortFunc(fresh, func(x, y int) int { return strings.Compare(batch[x].dedupKey, batch[y].dedupKey) })
 	if b.oneByOne {
-		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"), true); err != nil {
+		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"), true); err != nil {
 			return err
 		}
 		return b.settle(batch, fresh)
 	}
-	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, cdrValues, b.ignoreDuplicate("dedup_key"))
+	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"))
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
 	} else {
 		onConflict = " ON CONFLICT (leg_key) DO UPDATE SET connect_time = COALESCE(excluded.connect_time, connect_time), session_time_s = COALESCE(excluded.session_time_s, session_time_s), status = excluded.status, updated_at = excluded.updated_at"
 	}
-	_, err := b.insertRows(batch, idx, "active_call", activeCallColumns, activeCallValues, onConflict)
+	_, err := b.insertRows(batch, idx, "active_call", activeCallColumns, onConflict)
 	return err
 }
 
@@ -272,9 +272,9 @@ func (b *batchTx) ignoreDuplicate(key string) string {
 	return " ON CONFLICT (" + key + ") DO NOTHING"
 }
 
-// insertRows inserts the rows idx and returns how many the database wrote
-// (an ignored duplicate counts 0).
-func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string) (int64, error) {
+// insertRows inserts the rows of the records idx (pending.row) and returns
+// how many the database wrote (an ignored duplicate counts 0).
+func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, suffix string) (int64, error) {
 	if len(idx) == 0 {
 		return 0, nil
 	}
@@ -285,7 +285,7 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 	for _, size := range chunkSizes(len(idx)) {
 		args = args[:0]
 		for _, i := range rest[:size] {
-			args = append(args, values(&batch[i])...)
+			args = append(args, batch[i].row...)
 		}
 		res, err := b.stmts.exec(b.ctx, b.tx.Tx, prefix+placeholders(size, len(cols))+suffix, args)
 		if err != nil {
@@ -293,7 +293,7 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 				return 0, err
 			}
 			// Some row's data was refused: find it by writing the rows one by one.
-			n, err := b.insertEach(batch, rest, table, cols, values, suffix, false)
+			n, err := b.insertEach(batch, rest, table, cols, suffix, false)
 			return written + n, err
 		}
 		n, _ := res.RowsAffected()
@@ -306,11 +306,11 @@ func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []st
 // insertEach inserts the rows idx one statement each; a row the database
 // refuses fails alone. With markDuplicates a row that wrote nothing (its
 // unique key existed) is a Duplicate.
-func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []string, values func(*pending) []any, suffix string, markDuplicates bool) (int64, error) {
+func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []string, suffix string, markDuplicates bool) (int64, error) {
 	query := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(1, len(cols)) + suffix
 	var written int64
 	for _, i := range idx {
-		res, err := b.stmts.exec(b.ctx, b.tx.Tx, query, values(&batch[i]))
+		res, err := b.stmts.exec(b.ctx, b.tx.Tx, query, batch[i].row)
 		if err == nil {
 			n, _ := res.RowsAffected()
 			written += n

@@ -127,7 +127,7 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
 		}
-		batch[i] = pending{rec: &rec, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+		batch[i] = newPending(&rec, nil)
 	}
 	outcomes, err := s.w.write(batch, false)
 	if err != nil {

@@ -91,6 +91,22 @@ type pending struct {
 	done func(Outcome, error)
 	// The record's keys, hashed once on submission.
 	legKey, dedupKey string
+	// row holds the values of the record's cdr row (a Stop) or
+	// active_call row (a Start or Interim-Update), rendered on submission
+	// by the packet worker: the writer line, through which every batch
+	// passes one at a time, only sends them.
+	row []any
+}
+
+func newPending(rec *acct.Record, done func(Outcome, error)) pending {
+	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	switch rec.Status {
+	case acct.StatusStop:
+		p.row = cdrValues(&p)
+	case acct.StatusStart, acct.StatusInterimUpdate:
+		p.row = activeCallValues(&p)
+	}
+	return p
 }
 
 type writerMetrics struct {
@@ -159,7 +175,7 @@ func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
 	h := fnv.New32a()
 	h.Write([]byte(rec.NASIP))
 	queue := w.queues[h.Sum32()%uint32(len(w.queues))]
-	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	p := newPending(rec, done)
 	if dropped, ok := queue.Push(rec.NASIP, p); !ok {
 		dropped.done(Failed, ErrBusy)
 	}
