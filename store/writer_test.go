@@ -229,6 +229,37 @@ func TestWriterStopsEndEveryLegOfTheirBatch(t *testing.T) {
 	})
 }
 
+// TestWriterBatchesOfAnySize writes batches of 1 to 40 Stops and as many
+// Starts of other legs, which the writer splits into statements of powers
+// of two rows: every record is stored once, none lost between chunks.
+func TestWriterBatchesOfAnySize(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		db := testdb.Open(t, b)
+		w := newWriter(t, db, 100)
+		defer w.Close()
+		cdrs, active := 0, 0
+		for n := 1; n <= 40; n++ {
+			var recs []*acct.Record
+			for i := range n {
+				recs = append(recs, stop("192.0.2.1", fmt.Sprintf("S%dL%d", n, i), 10),
+					withStatus(stop("192.0.2.1", fmt.Sprintf("A%dL%d", n, i), 10), acct.StatusStart))
+			}
+			for i, o := range submitAll(w, recs...) {
+				if o != store.Stored {
+					t.Fatalf("batch of %d: record %d %v", n, i, o)
+				}
+			}
+			cdrs, active = cdrs+n, active+n
+			if got := count(t, db, "SELECT COUNT(*) FROM cdr"); got != cdrs {
+				t.Fatalf("after a batch of %d: %d CDRs, want %d", n, got, cdrs)
+			}
+			if got := count(t, db, "SELECT COUNT(*) FROM active_call"); got != active {
+				t.Fatalf("after a batch of %d: %d active calls, want %d", n, got, active)
+			}
+		}
+	})
+}
+
 // TestWriterConsecutiveBatchesApplyInOrder: each batch's statements run
 // while the batch before it commits (on MySQL); a leg's Start, Stop and a
 // late copy of its Start, falling into consecutive small batches, must
