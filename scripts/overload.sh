@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Overload: a flood far above capacity (FLOOD Stops/s from 127.0.0.2) while a
 # well-behaved gateway (127.0.0.1, 64 in flight) measures what it gets.
-# Prints both sides, radiusd's peak RSS, its drops by client and reason and
-# its batch sizes and commit times.
+# Prints both sides, radiusd's peak RSS (radiusd runs with the GOMEMLIMIT of
+# scripts/radiusd.service unless one is given), its drops by client and
+# reason and its batch sizes and commit times.
 #   FLOOD=100000 scripts/overload.sh
 #   FLOOD_RATE_LIMIT=2000 scripts/overload.sh   # the flooder gets a per-client rate limit
 #   FLOOD_NICE=19 scripts/overload.sh           # the flooding generator yields the CPU to the rest
@@ -18,7 +19,8 @@ work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 mariadb $MYSQL_ARGS -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB"
 
-RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" \
+GOMEMLIMIT=${GOMEMLIMIT:-512MiB}
+GOMEMLIMIT=$GOMEMLIMIT RADBILL_DATABASE_DRIVER=mysql RADBILL_DATABASE_DSN="$DSN" \
 RADBILL_LISTEN_AUTH=127.0.0.1:12812 RADBILL_LISTEN_ACCT=127.0.0.1:12813 RADBILL_LISTEN_METRICS=127.0.0.1:29812 \
 RADBILL_CLIENTS='[{name: gateway, address: 127.0.0.1, secret: s}, {name: flooder, address: 127.0.0.2, secret: s, rate_limit: '"$FLOOD_RATE_LIMIT"'}]' RADBILL_LOG_LEVEL=error \
   bin/radiusd >"$work/radiusd.log" 2>&1 &
@@ -35,5 +37,5 @@ bin/radload -addr 127.0.0.1:12813 -secret s -bind 127.0.0.1 -n 20000 -c 64 -gate
 wait $flooder
 cat "$work/flood"
 peak=$(sort -n "$work/rss" | tail -1)
-echo "radiusd peak RSS: $((peak / 1024)) MiB"
+echo "radiusd peak RSS: $((peak / 1024)) MiB (GOMEMLIMIT $GOMEMLIMIT)"
 curl -s http://127.0.0.1:29812/metrics | grep -E '^radbill_(drops_total|store_batch_size_(sum|count)|store_commit_seconds_(sum|count)|spool_)' || true
