@@ -77,7 +77,9 @@ func TestGeneratorCountsOnlyAuthenticAnswersAndRetransmits(t *testing.T) {
 	forgedOnly[g.sessionID(7)] = true
 	s := startFakeServer(t, drop, forgedOnly)
 	g.addrs = []string{s.conn.LocalAddr().String()}
-
+	if err := g.prepare(); err != nil {
+		t.Fatal(err)
+	}
 	results := g.run(8)
 	for i, r := range results {
 		if r.sessionID != g.sessionID(int64(i)) || r.answered == forgedOnly[r.sessionID] {
@@ -116,6 +118,9 @@ func TestGeneratorGivesUpAfterRetries(t *testing.T) {
 	defer silent.Close()
 	g := &generator{addrs: []string{silent.LocalAddr().String()}, secret: []byte(testSecret), total: 3, timeout: 50 * time.Millisecond,
 		retries: 2, nasIP: net.IPv4(192, 0, 2, 10).To4(), gateways: 1, runID: "0a0b0c0d"}
+	if err := g.prepare(); err != nil {
+		t.Fatal(err)
+	}
 	for i, r := range g.run(3) {
 		if r.answered {
 			t.Errorf("request %d counted as answered by a server that never answers", i)
