@@ -37,6 +37,10 @@ type metrics struct {
 	packets  *prometheus.CounterVec
 	drops    *prometheus.CounterVec
 	replayed *prometheus.CounterVec
+	// replySeconds is how long the requests that are answered wait for
+	// their answer, per client: under overload, whether what radbill
+	// accepts is still answered within its latency goal.
+	replySeconds *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer, queueDepth, cacheSize func() float64) *metrics {
@@ -50,8 +54,12 @@ func newMetrics(reg prometheus.Registerer, queueDepth, cacheSize func() float64)
 		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "radbill_retransmits_replayed_total", Help: "Retransmitted requests answered from the reply cache.",
 		}, []string{"listener"}),
+		replySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "radbill_reply_seconds", Help: "Time from a request's arrival to its reply, by listener and client (accounting: after the record's batch committed).",
+			Buckets: []float64{0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2},
+		}, []string{"listener", "client"}),
 	}
-	reg.MustRegister(m.packets, m.drops, m.replayed,
+	reg.MustRegister(m.packets, m.drops, m.replayed, m.replySeconds,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_queue_depth", Help: "Packets waiting for a worker."}, queueDepth),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_reply_cache_entries", Help: "Requests remembered for retransmit detection."}, cacheSize),
 	)

@@ -453,9 +453,11 @@ func (w *responder) Reply(resp *radius.Packet) {
 		w.s.drop(w.l, DropReplyFailed, w.req.Source, w.req.Client, zap.Error(err))
 		return
 	}
-	w.s.cache.answered(w.key, wire, time.Now())
+	now := time.Now()
+	w.s.cache.answered(w.key, wire, now)
 	w.l.out.send(wire, w.req.Source)
 	w.s.metrics.packets.WithLabelValues(w.l.name, codeLabel(w.req.Code), codeLabel(resp.Code)).Inc()
+	w.s.metrics.replySeconds.WithLabelValues(w.l.name, w.req.Client.Name).Observe(now.Sub(w.req.Received).Seconds())
 }
 
 func (w *responder) Drop(reason string) {

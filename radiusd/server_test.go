@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap/zaptest"
 	"layeh.com/radius"
 )
@@ -124,6 +125,40 @@ func TestIPv6AndDualStackListeners(t *testing.T) {
 		}
 		if v := testutil.ToFloat64(s.metrics.packets.WithLabelValues("acct", "Accounting-Request", "Accounting-Response")); v != 1 {
 			t.Fatalf("listener %s: %v answers counted, want 1", c.listen, v)
+		}
+	}
+}
+
+// slowAccounting answers after a delay, as accounting answers after its
+// batch commits.
+type slowAccounting struct{ delay time.Duration }
+
+func (h slowAccounting) ServeRADIUS(w ResponseWriter, r *Request) {
+	time.Sleep(h.delay)
+	w.Reply(r.Response(radius.CodeAccountingResponse))
+}
+
+// TestReplyLatencyByClient: radbill_reply_seconds times a request from its
+// arrival to its reply, under its client's name.
+func TestReplyLatencyByClient(t *testing.T) {
+	s := startServer(t, Config{}, slowAccounting{30 * time.Millisecond})
+	if send(t, s.AcctAddr(), accountingRequest(t, "slow")) == nil {
+		t.Fatal("no answer")
+	}
+	var m dto.Metric
+	if err := s.metrics.replySeconds.WithLabelValues("acct", "lo").(prometheus.Metric).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	h := m.GetHistogram()
+	if h.GetSampleCount() != 1 || h.GetSampleSum() < 0.03 || h.GetSampleSum() > 1 {
+		t.Fatalf("%d replies observed taking %.3f s in all, want 1 taking 0.03 s or a little more", h.GetSampleCount(), h.GetSampleSum())
+	}
+	for _, b := range h.GetBucket() {
+		switch ub, n := b.GetUpperBound(), b.GetCumulativeCount(); {
+		case ub < 0.03 && n != 0:
+			t.Fatalf("a 30 ms reply counted under le=%g", ub)
+		case ub >= 1 && n != 1:
+			t.Fatalf("bucket le=%g holds %d replies, want 1", ub, n)
 		}
 	}
 }
