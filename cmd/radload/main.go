@@ -222,10 +222,10 @@ func (g *generator) run(workers int) []result {
 }
 
 // prepare builds every request, and the Stop of every call that is to end,
-// before the clock starts: building them during the run cost the generator
-// a tenth to a fifth of its CPU, which the server on the same machine then
-// lacked. About 350 bytes a request. Request i has the identifier byte(i), so a worker's consecutive
-// requests differ in it.
+// before the clock starts (about 350 bytes a request): building them during
+// the run cost the generator a tenth to a fifth of its CPU, which the server
+// on the same machine then lacked. Request i has the identifier byte(i), so
+// a worker's consecutive requests differ in it.
 func (g *generator) prepare() error {
 	g.requests = make([][]byte, g.total)
 	build := g.request()
