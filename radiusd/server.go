@@ -455,9 +455,11 @@ func (w *responder) Reply(resp *radius.Packet) {
 	}
 	now := time.Now()
 	w.s.cache.answered(w.key, wire, now)
-	w.l.out.send(wire, w.req.Source)
+	// Counted before it leaves, so a client that has its answer finds it
+	// counted.
 	w.s.metrics.packets.WithLabelValues(w.l.name, codeLabel(w.req.Code), codeLabel(resp.Code)).Inc()
 	w.s.metrics.replySeconds.WithLabelValues(w.l.name, w.req.Client.Name).Observe(now.Sub(w.req.Received).Seconds())
+	w.l.out.send(wire, w.req.Source)
 }
 
 func (w *responder) Drop(reason string) {
