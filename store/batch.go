@@ -21,8 +21,7 @@ import (
 // outcome. Statements cover many rows; when one fails because of a row's
 // data, the rows are retried one by one so a bad row fails alone.
 type batchTx struct {
-	tx       *sqlx.Tx
-	together bool // see Tx
+	tx       Tx
 	ctx      context.Context
 	driver   string
 	log      *zap.Logger
@@ -232,7 +231,7 @@ func (b *batchTx) settle(batch []pending, idx []int) error {
 	}
 	owner := func(o Owed) string { return o.Record.Rating.Account + "\x00" + o.Record.Rating.UserNumber }
 	slices.SortStableFunc(owed, func(x, y Owed) int { return strings.Compare(owner(x), owner(y)) })
-	return b.settler.SettleTx(b.ctx, Tx{Tx: b.tx, Together: b.together}, owed)
+	return b.settler.SettleTx(b.ctx, b.tx, owed)
 }
 
 // expected is how many of the rows idx should have been inserted: those

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // statements keeps the batch writer's statements prepared on the server.
@@ -26,7 +28,7 @@ func newStatements(db *sql.DB) *statements {
 }
 
 // exec runs query, prepared once, inside tx.
-func (s *statements) exec(ctx context.Context, tx *sql.Tx, query string, args []any) (sql.Result, error) {
+func (s *statements) exec(ctx context.Context, tx *sqlx.Tx, query string, args []any) (sql.Result, error) {
 	stmt, err := s.prepared(ctx, query)
 	if err != nil {
 		return nil, err

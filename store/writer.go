@@ -409,7 +409,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 			_ = tx.Rollback()
 		}
 	}()
-	bt := &batchTx{tx: tx.Tx, together: tx.Together, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0
