@@ -44,9 +44,14 @@ func (o *outbox) send(wire []byte, to netip.AddrPort) {
 	}
 	o.pending = append(o.pending, m)
 	o.mu.Unlock()
+	o.nudge()
+}
+
+// nudge wakes the sender, unless a token is there already.
+func (o *outbox) nudge() {
 	select {
 	case o.wake <- struct{}{}:
-	default: // a token is there already
+	default:
 	}
 }
 
@@ -83,9 +88,6 @@ func (o *outbox) close() {
 	o.mu.Lock()
 	o.closed = true
 	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
+	o.nudge()
 	<-o.done
 }
