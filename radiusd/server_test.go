@@ -111,11 +111,7 @@ func accountingRequest(t *testing.T, user string) []byte {
 // dual-stack one (":port") answers an IPv4 client, whose address it reads
 // IPv4-mapped and still matches to that client's entry.
 func TestIPv6AndDualStackListeners(t *testing.T) {
-	if probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback}); err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	} else {
-		probe.Close()
-	}
+	listenUDP(t, "[::1]:0") // skips the test where there is no IPv6 loopback
 	clients := []ClientConfig{{Name: "v6", Address: "::1", Secret: testSecret}, {Name: "lo", Address: "127.0.0.0/8", Secret: testSecret}}
 	for _, c := range []struct{ listen, client, name string }{{"[::1]:0", "::1", "v6"}, {":0", "127.0.0.1", "lo"}} {
 		s := startServer(t, Config{AuthAddr: c.listen, AcctAddr: c.listen}, echoAccounting{}, clients...)
