@@ -41,9 +41,10 @@ wait $flooder
 cat "$work/flood"
 peak=$(sort -n "$work/rss" | tail -1)
 echo "radiusd peak RSS: $((peak / 1024)) MiB (GOMEMLIMIT $GOMEMLIMIT)"
+curl -s http://127.0.0.1:29812/metrics >"$work/metrics"
 # radiusd's own view of what it answered: per client, the histogram bounds
 # within which half and 99 % of the answered requests were answered.
-curl -s http://127.0.0.1:29812/metrics | awk '
+awk '
   /^radbill_reply_seconds_bucket\{.*listener="acct"/ {
     match($0, /client="[^"]*"/); c = substr($0, RSTART + 8, RLENGTH - 9)
     match($0, /le="[^"]*"/); k[c]++; le[c, k[c]] = substr($0, RSTART + 4, RLENGTH - 5); n[c, k[c]] = $2
@@ -57,5 +58,5 @@ curl -s http://127.0.0.1:29812/metrics | awk '
       }
       printf "radiusd answered %s %d times: p50 <= %s s, p99 <= %s s\n", c, total, p50, p99
     }
-  }'
-curl -s http://127.0.0.1:29812/metrics | grep -E '^radbill_(drops_total|store_batch_size_(sum|count)|store_commit_seconds_(sum|count)|spool_)' || true
+  }' "$work/metrics"
+grep -E '^radbill_(drops_total|store_batch_size_(sum|count)|store_commit_seconds_(sum|count)|spool_)' "$work/metrics" || true
