@@ -52,7 +52,7 @@ func cdrCommand(openDB dbOpener) *cobra.Command {
 	list.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	list.Flags().StringVar(&from, "from", "", "calls at or after this UTC time (2006-01-02[ 15:04[:05]])")
 	list.Flags().StringVar(&to, "to", "", "calls before this UTC time")
-	list.Flags().StringVar(&filter.Number, "number", "", "calling or called number starting with this")
+	list.Flags().StringVar(&filter.Number, "number", "", "calling or called number starting with this; scans the --from/--to range, numbers are not indexed")
 	list.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many rows (0: all)")
 	cdr.AddCommand(list)
 	return cdr
