@@ -345,6 +345,78 @@ func BenchmarkWriter(b *testing.B) {
 	}
 }
 
+// BenchmarkWriterInFlight is the accounting bench (scripts/bench.sh) without
+// UDP: rated Stops as radload's, 64 in flight, the writer as radiusd
+// configures it by default. What it gets is the most the database path
+// lets the whole server acknowledge.
+func BenchmarkWriterInFlight(b *testing.B) {
+	for _, backend := range []string{store.SQLite, store.MySQL} {
+		b.Run(backend, func(b *testing.B) {
+			var be testdb.Backend
+			if backend == store.SQLite {
+				be = testdb.SQLite(b)
+			} else {
+				be = testdb.MySQL(b)
+			}
+			db := testdb.Open(b, be)
+			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, Writers: 1, QueueSize: 1024},
+				prometheus.NewRegistry(), zaptest.NewLogger(b))
+			defer w.Close()
+			inFlight := make(chan struct{}, 64)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for i := range b.N {
+				inFlight <- struct{}{}
+				wg.Add(1)
+				w.Submit(ratedStop(i), func(o store.Outcome, err error) {
+					if o != store.Stored {
+						b.Error(o, err)
+					}
+					<-inFlight
+					wg.Done()
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// ratedStop is a Stop as radload sends it, decoded and rated: every
+// attribute in Raw and every rating column set.
+func ratedStop(i int) *acct.Record {
+	session := fmt.Sprintf("fac7e922%08X", i)
+	conf := fmt.Sprintf("FAC7E922 %08X 0F4411D6 CBF3D765", i)
+	r := stop(fmt.Sprintf("192.0.2.%d", 10+i%8), session, int64(i%600))
+	setup, disconnect := r.ConnectTime.Add(-5*time.Second), r.ConnectTime.Add(time.Duration(i%600)*time.Second)
+	cause, quality, delay := int64(16), int64(0), int64(0)
+	r.SetupTime, r.DisconnectTime, r.DisconnectCause, r.VoiceQuality, r.DelayTime = &setup, &disconnect, &cause, &quality, &delay
+	r.ConfID, r.IncomingConfID, r.UserName = conf, conf, fmt.Sprint(1000000+i)
+	r.CalledNumber, r.RemoteAddress, r.GatewayID = fmt.Sprintf("35988%06d", i%1000000), "192.0.2.20", "LoadGW."
+	r.Raw = nil
+	for _, a := range [][2]string{
+		{"Acct-Status-Type", "Stop"}, {"User-Name", r.UserName}, {"Acct-Session-Id", session},
+		{"Calling-Station-Id", r.CallingNumber}, {"Called-Station-Id", r.CalledNumber}, {"NAS-IP-Address", r.NASIP},
+		{"Acct-Session-Time", fmt.Sprint(*r.SessionTime)}, {"Acct-Delay-Time", "0"},
+		{"h323-conf-id", "h323-conf-id=" + conf}, {"Cisco-AVPair", "h323-incoming-conf-id=" + conf},
+		{"h323-call-origin", "h323-call-origin=originate"}, {"h323-call-type", "h323-call-type=Telephony"},
+		{"h323-setup-time", "h323-setup-time=09:59:55.000 UTC Mon Nov 23 2026"},
+		{"h323-connect-time", "h323-connect-time=10:00:00.000 UTC Mon Nov 23 2026"},
+		{"h323-disconnect-time", "h323-disconnect-time=10:01:00.000 UTC Mon Nov 23 2026"},
+		{"h323-disconnect-cause", "h323-disconnect-cause=10"}, {"h323-voice-quality", "h323-voice-quality=0"},
+		{"h323-remote-address", "h323-remote-address=192.0.2.20"}, {"h323-gw-id", "h323-gw-id=LoadGW."},
+	} {
+		r.Raw = append(r.Raw, acct.Attribute{Name: a[0], Value: a[1]})
+	}
+	cost, plan, billed := int64(220000), int64(1), int64(60)
+	rated := time.Now().UTC()
+	r.Rating = acct.Rating{Status: "ok", Zone: "Bulgaria mobile", CostMicros: &cost, Currency: "EUR", RatedAt: &rated,
+		CallingNorm: r.CallingNumber, CalledNorm: r.CalledNumber, Direction: "outgoing", Billed: true, PlanID: &plan,
+		Prefix: "35988", BilledSeconds: &billed,
+		Detail: `{"rate_id":5,"connect_fee":"0.100000","parts":[{"band":"peak","start":"2026-11-23T12:00:00+02:00","seconds":60,"billed_seconds":60,"amount":"0.120000"}]}`}
+	return r
+}
+
 // TestWriterFullQueueSheds: while the database holds the writer up
 // (another connection keeps SQLite's write lock) and the queue is full, a
 // record of a NAS with fewer records queued displaces the oldest of the NAS
