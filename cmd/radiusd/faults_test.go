@@ -339,7 +339,7 @@ func creditTime(t *testing.T, p *radius.Packet) int64 {
 		if a.Type != 26 {
 			continue
 		}
-		_, subs, err := cisco.ParseVendorSpecific(a.Attribute)
+		_, subs, err := cisco.ParseVendorSpecific(nil, a.Attribute)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -82,7 +82,7 @@ func (h *harness) access(wire []byte) (radius.Code, map[byte]string) {
 		if a.Type != 26 {
 			continue
 		}
-		_, subs, err := cisco.ParseVendorSpecific(a.Attribute)
+		_, subs, err := cisco.ParseVendorSpecific(nil, a.Attribute)
 		if err != nil {
 			h.t.Fatal(err)
 		}

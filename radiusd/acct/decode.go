@@ -62,25 +62,33 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 		Raw:        make([]Attribute, 0, len(p.Attributes)+8),
 		Rating:     Rating{Status: "unrated"},
 	}
+	// Every value is copied into one string once; a value read as text is
+	// a substring of it, not an allocation of its own (a Cisco Stop has
+	// about twenty attributes).
+	var all strings.Builder
+	size := 0
+	for _, avp := range p.Attributes {
+		size += len(avp.Attribute)
+	}
+	all.Grow(size)
+	for _, avp := range p.Attributes {
+		all.Write(avp.Attribute)
+	}
+	values := all.String()
 	hasStatus := false
 	for _, avp := range p.Attributes {
 		t := byte(avp.Type)
 		v := avp.Attribute
+		s := values[:len(v)]
+		values = values[len(v):]
 		if t == attrVendorSpecific {
-			d.decodeVendorSpecific(r, v)
+			d.decodeVendorSpecific(r, v, s)
 			continue
 		}
-		raw, isText := d.rawValue(t, v)
-		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: raw})
-		text := func() string {
-			if isText {
-				return raw // the same bytes, already a string
-			}
-			return string(v)
-		}
+		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: d.rawValue(t, v, s)})
 		switch t {
 		case attrUserName:
-			r.UserName = text()
+			r.UserName = s
 		case attrNASIPAddress:
 			if len(v) == net.IPv4len {
 				r.NASIP = net.IP(v).String()
@@ -92,13 +100,13 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 				r.NASIP = net.IP(v).String()
 			}
 		case attrCalledStationID:
-			r.CalledNumber = text()
+			r.CalledNumber = s
 		case attrCallingStationID:
-			r.CallingNumber = text()
+			r.CallingNumber = s
 		case attrNASIdentifier:
-			r.NASIdentifier = text()
+			r.NASIdentifier = s
 		case attrAcctSessionID:
-			r.SessionID = text()
+			r.SessionID = s
 		case attrAcctStatusType:
 			if n, ok := r.integer("Acct-Status-Type", v); ok {
 				r.Status = Status(*n)
@@ -121,23 +129,25 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 	return r, nil
 }
 
-func (d *Decoder) decodeVendorSpecific(r *Record, v []byte) {
-	vendor, subs, err := cisco.ParseVendorSpecific(v)
+// decodeVendorSpecific decodes the Vendor-Specific attribute v, whose bytes
+// are also s.
+func (d *Decoder) decodeVendorSpecific(r *Record, v []byte, s string) {
+	var buf [4]cisco.SubAttribute
+	vendor, subs, err := cisco.ParseVendorSpecific(buf[:0], v)
 	if err != nil {
 		r.addParseError("Vendor-Specific")
-		raw, _ := textOrHex(v)
-		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: raw})
+		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: textOrHex(v, s)})
 		return
 	}
+	// Sub-attributes follow the vendor id back to back, each after its
+	// type and length octets.
+	at := 4
 	for _, sub := range subs {
-		name := d.names.VendorName(vendor, sub.Type)
-		raw, isText := textOrHex(sub.Value)
-		r.Raw = append(r.Raw, Attribute{Name: name, Value: raw})
+		value := s[at+2 : at+2+len(sub.Value)]
+		at += 2 + len(sub.Value)
+		r.Raw = append(r.Raw, Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: textOrHex(sub.Value, value)})
 		if vendor == cisco.VendorID {
-			if !isText {
-				raw = string(sub.Value)
-			}
-			d.decodeCisco(r, sub.Type, raw)
+			d.decodeCisco(r, sub.Type, value)
 		}
 	}
 }
@@ -223,28 +233,29 @@ func (r *Record) addParseError(name string) {
 	r.ParseErrors = append(r.ParseErrors, name)
 }
 
-// rawValue is the attribute as shown in Raw; isText: it is v itself.
-func (d *Decoder) rawValue(t byte, v []byte) (shown string, isText bool) {
+// rawValue is the attribute v (whose bytes are also s) as shown in Raw.
+func (d *Decoder) rawValue(t byte, v []byte, s string) string {
 	switch {
 	case integerAttributes[t] && len(v) == 4:
 		n := binary.BigEndian.Uint32(v)
 		if name, ok := d.names.Value(t, n); ok {
-			return name, false
+			return name
 		}
-		return strconv.FormatUint(uint64(n), 10), false
+		return strconv.FormatUint(uint64(n), 10)
 	case t == attrNASIPAddress && len(v) == net.IPv4len, t == attrNASIPv6Address && len(v) == net.IPv6len:
-		return net.IP(v).String(), false
+		return net.IP(v).String()
 	}
-	return textOrHex(v)
+	return textOrHex(v, s)
 }
 
-// textOrHex shows printable UTF-8 as text (isText) and anything else as
-// 0x-prefixed hex, so the raw column is valid text and loses no byte.
-func textOrHex(v []byte) (shown string, isText bool) {
-	if printable(v) && !strings.HasPrefix(string(v), "0x") {
-		return string(v), true
+// textOrHex shows printable UTF-8 as text (s, the same bytes as v) and
+// anything else as 0x-prefixed hex, so the raw column is valid text and
+// loses no byte.
+func textOrHex(v []byte, s string) string {
+	if printable(v) && !strings.HasPrefix(s, "0x") {
+		return s
 	}
-	return "0x" + hex.EncodeToString(v), false
+	return "0x" + hex.EncodeToString(v)
 }
 
 // printable: valid UTF-8 without control characters. Those are all ASCII,

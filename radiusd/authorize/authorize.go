@@ -249,11 +249,12 @@ func grant(g limits.Authorization) answer {
 // confID is the call's canonical h323-conf-id, the key of its reservation
 // and of the Stop that settles it.
 func confID(p *radius.Packet) string {
+	var buf [4]cisco.SubAttribute
 	for _, attr := range p.Attributes {
 		if attr.Type != attrVendorSpecific {
 			continue
 		}
-		vendor, subs, err := cisco.ParseVendorSpecific(attr.Attribute)
+		vendor, subs, err := cisco.ParseVendorSpecific(buf[:0], attr.Attribute)
 		if err != nil || vendor != cisco.VendorID {
 			continue
 		}

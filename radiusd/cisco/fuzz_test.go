@@ -11,7 +11,7 @@ import (
 
 func FuzzParseVendorSpecific(f *testing.F) {
 	f.Fuzz(func(t *testing.T, attr []byte) {
-		vendor, subs, err := ParseVendorSpecific(attr)
+		vendor, subs, err := ParseVendorSpecific(nil, attr)
 		if len(attr) < 4 {
 			if err == nil || vendor != 0 {
 				t.Fatalf("input of %d octets: vendor %d, err %v; want 0 and an error", len(attr), vendor, err)
@@ -74,7 +74,7 @@ func FuzzNewVSA(f *testing.F) {
 		if len(encoded) != wireLen {
 			t.Fatalf("encoded %d octets, want %d", len(encoded), wireLen)
 		}
-		vendor, subs, err := ParseVendorSpecific(encoded)
+		vendor, subs, err := ParseVendorSpecific(nil, encoded)
 		if err != nil || vendor != VendorID || len(subs) != 1 || subs[0].Type != attrType {
 			t.Fatalf("ParseVendorSpecific(NewVSA(%d, %q)) = %d, %v, %v", attrType, value, vendor, subs, err)
 		}

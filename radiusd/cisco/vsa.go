@@ -38,10 +38,14 @@ var (
 // and must copy a value it keeps beyond the buffer's lifetime. The sub-slices
 // are capped at their own length, so appending to one never overwrites attr.
 //
+// The sub-attributes are appended to dst, which may be a caller's buffer
+// (the accounting decoder passes one on its stack, so that a packet's
+// dozen VSAs allocate nothing) or nil.
+//
 // It returns an error when the vendor id is missing, no sub-attribute follows
 // it, or a sub-attribute's length is below 2 or runs past the end. On error
 // subs is nil and vendorID is set if its 4 octets were present.
-func ParseVendorSpecific(attr []byte) (vendorID uint32, subs []SubAttribute, err error) {
+func ParseVendorSpecific(dst []SubAttribute, attr []byte) (vendorID uint32, subs []SubAttribute, err error) {
 	if len(attr) < vendorHeaderLen {
 		return 0, nil, errNoVendorID
 	}
@@ -51,9 +55,8 @@ func ParseVendorSpecific(attr []byte) (vendorID uint32, subs []SubAttribute, err
 		return vendorID, nil, errNoSubAttributes
 	}
 
-	// Validate and count first so the result is allocated exactly once.
-	count := 0
-	for off := 0; off < len(body); count++ {
+	// Validate first, so that nothing is appended to dst on error.
+	for off := 0; off < len(body); {
 		if len(body)-off < subHeaderLen {
 			return vendorID, nil, fmt.Errorf("cisco: vendor-specific sub-attribute header truncated at offset %d", vendorHeaderLen+off)
 		}
@@ -67,7 +70,7 @@ func ParseVendorSpecific(attr []byte) (vendorID uint32, subs []SubAttribute, err
 		off += length
 	}
 
-	subs = make([]SubAttribute, 0, count)
+	subs = dst
 	for off := 0; off < len(body); {
 		end := off + int(body[off+1])
 		subs = append(subs, SubAttribute{Type: body[off], Value: body[off+subHeaderLen : end : end]})

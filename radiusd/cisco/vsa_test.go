@@ -58,7 +58,7 @@ func TestParseVendorSpecific(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vendor, subs, err := ParseVendorSpecific(tt.attr)
+			vendor, subs, err := ParseVendorSpecific(nil, tt.attr)
 			if vendor != tt.wantVendor {
 				t.Errorf("vendor = %d, want %d", vendor, tt.wantVendor)
 			}
@@ -89,7 +89,7 @@ func TestParseVendorSpecific(t *testing.T) {
 // The documented contract: values alias the input and cannot grow into it.
 func TestParseVendorSpecificValuesAliasInput(t *testing.T) {
 	attr := vsa(9, AttrCallType, 6, 'V', 'o', 'I', 'P', AttrVoiceQuality, 3, '7')
-	_, subs, err := ParseVendorSpecific(attr)
+	_, subs, err := ParseVendorSpecific(nil, attr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +103,18 @@ func TestParseVendorSpecificValuesAliasInput(t *testing.T) {
 	_ = append(subs[0].Value, '!')
 	if attr[10] != AttrVoiceQuality {
 		t.Errorf("appending to a value overwrote the input")
+	}
+}
+
+// The sub-attributes are appended to the caller's slice; on error it gets nothing.
+func TestParseVendorSpecificAppends(t *testing.T) {
+	dst := []SubAttribute{{Type: 99}}
+	_, subs, err := ParseVendorSpecific(dst, vsa(9, AttrCallType, 6, 'V', 'o', 'I', 'P', AttrVoiceQuality, 3, '7'))
+	if err != nil || len(subs) != 3 || subs[0].Type != 99 || subs[1].Type != AttrCallType || string(subs[2].Value) != "7" {
+		t.Fatalf("subs %v, %v", subs, err)
+	}
+	if _, subs, err := ParseVendorSpecific(dst, vsa(9, AttrCallType, 1)); err == nil || subs != nil {
+		t.Errorf("a bad VSA: subs %v, err %v", subs, err)
 	}
 }
 
@@ -219,7 +231,7 @@ func BenchmarkParseVendorSpecific(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := ParseVendorSpecific(attr); err != nil {
+		if _, _, err := ParseVendorSpecific(nil, attr); err != nil {
 			b.Fatal(err)
 		}
 	}
