@@ -79,11 +79,12 @@ type Writer struct {
 	// Within a queue each NAS has its own line, and batches take the NAS
 	// in turn, so that a NAS sending far more than the others does not
 	// delay their records by whole batches.
-	queues  []*fairqueue.Queue[string, pending]
-	wg      sync.WaitGroup
-	metrics writerMetrics
-	spooler *spooler // nil without a spool
-	stmts   *statements
+	queues    []*fairqueue.Queue[string, pending]
+	wg        sync.WaitGroup
+	metrics   writerMetrics
+	spooler   *spooler // nil without a spool
+	stmts     *statements
+	legsFound *legsFound
 }
 
 type pending struct {
@@ -125,7 +126,7 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		cfg.CommitTimeout = 5 * time.Second
 	}
 	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers),
-		stmts: newStatements(db.togetherPool().DB)}
+		stmts: newStatements(db.togetherPool().DB), legsFound: newLegsFound()}
 	for i := range w.queues {
 		w.queues[i] = fairqueue.New[string, pending](cfg.QueueSize)
 	}
@@ -409,7 +410,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 			_ = tx.Rollback()
 		}
 	}()
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts, legsFound: w.legsFound}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0

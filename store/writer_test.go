@@ -149,10 +149,21 @@ func TestWriterBadRowFailsAlone(t *testing.T) {
 	})
 }
 
+// endingBothWays runs fn on each backend twice: with the writer ending the
+// Stops' legs by DELETE straight away and after looking them up.
+func endingBothWays(t *testing.T, fn func(t *testing.T, b testdb.Backend, lookUpFirst bool)) {
+	for _, lookUp := range []bool{false, true} {
+		t.Run(map[bool]string{false: "delete", true: "lookup"}[lookUp], func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, b testdb.Backend) { fn(t, b, lookUp) })
+		})
+	}
+}
+
 func TestWriterActiveCalls(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
 		db := testdb.Open(t, b)
 		w := newWriter(t, db, 100)
+		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		a := stop("192.0.2.1", "0000000A", 0)
 		bb := stop("192.0.2.1", "0000000B", 0)
@@ -205,9 +216,10 @@ func TestWriterActiveCalls(t *testing.T) {
 // with one statement each (its key list padded to a power of two): every
 // leg of the batch leaves active_call, and the calls of another NAS stay.
 func TestWriterStopsEndEveryLegOfTheirBatch(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
 		db := testdb.Open(t, b)
 		w := newWriter(t, db, 100)
+		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		bystander := stop("192.0.2.9", "BYSTANDER", 0)
 		submitAll(w, withStatus(bystander, acct.StatusStart))
@@ -265,9 +277,10 @@ func TestWriterBatchesOfAnySize(t *testing.T) {
 // late copy of its Start, falling into consecutive small batches, must
 // still apply in order and leave no call active.
 func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
 		db := testdb.Open(t, b)
 		w := store.NewWriter(db, store.WriterConfig{BatchSize: 2, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		const legs = 300
 		var recs []*acct.Record
@@ -285,6 +298,32 @@ func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
 			t.Fatalf("%d legs left active after their Stops", n)
+		}
+	})
+}
+
+// TestWriterStopEndsTheStartOfThePreviousBatch: a Stop whose Start is in
+// the batch before it, still committing (on MySQL) while the Stop's batch
+// is written, must wait for that Start and end it.
+func TestWriterStopEndsTheStartOfThePreviousBatch(t *testing.T) {
+	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
+		db := testdb.Open(t, b)
+		w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		defer w.Close()
+		store.PinLegLookup(w, lookUpFirst)
+		const legs = 300
+		var recs []*acct.Record
+		for i := range legs {
+			leg := stop("192.0.2.1", fmt.Sprintf("Q%07X", i), 10)
+			recs = append(recs, withStatus(leg, acct.StatusStart), leg)
+		}
+		for i, o := range submitAll(w, recs...) {
+			if o != store.Stored {
+				t.Fatalf("record %d: %v", i, o)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
+			t.Fatalf("%d of %d legs left active after their Stops", n, legs)
 		}
 	})
 }
