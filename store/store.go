@@ -214,7 +214,34 @@ func (db *DB) Ping(ctx context.Context) error {
 // both SQLite (TEXT) and MySQL (DATETIME(3)) accept and sort correctly.
 const timeLayout = "2006-01-02 15:04:05.000"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// formatTime writes t in timeLayout. Time.Format reads its layout anew on
+// every call; a CDR row has six times, and they took a twentieth of
+// radiusd's CPU per Stop.
+func formatTime(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timeLayout)
+	}
+	hour, minute, second := t.Clock()
+	b := []byte(timeLayout)
+	putDigits(b[0:4], year)
+	putDigits(b[5:7], int(month))
+	putDigits(b[8:10], day)
+	putDigits(b[11:13], hour)
+	putDigits(b[14:16], minute)
+	putDigits(b[17:19], second)
+	putDigits(b[20:23], t.Nanosecond()/int(time.Millisecond))
+	return string(b)
+}
+
+// putDigits writes the len(b) lowest decimal digits of v into b.
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
 
 // nullTime, nullInt and nullString give a statement argument: the value,
 // or nil for NULL. Plain values rather than sql.Null* types, which the
