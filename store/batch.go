@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
@@ -32,8 +31,6 @@ type batchTx struct {
 	oneByOne bool
 	settler  Settler // nil: nothing to charge
 	stmts    *statements
-	// legsFound chooses how Stops end their legs (endActiveCalls).
-	legsFound *legsFound
 }
 
 // Settler charges a newly stored Stop to its owner in the transaction that
@@ -118,7 +115,7 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 		if err := b.insertStops(batch, stops); err != nil {
 			return err
 		}
-		if err := b.endActiveCalls(legKeys(batch, stops, b.outcomes)); err != nil {
+		if err := b.deleteActiveCalls(legKeys(batch, stops, b.outcomes)); err != nil {
 			return err
 		}
 	}
@@ -130,8 +127,7 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 		if err != nil {
 			return err
 		}
-		_, err = b.deleteActiveCalls(ended)
-		return err
+		return b.deleteActiveCalls(ended)
 	}
 	return nil
 }
@@ -332,100 +328,20 @@ func (b *batchTx) insertEach(batch []pending, idx []int, table string, cols []st
 	return written, nil
 }
 
-// endActiveCalls takes the legs of the batch's Stops out of active_call.
-// With Starts recorded nearly every leg has a row there, and one DELETE
-// removes them. With stop-only accounting none has, and a DELETE costs
-// MariaDB about twice as much per absent key as a locking SELECT: while
-// fewer than half of the recent Stops found their leg (legsFound), the legs
-// are looked up first and only those found are deleted. The SELECT locks
-// like the DELETE, so a Start the previous batch has not committed yet is
-// waited for and found.
-func (b *batchTx) endActiveCalls(keys []any) error {
+// deleteActiveCalls deletes the legs' rows in one statement: its IN list
+// is padded to a power of two with repeats of the last key, so that a few
+// prepared statements serve every batch (a round trip per chunk cost more).
+func (b *batchTx) deleteActiveCalls(keys []any) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if !b.legsFound.lookUpFirst() {
-		n, err := b.deleteActiveCalls(keys)
-		if err != nil {
-			return err
-		}
-		b.legsFound.observe(n, len(keys))
-		return nil
-	}
-	query := "SELECT leg_key FROM active_call WHERE leg_key IN " + placeholders(1, len(paddedKeys(keys)))
-	if b.driver == MySQL {
-		query += " FOR UPDATE"
-	}
-	rows, err := b.stmts.query(b.ctx, b.tx.Tx, query, paddedKeys(keys))
-	if err != nil {
-		return err
-	}
-	var found []any
-	for rows.Next() {
-		var key string
-		if err := rows.Scan(&key); err != nil {
-			rows.Close()
-			return err
-		}
-		found = append(found, key)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	b.legsFound.observe(int64(len(found)), len(keys))
-	_, err = b.deleteActiveCalls(found)
-	return err
-}
-
-// deleteActiveCalls deletes the legs' rows in one statement and returns
-// how many there were.
-func (b *batchTx) deleteActiveCalls(keys []any) (int64, error) {
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	args := paddedKeys(keys)
-	res, err := b.stmts.exec(b.ctx, b.tx.Tx, "DELETE FROM active_call WHERE leg_key IN "+placeholders(1, len(args)), args)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// paddedKeys pads an IN list to a power of two with repeats of its last
-// key, so that a few prepared statements serve every batch (a round trip
-// per chunk cost more).
-func paddedKeys(keys []any) []any {
 	size := 1 << bits.Len(uint(len(keys)-1))
 	args := keys[:len(keys):len(keys)]
 	for len(args) < size {
 		args = append(args, keys[len(keys)-1])
 	}
-	return args
-}
-
-// legsFound keeps the share of recent Stops whose leg had a row in
-// active_call (see endActiveCalls), shared by the writer lines.
-type legsFound struct {
-	percent atomic.Int32 // running average, 0-100; starts at 100: DELETE
-	pinned  atomic.Bool  // tests fix the choice
-}
-
-func newLegsFound() *legsFound {
-	f := &legsFound{}
-	f.percent.Store(100)
-	return f
-}
-
-func (f *legsFound) lookUpFirst() bool { return f.percent.Load() < 50 }
-
-// observe adds a batch whose n of stops legs were found, weighing it an
-// eighth: a few batches of another kind of traffic turn the choice.
-func (f *legsFound) observe(n int64, stops int) {
-	if f.pinned.Load() {
-		return
-	}
-	p := f.percent.Load()
-	f.percent.Store(p + (int32(n*100/int64(stops))-p)/8)
+	_, err := b.stmts.exec(b.ctx, b.tx.Tx, "DELETE FROM active_call WHERE leg_key IN "+placeholders(1, size), args)
+	return err
 }
 
 // closeNAS ends every open leg of the NAS that sent Accounting-On/Off: the

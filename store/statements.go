@@ -36,15 +36,6 @@ func (s *statements) exec(ctx context.Context, tx *sqlx.Tx, query string, args [
 	return tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 }
 
-// query runs query, prepared once, inside tx.
-func (s *statements) query(ctx context.Context, tx *sqlx.Tx, query string, args []any) (*sql.Rows, error) {
-	stmt, err := s.prepared(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
-}
-
 func (s *statements) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

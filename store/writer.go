@@ -79,12 +79,11 @@ type Writer struct {
 	// Within a queue each NAS has its own line, and batches take the NAS
 	// in turn, so that a NAS sending far more than the others does not
 	// delay their records by whole batches.
-	queues    []*fairqueue.Queue[string, pending]
-	wg        sync.WaitGroup
-	metrics   writerMetrics
-	spooler   *spooler // nil without a spool
-	stmts     *statements
-	legsFound *legsFound
+	queues  []*fairqueue.Queue[string, pending]
+	wg      sync.WaitGroup
+	metrics writerMetrics
+	spooler *spooler // nil without a spool
+	stmts   *statements
 }
 
 type pending struct {
@@ -126,7 +125,7 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		cfg.CommitTimeout = 5 * time.Second
 	}
 	w := &Writer{db: db, cfg: cfg, log: log, queues: make([]*fairqueue.Queue[string, pending], cfg.Writers),
-		stmts: newStatements(db.togetherPool().DB), legsFound: newLegsFound()}
+		stmts: newStatements(db.togetherPool().DB)}
 	for i := range w.queues {
 		w.queues[i] = fairqueue.New[string, pending](cfg.QueueSize)
 	}
@@ -410,7 +409,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 			_ = tx.Rollback()
 		}
 	}()
-	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts, legsFound: w.legsFound}
+	bt := &batchTx{tx: tx, ctx: ctx, driver: w.db.Driver, log: w.log, outcomes: make([]Outcome, len(batch)), oneByOne: oneByOne, settler: w.cfg.Settler, stmts: w.stmts}
 	// Accounting-On/Off close the NAS's open calls as of their place in the
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0

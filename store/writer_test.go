@@ -149,21 +149,10 @@ func TestWriterBadRowFailsAlone(t *testing.T) {
 	})
 }
 
-// endingBothWays runs fn on each backend twice: with the writer ending the
-// Stops' legs by DELETE straight away and after looking them up.
-func endingBothWays(t *testing.T, fn func(t *testing.T, b testdb.Backend, lookUpFirst bool)) {
-	for _, lookUp := range []bool{false, true} {
-		t.Run(map[bool]string{false: "delete", true: "lookup"}[lookUp], func(t *testing.T) {
-			testdb.Each(t, func(t *testing.T, b testdb.Backend) { fn(t, b, lookUp) })
-		})
-	}
-}
-
 func TestWriterActiveCalls(t *testing.T) {
-	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
 		w := newWriter(t, db, 100)
-		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		a := stop("192.0.2.1", "0000000A", 0)
 		bb := stop("192.0.2.1", "0000000B", 0)
@@ -216,10 +205,9 @@ func TestWriterActiveCalls(t *testing.T) {
 // with one statement each (its key list padded to a power of two): every
 // leg of the batch leaves active_call, and the calls of another NAS stay.
 func TestWriterStopsEndEveryLegOfTheirBatch(t *testing.T) {
-	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
 		w := newWriter(t, db, 100)
-		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		bystander := stop("192.0.2.9", "BYSTANDER", 0)
 		submitAll(w, withStatus(bystander, acct.StatusStart))
@@ -277,10 +265,9 @@ func TestWriterBatchesOfAnySize(t *testing.T) {
 // late copy of its Start, falling into consecutive small batches, must
 // still apply in order and leave no call active.
 func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
-	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
 		w := store.NewWriter(db, store.WriterConfig{BatchSize: 2, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
-		store.PinLegLookup(w, lookUpFirst)
 		defer w.Close()
 		const legs = 300
 		var recs []*acct.Record
@@ -306,11 +293,10 @@ func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
 // the batch before it, still committing (on MySQL) while the Stop's batch
 // is written, must wait for that Start and end it.
 func TestWriterStopEndsTheStartOfThePreviousBatch(t *testing.T) {
-	endingBothWays(t, func(t *testing.T, b testdb.Backend, lookUpFirst bool) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
 		w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
 		defer w.Close()
-		store.PinLegLookup(w, lookUpFirst)
 		const legs = 300
 		var recs []*acct.Record
 		for i := range legs {
