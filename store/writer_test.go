@@ -261,57 +261,43 @@ func TestWriterBatchesOfAnySize(t *testing.T) {
 }
 
 // TestWriterConsecutiveBatchesApplyInOrder: each batch's statements run
-// while the batch before it commits (on MySQL); a leg's Start, Stop and a
-// late copy of its Start, falling into consecutive small batches, must
-// still apply in order and leave no call active.
+// while the batch before it commits (on MySQL). A leg's Start and Stop in
+// consecutive batches of one record: the Stop waits for the Start, still
+// committing, and ends it. Start, Stop and a late copy of the Start in
+// batches of two: they still apply in order. No call stays active.
 func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		db := testdb.Open(t, b)
-		w := store.NewWriter(db, store.WriterConfig{BatchSize: 2, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
-		defer w.Close()
-		const legs = 300
-		var recs []*acct.Record
-		for i := range legs {
-			leg := stop("192.0.2.1", fmt.Sprintf("P%07X", i), 10)
-			recs = append(recs, withStatus(leg, acct.StatusStart), leg, withStatus(leg, acct.StatusStart))
-		}
-		for i, o := range submitAll(w, recs...) {
-			if o != store.Stored {
-				t.Fatalf("record %d: %v", i, o)
-			}
-		}
-		if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != legs {
-			t.Fatalf("%d CDRs, want %d", n, legs)
-		}
-		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
-			t.Fatalf("%d legs left active after their Stops", n)
-		}
-	})
-}
-
-// TestWriterStopEndsTheStartOfThePreviousBatch: a Stop whose Start is in
-// the batch before it, still committing (on MySQL) while the Stop's batch
-// is written, must wait for that Start and end it.
-func TestWriterStopEndsTheStartOfThePreviousBatch(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
-		db := testdb.Open(t, b)
-		w := store.NewWriter(db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
-		defer w.Close()
-		const legs = 300
-		var recs []*acct.Record
-		for i := range legs {
-			leg := stop("192.0.2.1", fmt.Sprintf("Q%07X", i), 10)
-			recs = append(recs, withStatus(leg, acct.StatusStart), leg)
-		}
-		for i, o := range submitAll(w, recs...) {
-			if o != store.Stored {
-				t.Fatalf("record %d: %v", i, o)
-			}
-		}
-		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
-			t.Fatalf("%d of %d legs left active after their Stops", n, legs)
-		}
-	})
+	for _, tc := range []struct {
+		batch    int
+		lateCopy bool
+	}{{1, false}, {2, true}} {
+		t.Run(fmt.Sprintf("batches of %d", tc.batch), func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+				db := testdb.Open(t, b)
+				w := store.NewWriter(db, store.WriterConfig{BatchSize: tc.batch, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+				defer w.Close()
+				const legs = 300
+				var recs []*acct.Record
+				for i := range legs {
+					leg := stop("192.0.2.1", fmt.Sprintf("P%07X", i), 10)
+					recs = append(recs, withStatus(leg, acct.StatusStart), leg)
+					if tc.lateCopy {
+						recs = append(recs, withStatus(leg, acct.StatusStart))
+					}
+				}
+				for i, o := range submitAll(w, recs...) {
+					if o != store.Stored {
+						t.Fatalf("record %d: %v", i, o)
+					}
+				}
+				if n := count(t, db, "SELECT COUNT(*) FROM cdr"); n != legs {
+					t.Fatalf("%d CDRs, want %d", n, legs)
+				}
+				if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 0 {
+					t.Fatalf("%d of %d legs left active after their Stops", n, legs)
+				}
+			})
+		})
+	}
 }
 
 func TestWriterCloseCommitsQueued(t *testing.T) {
@@ -338,36 +324,35 @@ func TestWriterCloseCommitsQueued(t *testing.T) {
 	}
 }
 
-func BenchmarkWriter(b *testing.B) {
-	for _, backend := range []string{store.SQLite, store.MySQL} {
-		b.Run(backend, func(b *testing.B) {
-			var be testdb.Backend
-			if backend == store.SQLite {
-				be = testdb.SQLite(b)
-			} else {
-				be = testdb.MySQL(b)
-			}
-			db := testdb.Open(b, be)
-			// Room for every record: a full queue would shed them.
-			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, FlushDelay: 2 * time.Millisecond, Writers: 2, QueueSize: b.N},
-				prometheus.NewRegistry(), zaptest.NewLogger(b))
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for i := range b.N {
-				wg.Add(1)
-				w.Submit(stop("192.0.2.1", fmt.Sprintf("B%07X", i), 60), func(o store.Outcome, err error) {
-					if o != store.Stored {
-						b.Error(o, err)
-					}
-					wg.Done()
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			w.Close()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
+// eachBackend runs a benchmark on a fresh database of each backend.
+func eachBackend(b *testing.B, fn func(b *testing.B, db *store.DB)) {
+	backends := map[string]func(testing.TB) testdb.Backend{store.SQLite: testdb.SQLite, store.MySQL: testdb.MySQL}
+	for _, driver := range []string{store.SQLite, store.MySQL} {
+		b.Run(driver, func(b *testing.B) { fn(b, testdb.Open(b, backends[driver](b))) })
 	}
+}
+
+func BenchmarkWriter(b *testing.B) {
+	eachBackend(b, func(b *testing.B, db *store.DB) {
+		// Room for every record: a full queue would shed them.
+		w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, FlushDelay: 2 * time.Millisecond, Writers: 2, QueueSize: b.N},
+			prometheus.NewRegistry(), zaptest.NewLogger(b))
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		for i := range b.N {
+			wg.Add(1)
+			w.Submit(stop("192.0.2.1", fmt.Sprintf("B%07X", i), 60), func(o store.Outcome, err error) {
+				if o != store.Stored {
+					b.Error(o, err)
+				}
+				wg.Done()
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		w.Close()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
 }
 
 // BenchmarkWriterInFlight is the accounting bench (scripts/bench.sh) without
@@ -375,36 +360,27 @@ func BenchmarkWriter(b *testing.B) {
 // configures it by default. What it gets is the most the database path
 // lets the whole server acknowledge.
 func BenchmarkWriterInFlight(b *testing.B) {
-	for _, backend := range []string{store.SQLite, store.MySQL} {
-		b.Run(backend, func(b *testing.B) {
-			var be testdb.Backend
-			if backend == store.SQLite {
-				be = testdb.SQLite(b)
-			} else {
-				be = testdb.MySQL(b)
-			}
-			db := testdb.Open(b, be)
-			w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, Writers: 1, QueueSize: 1024},
-				prometheus.NewRegistry(), zaptest.NewLogger(b))
-			defer w.Close()
-			inFlight := make(chan struct{}, 64)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for i := range b.N {
-				inFlight <- struct{}{}
-				wg.Add(1)
-				w.Submit(ratedStop(i), func(o store.Outcome, err error) {
-					if o != store.Stored {
-						b.Error(o, err)
-					}
-					<-inFlight
-					wg.Done()
-				})
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
-	}
+	eachBackend(b, func(b *testing.B, db *store.DB) {
+		w := store.NewWriter(db, store.WriterConfig{BatchSize: 256, Writers: 1, QueueSize: 1024},
+			prometheus.NewRegistry(), zaptest.NewLogger(b))
+		defer w.Close()
+		inFlight := make(chan struct{}, 64)
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		for i := range b.N {
+			inFlight <- struct{}{}
+			wg.Add(1)
+			w.Submit(ratedStop(i), func(o store.Outcome, err error) {
+				if o != store.Stored {
+					b.Error(o, err)
+				}
+				<-inFlight
+				wg.Done()
+			})
+		}
+		wg.Wait()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
 }
 
 // ratedStop is a Stop as radload sends it, decoded and rated: every
