@@ -2,7 +2,8 @@ package store_test
 
 import (
 	"context"
-	"sort"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -45,8 +46,8 @@ func indexes(t *testing.T, db *store.DB) (named, nonUnique []string) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(named)
-	sort.Strings(nonUnique)
+	slices.Sort(named)
+	slices.Sort(nonUnique)
 	return named, nonUnique
 }
 
@@ -82,33 +83,21 @@ func TestMigrationsDownAndUp(t *testing.T) {
 			t.Fatalf("up again: %v", err)
 		}
 		after, _ := indexes(t, db)
-		if !equal(before, after) {
+		if !slices.Equal(before, after) {
 			t.Fatalf("indexes after down and up %v, first up %v", after, before)
 		}
 		var cdr []string
 		for _, name := range after {
-			if len(name) > 4 && name[:4] == "cdr." {
+			if strings.HasPrefix(name, "cdr.") {
 				cdr = append(cdr, name)
 			}
 		}
-		if want := []string{"cdr.cdr_call_time", "cdr.cdr_dedup_key"}; !equal(cdr, want) {
+		if want := []string{"cdr.cdr_call_time", "cdr.cdr_dedup_key"}; !slices.Equal(cdr, want) {
 			t.Errorf("cdr indexes %v, want %v: each one costs every CDR insert", cdr, want)
 		}
 		byDriver = append(byDriver, nonUnique)
 	})
-	if len(byDriver) == 2 && !equal(byDriver[0], byDriver[1]) {
+	if len(byDriver) == 2 && !slices.Equal(byDriver[0], byDriver[1]) {
 		t.Errorf("non-unique indexes: SQLite %v, MySQL %v", byDriver[0], byDriver[1])
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
