@@ -39,9 +39,7 @@ type DB struct {
 	// statements between (the card batches and the CDR writer use it).
 	// Only parameterised statements may be sent through it: it is what
 	// makes a stacked injection possible. Nil on SQLite.
-	MultiStatement *sql.DB
-	// together wraps MultiStatement for BeginTogether.
-	together *sqlx.DB
+	MultiStatement *sqlx.DB
 }
 
 // BeginTogether begins a transaction in which groups of statements may
@@ -50,12 +48,12 @@ type DB struct {
 func (db *DB) BeginTogether(ctx context.Context) (Tx, error) {
 	pool := db.togetherPool()
 	tx, err := pool.BeginTxx(ctx, nil) // READ COMMITTED on MySQL (see Open)
-	return Tx{Tx: tx, Together: pool == db.together}, err
+	return Tx{Tx: tx, Together: pool == db.MultiStatement}, err
 }
 
 func (db *DB) togetherPool() *sqlx.DB {
-	if db.together != nil {
-		return db.together
+	if db.MultiStatement != nil {
+		return db.MultiStatement
 	}
 	return db.DB
 }
@@ -111,7 +109,7 @@ func Open(driver, dsn string) (*DB, error) {
 			pool.Close()
 			return nil, err
 		}
-		return &DB{DB: sqlx.NewDb(pool, "mysql"), Driver: MySQL, MultiStatement: multi, together: sqlx.NewDb(multi, "mysql")}, nil
+		return &DB{DB: sqlx.NewDb(pool, "mysql"), Driver: MySQL, MultiStatement: sqlx.NewDb(multi, "mysql")}, nil
 	}
 	return nil, fmt.Errorf("database.driver %q: want %q or %q", driver, SQLite, MySQL)
 }
