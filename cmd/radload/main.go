@@ -163,8 +163,10 @@ type generator struct {
 	// authorization, when set, makes the requests stage-2 Access-Requests.
 	authorization *authorization
 	// requests are the run's requests, built by prepare; stopRequests the
-	// Stops of the calls that end (-auth-stops), nil for the others.
+	// Stops of the calls that end (-auth-stops), nil for the others;
+	// sessionIDs their Acct-Session-Ids.
 	requests, stopRequests [][]byte
+	sessionIDs             []string
 	// stops are the results of the authorized calls' Stops (-auth-stops).
 	stops       []result
 	runID       string
@@ -210,9 +212,9 @@ func (g *generator) run(workers int) []result {
 				if i >= g.total {
 					return
 				}
-				results[i] = g.exchange(conns, reply, g.sessionID(i), g.requests[i])
+				results[i] = g.exchange(conns, reply, g.sessionIDs[i], g.requests[i])
 				if acct != nil && results[i].answered && radius.Code(reply[0]) == radius.CodeAccessAccept && g.stopRequests[i] != nil {
-					g.stops[i] = g.exchange([]*net.UDPConn{acct}, reply, g.sessionID(i), g.stopRequests[i])
+					g.stops[i] = g.exchange([]*net.UDPConn{acct}, reply, g.sessionIDs[i], g.stopRequests[i])
 				}
 			}
 		})
@@ -222,12 +224,13 @@ func (g *generator) run(workers int) []result {
 }
 
 // prepare builds every request, and the Stop of every call that is to end,
-// before the clock starts (about 350 bytes a request): building them during
-// the run cost the generator a tenth to a fifth of its CPU, which the server
-// on the same machine then lacked. Request i has the identifier byte(i), so
-// a worker's consecutive requests differ in it.
+// with their session ids, before the clock starts (about 350 bytes a
+// request): building them during the run cost the generator a tenth to a
+// fifth of its CPU, which the server on the same machine then lacked.
+// Request i has the identifier byte(i), so a worker's consecutive requests
+// differ in it.
 func (g *generator) prepare() error {
-	g.requests = make([][]byte, g.total)
+	g.requests, g.sessionIDs = make([][]byte, g.total), make([]string, g.total)
 	build := g.request()
 	var stop builder
 	if a := g.authorization; a != nil && a.stopsTo != "" {
@@ -240,9 +243,10 @@ func (g *generator) prepare() error {
 	for b := range builders {
 		wg.Go(func() {
 			for i := int64(b); i < g.total; i += int64(builders) {
+				g.sessionIDs[i] = g.sessionID(i)
 				var err error
-				if g.requests[i], err = build(i, g.sessionID(i), byte(i)); err == nil && stop != nil && i%int64(g.authorization.stopEvery) == 0 {
-					g.stopRequests[i], err = stop(i, g.sessionID(i), byte(i))
+				if g.requests[i], err = build(i, g.sessionIDs[i], byte(i)); err == nil && stop != nil && i%int64(g.authorization.stopEvery) == 0 {
+					g.stopRequests[i], err = stop(i, g.sessionIDs[i], byte(i))
 				}
 				if err != nil {
 					errs[b] = err
