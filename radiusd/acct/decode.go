@@ -139,12 +139,8 @@ func (d *Decoder) decodeVendorSpecific(r *Record, v []byte, s string) {
 		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: textOrHex(v, s)})
 		return
 	}
-	// Sub-attributes follow the vendor id back to back, each after its
-	// type and length octets.
-	at := 4
 	for _, sub := range subs {
-		value := s[at+2 : at+2+len(sub.Value)]
-		at += 2 + len(sub.Value)
+		value := s[sub.Offset : sub.Offset+len(sub.Value)]
 		r.Raw = append(r.Raw, Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: textOrHex(sub.Value, value)})
 		if vendor == cisco.VendorID {
 			d.decodeCisco(r, sub.Type, value)

@@ -21,6 +21,9 @@ const subHeaderLen = 2
 type SubAttribute struct {
 	Type  byte
 	Value []byte
+	// Offset is where Value starts in the Vendor-Specific attribute's
+	// value, for a caller that holds those bytes in another form.
+	Offset int
 }
 
 var (
@@ -73,7 +76,7 @@ func ParseVendorSpecific(dst []SubAttribute, attr []byte) (vendorID uint32, subs
 	subs = dst
 	for off := 0; off < len(body); {
 		end := off + int(body[off+1])
-		subs = append(subs, SubAttribute{Type: body[off], Value: body[off+subHeaderLen : end : end]})
+		subs = append(subs, SubAttribute{Type: body[off], Value: body[off+subHeaderLen : end : end], Offset: vendorHeaderLen + off + subHeaderLen})
 		off = end
 	}
 	return vendorID, subs, nil

@@ -26,25 +26,25 @@ func TestParseVendorSpecific(t *testing.T) {
 			name:       "one cisco string",
 			attr:       vsa(9, append([]byte{AttrSetupTime, byte(2 + len(setupTime))}, setupTime...)...),
 			wantVendor: 9,
-			wantSubs:   []SubAttribute{{AttrSetupTime, []byte(setupTime)}},
+			wantSubs:   []SubAttribute{{AttrSetupTime, []byte(setupTime), 6}},
 		},
 		{
 			name:       "two sub-attributes",
 			attr:       vsa(9, AttrCallOrigin, 8, 'a', 'n', 's', 'w', 'e', 'r', AttrVoiceQuality, 3, '0'),
 			wantVendor: 9,
-			wantSubs:   []SubAttribute{{AttrCallOrigin, []byte("answer")}, {AttrVoiceQuality, []byte("0")}},
+			wantSubs:   []SubAttribute{{AttrCallOrigin, []byte("answer"), 6}, {AttrVoiceQuality, []byte("0"), 14}},
 		},
 		{
 			name:       "empty value",
 			attr:       vsa(9, AttrGatewayID, 2),
 			wantVendor: 9,
-			wantSubs:   []SubAttribute{{AttrGatewayID, []byte{}}},
+			wantSubs:   []SubAttribute{{AttrGatewayID, []byte{}, 6}},
 		},
 		{
 			name:       "other vendor is reported, not rejected",
 			attr:       vsa(311, 1, 3, 'x'),
 			wantVendor: 311,
-			wantSubs:   []SubAttribute{{1, []byte("x")}},
+			wantSubs:   []SubAttribute{{1, []byte("x"), 6}},
 		},
 		{name: "empty", attr: nil, wantErr: "vendor id"},
 		{name: "vendor id truncated", attr: []byte{0, 0, 9}, wantErr: "vendor id"},
@@ -78,8 +78,11 @@ func TestParseVendorSpecific(t *testing.T) {
 				t.Fatalf("got %d sub-attributes, want %d", len(subs), len(tt.wantSubs))
 			}
 			for i, sub := range subs {
-				if sub.Type != tt.wantSubs[i].Type || !bytes.Equal(sub.Value, tt.wantSubs[i].Value) {
-					t.Errorf("sub %d = {%d %q}, want {%d %q}", i, sub.Type, sub.Value, tt.wantSubs[i].Type, tt.wantSubs[i].Value)
+				if want := tt.wantSubs[i]; sub.Type != want.Type || !bytes.Equal(sub.Value, want.Value) || sub.Offset != want.Offset {
+					t.Errorf("sub %d = {%d %q %d}, want {%d %q %d}", i, sub.Type, sub.Value, sub.Offset, want.Type, want.Value, want.Offset)
+				}
+				if !bytes.Equal(tt.attr[sub.Offset:sub.Offset+len(sub.Value)], sub.Value) {
+					t.Errorf("sub %d: offset %d does not point at its value", i, sub.Offset)
 				}
 			}
 		})
