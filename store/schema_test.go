@@ -6,10 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pressly/goose/v3"
-
 	"github.com/radbill/radbill/internal/testdb"
-	schema "github.com/radbill/radbill/sql"
 	"github.com/radbill/radbill/store"
 )
 
@@ -60,15 +57,7 @@ func TestMigrationsDownAndUp(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
 		before, nonUnique := indexes(t, db)
-		fsys, err := schema.Migrations(db.Driver)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dialect := goose.DialectSQLite3
-		if db.Driver == store.MySQL {
-			dialect = goose.DialectMySQL
-		}
-		p, err := goose.NewProvider(dialect, db.DB.DB, fsys)
+		p, err := store.Migrations(db)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -179,15 +179,7 @@ func sqliteDSN(path string) (string, error) {
 
 // Migrate applies every pending migration and returns the versions applied.
 func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
-	fsys, err := schema.Migrations(db.Driver)
-	if err != nil {
-		return nil, err
-	}
-	dialect := goose.DialectSQLite3
-	if db.Driver == MySQL {
-		dialect = goose.DialectMySQL
-	}
-	p, err := goose.NewProvider(dialect, db.DB.DB, fsys)
+	p, err := db.migrations()
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +192,19 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 		applied = append(applied, r.Source.Version)
 	}
 	return applied, nil
+}
+
+// migrations is goose's view of the database and its dialect's migrations.
+func (db *DB) migrations() (*goose.Provider, error) {
+	fsys, err := schema.Migrations(db.Driver)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	if db.Driver == MySQL {
+		dialect = goose.DialectMySQL
+	}
+	return goose.NewProvider(dialect, db.DB.DB, fsys)
 }
 
 // Ping reports whether the database answers within ctx.
