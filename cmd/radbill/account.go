@@ -32,7 +32,7 @@ const shownLedgerEntries = 10
 func accountCommand(openLimits limitsOpener) *cobra.Command {
 	account := &cobra.Command{
 		Use:   "account",
-		Short: "Prepaid (debit) cards: create, show, list, top up, adjust, refund, block",
+		Short: "Prepaid (debit) cards: create, show, list, topup, adjust, refund, block, unblock, ledger, set-pin",
 		Long: "Prepaid cards keep a balance that is the sum of an append-only ledger. Amounts are decimals with up to\n" +
 			"6 places (10, 2.5, 0.000001); negative amounts go after -- so they are not read as flags.",
 	}

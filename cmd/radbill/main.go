@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +54,36 @@ func rootCommand() *cobra.Command {
 	}
 	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB),
 		accountCommand(openLimits), userCommand(openLimits))
+	strict(root)
 	return root
+}
+
+// strict makes every command refuse what it does not know. Cobra prints a
+// group's help and exits 0 for `radbill tariff imprt x.csv`, so a script
+// with a typo would silently do nothing; here a group fails with "unknown
+// command" (and a suggestion), and a leaf without its own argument rule
+// takes none.
+func strict(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		strict(sub)
+	}
+	switch {
+	case cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil:
+		cmd.SuggestionsMinimumDistance = 2
+		cmd.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if suggestions := cmd.SuggestionsFor(args[0]); len(suggestions) > 0 {
+				msg += "; did you mean " + strings.Join(suggestions, " or ") + "?"
+			}
+			return fmt.Errorf("%s (see %s --help)", msg, cmd.CommandPath())
+		}
+		cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	case cmd.Args == nil:
+		cmd.Args = cobra.NoArgs
+	}
 }
 
 type dbOpener func() (*store.DB, error)

@@ -24,7 +24,7 @@ const userArgHelp = "USER is the user's id, or its name when no other user has t
 func userCommand(openLimits limitsOpener) *cobra.Command {
 	user := &cobra.Command{
 		Use:   "user",
-		Short: "Enterprise users with a spending limit per period: create, show, list, limit, block, numbers",
+		Short: "Enterprise users with a spending limit per period: create, show, list, limit, block, number",
 		Long: "An enterprise user is found by any of its calling numbers and may spend up to its limit per period,\n" +
 			"which starts at local midnight of the reset day in its plan's time zone.\n" + userArgHelp,
 	}
