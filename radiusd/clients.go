@@ -104,14 +104,21 @@ func NewClients(configs []ClientConfig) (*Clients, error) {
 	return cs, nil
 }
 
+// parsePolicy also takes a YAML boolean: `false` unquoted reaches here as
+// "false" (RADBILL_CLIENTS) or "0" (the configuration file, whose values
+// viper converts), and means no.
 func parsePolicy(s string) (Policy, error) {
 	switch p := Policy(strings.ToLower(s)); p {
 	case "":
 		return Auto, nil
 	case Yes, No, Auto:
 		return p, nil
+	case "true", "on", "1":
+		return Yes, nil
+	case "false", "off", "0":
+		return No, nil
 	}
-	return "", fmt.Errorf("%q: want yes, no or auto", s)
+	return "", fmt.Errorf("%q: want yes, no or auto (or a YAML boolean)", s)
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
