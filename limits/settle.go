@@ -325,7 +325,8 @@ const (
 )
 
 // enqueueCrossedThresholds inserts a notification for each threshold the
-// spend has reached, unless the period has one already. Testing "reached"
+// spend has reached, unless the period has one already; the warning only
+// while the spend is below the limit. Testing "reached"
 // rather than "crossed by this debit" also catches a threshold that a
 // lowered limit put behind the spend.
 func (s *Service) enqueueCrossedThresholds(ctx context.Context, tx *sqlx.Tx, user userRow, plan planFacts, period Period, spend rating.Money, now string) error {
@@ -340,7 +341,9 @@ func (s *Service) enqueueCrossedThresholds(ctx context.Context, tx *sqlx.Tx, use
 		percent   int
 		reached   bool
 	}{
-		{ThresholdWarning, user.WarningPercent, int64(spend) >= warningAt},
+		// A spend at the limit gets the limit's mail alone: a warning
+		// arriving with it would only say less, later.
+		{ThresholdWarning, user.WarningPercent, int64(spend) >= warningAt && int64(spend) < user.LimitMicros},
 		{ThresholdLimit, 100, int64(spend) >= user.LimitMicros},
 	}
 	for _, c := range crossed {

@@ -277,9 +277,12 @@ func compose(n notification) (subject, body string, err error) {
 	fmt.Fprintf(&b, "Hello %s,\n\n", n.Name)
 	switch limits.Threshold(n.Threshold) {
 	case limits.ThresholdWarning:
-		subject = fmt.Sprintf("Your calls have reached %d%% of your limit for %s to %s", n.ThresholdPercent, first, last)
-		fmt.Fprintf(&b, "your calls from %s to %s have cost %s so far: %d%% of your limit of %s.\n",
-			first, last, spend, n.Spend*100/n.Limit, limit)
+		// The real share, not the threshold's: a call may carry the spend
+		// well past it.
+		percent := n.Spend * 100 / n.Limit
+		subject = fmt.Sprintf("Your calls have reached %d%% of your limit for %s to %s", percent, first, last)
+		fmt.Fprintf(&b, "your calls from %s to %s have cost %s so far: %d%% of your limit of %s (you are warned at %d%%).\n",
+			first, last, spend, percent, limit, n.ThresholdPercent)
 	case limits.ThresholdLimit:
 		subject = fmt.Sprintf("Your calls have reached your limit for %s to %s", first, last)
 		fmt.Fprintf(&b, "your calls from %s to %s have cost %s: you have reached your limit of %s.\n",

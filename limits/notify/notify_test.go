@@ -174,8 +174,8 @@ func TestOneMailPerThresholdAndPeriod(t *testing.T) {
 		if mails[0].from != "billing@example.net" || mails[0].tls {
 			t.Errorf("envelope from %q, TLS %v", mails[0].from, mails[0].tls)
 		}
-		expectMessage(t, decode(t, mails[0]), "ana@example.com", "Your calls have reached 80% of your limit for 2025-03-01 to 2025-03-31",
-			"Hello ana,", "from 2025-03-01 to 2025-03-31 have cost 8.50 EUR so far: 85% of your limit of 10.00 EUR.", "starts again on 2025-04-01")
+		expectMessage(t, decode(t, mails[0]), "ana@example.com", "Your calls have reached 85% of your limit for 2025-03-01 to 2025-03-31",
+			"Hello ana,", "from 2025-03-01 to 2025-03-31 have cost 8.50 EUR so far: 85% of your limit of 10.00 EUR (you are warned at 80%).", "starts again on 2025-04-01")
 		expectMessage(t, decode(t, mails[1]), "ana@example.com", "Your calls have reached your limit for 2025-03-01 to 2025-03-31",
 			"from 2025-03-01 to 2025-03-31 have cost 10.50 EUR: you have reached your limit of 10.00 EUR.")
 		for _, threshold := range []limits.Threshold{limits.ThresholdWarning, limits.ThresholdLimit} {
@@ -189,6 +189,25 @@ func TestOneMailPerThresholdAndPeriod(t *testing.T) {
 		if n := len(box.delivered()); n != 2 {
 			t.Fatalf("%d mails after a second pass, want 2", n)
 		}
+	})
+}
+
+// TestOneCallPastBothThresholds: a call that takes the spend from below the
+// warning to past the limit (here 160 %) brings the limit's mail alone.
+func TestOneCallPastBothThresholds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b)
+		box := &mailbox{}
+		host, port := startSMTP(t, box, nil)
+		e.user(t, "ana", "2001")
+		e.spend(t, e.db, "2001", "cdr-1", 16_000_000)
+		sendDue(t, e.sender(t, e.db, host, port, nil), 1)
+		mails := box.delivered()
+		if len(mails) != 1 {
+			t.Fatalf("%d mails arrived, want the limit's alone", len(mails))
+		}
+		expectMessage(t, decode(t, mails[0]), "ana@example.com", "Your calls have reached your limit for 2025-03-01 to 2025-03-31",
+			"have cost 16.00 EUR: you have reached your limit of 10.00 EUR.")
 	})
 }
 
@@ -277,8 +296,8 @@ func TestBackgroundSender(t *testing.T) {
 				t.Fatal("no mail within 10 s")
 			}
 		}
-		expectMessage(t, decode(t, box.delivered()[0]), "ana@example.com", "Your calls have reached 80% of your limit for 2025-03-01 to 2025-03-31",
-			"have cost 9.00 EUR so far: 90% of your limit of 10.00 EUR.")
+		expectMessage(t, decode(t, box.delivered()[0]), "ana@example.com", "Your calls have reached 90% of your limit for 2025-03-01 to 2025-03-31",
+			"have cost 9.00 EUR so far: 90% of your limit of 10.00 EUR")
 	})
 }
 
@@ -292,7 +311,8 @@ func TestSendersShareWork(t *testing.T) {
 		for i, name := range []string{"ana", "boris", "cveta", "dimo"} {
 			number := "200" + string(rune('1'+i))
 			e.user(t, name, number)
-			e.spend(t, e.db, number, "cdr-"+number, 12_000_000) // both thresholds
+			e.spend(t, e.db, number, "cdr-"+number, 9_000_000)   // the warning
+			e.spend(t, e.db, number, "cdr-2-"+number, 3_000_000) // the limit
 		}
 		senders := []*notify.Sender{e.sender(t, e.db, host, port, nil), e.sender(t, testdb.Open(t, b), host, port, nil)}
 		var wg sync.WaitGroup
