@@ -268,6 +268,10 @@ const (
 	KindRefund EntryKind = "refund"
 	// KindAdjustment corrects the balance either way; it needs a reason.
 	KindAdjustment EntryKind = "adjustment"
+	// KindRerate corrects a call's debit after its CDR was re-rated (either
+	// sign), written only by Rerate; it counts in the period of the call's
+	// debit.
+	KindRerate EntryKind = "rerate"
 )
 
 // Posting is a ledger entry an operator makes on a card.
@@ -367,8 +371,8 @@ func (o owner) columns() (account, user any) {
 // by another owner is an error, not a duplicate.
 func (s *Service) appendEntry(ctx context.Context, tx *sqlx.Tx, o owner, kind EntryKind, amount rating.Money, reason, reference, createdAt string) (bool, error) {
 	ref := sql.NullString{String: reference, Valid: reference != ""}
-	res, err := tx.ExecContext(ctx, "INSERT INTO ledger_entry ("+o.column+", kind, amount_micros, reason, reference, created_at) "+
-		"VALUES (?, ?, ?, ?, ?, ?)"+s.onConflictDoNothing("kind, reference"), o.id, kind, int64(amount), reason, ref, createdAt)
+	res, err := tx.ExecContext(ctx, "INSERT INTO ledger_entry ("+o.column+", kind, amount_micros, reason, reference, created_at, accrued_at) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?)"+s.onConflictDoNothing("kind, reference"), o.id, kind, int64(amount), reason, ref, createdAt, createdAt)
 	if err != nil {
 		return false, err
 	}

@@ -42,7 +42,7 @@
 //	// writes, in one round trip each.
 //	settled, err := svc.SettleCardsTx(ctx, tx, []limits.CardCharge{{Number: account,
 //		Charge: limits.CallCharge{Reference: dedupKey, ConfID: confID, Cost: rating.Money(cost)}}})
-//	settled, err := svc.SettleUserTx(ctx, tx.Tx, callingNumber, charge)
+//	settled, err := svc.SettleUserTx(ctx, tx.Tx, userID, charge)
 //
 // radiusd in the background: svc.SweepReservations every minute or so,
 // and a notify.Sender's Run.

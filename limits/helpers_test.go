@@ -77,7 +77,11 @@ func settleCard(t testing.TB, db *store.DB, svc *limits.Service, number string, 
 func settleUser(t testing.TB, db *store.DB, svc *limits.Service, number string, c limits.CallCharge) limits.Settled {
 	t.Helper()
 	settled, err := inTx(db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
-		return svc.SettleUserTx(ctx, tx.Tx, number, c)
+		u, err := svc.UserByNumber(ctx, number)
+		if err != nil {
+			return limits.Settled{}, err
+		}
+		return svc.SettleUserTx(ctx, tx.Tx, u.ID, c)
 	})
 	if err != nil {
 		t.Fatal(err)

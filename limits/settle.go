@@ -196,13 +196,13 @@ func appendEntries(entries []ledgerRow, createdAt string) statement {
 		return statement{}
 	}
 	values := make([]string, 0, len(entries))
-	args := make([]any, 0, 7*len(entries))
+	args := make([]any, 0, 8*len(entries))
 	for _, e := range entries {
 		account, user := e.owner.columns()
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt)
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, account, user, e.kind, int64(e.amount), e.reason, e.reference, createdAt, cmp.Or(e.accruedAt, createdAt))
 	}
-	return statement{"INSERT INTO ledger_entry (account_id, user_id, kind, amount_micros, reason, reference, created_at) VALUES " +
+	return statement{"INSERT INTO ledger_entry (account_id, user_id, kind, amount_micros, reason, reference, created_at, accrued_at) VALUES " +
 		strings.Join(values, ", "), args}
 }
 
@@ -212,6 +212,8 @@ type ledgerRow struct {
 	kind              EntryKind
 	amount            rating.Money
 	reason, reference string
+	// accruedAt places the entry in a user's period; "": when it is posted.
+	accruedAt string
 }
 
 // moveBalances adds each card's amount to its cached balance.
@@ -258,20 +260,20 @@ func releaseCards(cards map[string]*lockedCard, charges []CardCharge, held []hel
 	return statement{"DELETE FROM credit_reservation WHERE id IN (" + placeholders(len(released)) + ")", released}
 }
 
-// SettleUserTx settles an enterprise user's call, the user found by
-// calling number, inside the caller's transaction tx, like SettleCardTx:
+// SettleUserTx settles an enterprise user's call inside the caller's
+// transaction tx, like SettleCardTx:
 // it appends the call debit (once per Reference) and releases the
 // reservation. When the debit takes the period's spend to the warning
 // threshold or the limit (types LimitNormal and LimitNotification, limit
 // above 0), it enqueues the limit_notification row in the same
 // transaction — at most one per user, period and threshold — for the
 // notify package's sender to deliver. It never waits for e-mail.
-func (s *Service) SettleUserTx(ctx context.Context, tx *sqlx.Tx, callingNumber string, c CallCharge) (Settled, error) {
+func (s *Service) SettleUserTx(ctx context.Context, tx *sqlx.Tx, userID int64, c CallCharge) (Settled, error) {
 	if err := c.check(); err != nil {
 		return Settled{}, err
 	}
 	now, nowText := s.nowStamp()
-	user, err := s.lockUserByNumber(ctx, tx, callingNumber)
+	user, err := s.lockUser(ctx, tx, userID)
 	if err != nil {
 		return Settled{}, err
 	}

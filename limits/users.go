@@ -352,12 +352,13 @@ func (s *Service) userPeriod(plan planFacts, resetDay int, now time.Time) (Perio
 	return periodAt(now, resetDay, loc), nil
 }
 
-// spendIn sums the user's call debits created in the period.
+// spendIn sums the user's call debits, and their re-rate corrections,
+// accrued in the period.
 func spendIn(ctx context.Context, q sqlx.QueryerContext, userID int64, p Period) (rating.Money, error) {
 	var debits int64
 	err := sqlx.GetContext(ctx, q, &debits, "SELECT COALESCE(SUM(amount_micros), 0) FROM ledger_entry "+
-		"WHERE user_id = ? AND kind = ? AND created_at >= ? AND created_at < ?",
-		userID, KindCallDebit, dbtime.Format(p.Start), dbtime.Format(p.End))
+		"WHERE user_id = ? AND kind IN (?, ?) AND accrued_at >= ? AND accrued_at < ?",
+		userID, KindCallDebit, KindRerate, dbtime.Format(p.Start), dbtime.Format(p.End))
 	return rating.Money(-debits), err
 }
 

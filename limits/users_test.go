@@ -181,9 +181,9 @@ func TestOtherLimitTypes(t *testing.T) {
 		expectCode(t, "blocked type", e.authorizeUser(t, "2004", "x"), limits.CodeUserDenied)
 		expectCode(t, "unknown number", e.authorizeUser(t, "2999", "x"), limits.CodeInvalidAccount)
 		if _, err := inTx(e.db, func(ctx context.Context, tx store.Tx) (limits.Settled, error) {
-			return e.svc.SettleUserTx(ctx, tx.Tx, "2999", limits.CallCharge{Reference: "nobody", Cost: 1})
+			return e.svc.SettleUserTx(ctx, tx.Tx, 999_999, limits.CallCharge{Reference: "nobody", Cost: 1})
 		}); !errors.Is(err, limits.ErrNotFound) {
-			t.Fatalf("settling an unknown number: %v", err)
+			t.Fatalf("settling an unknown user: %v", err)
 		}
 
 		if _, err := e.svc.CreateUser(ctx, limits.NewUser{Name: "eve", PlanID: e.tariff.RetailPlan, Numbers: []string{"2002"}}); !errors.Is(err, limits.ErrExists) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -61,6 +62,7 @@ var cdrColumns = []string{
 	"disconnect_cause", "terminate_cause", "voice_quality", "remote_address", "gw_id", "acct_delay_s",
 	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
 	"calling_number_norm", "called_number_norm", "direction", "billed", "plan_id", "prefix", "billed_seconds", "rating_detail",
+	"account_id", "user_id",
 }
 
 func cdrValues(p *pending) []any {
@@ -72,6 +74,7 @@ func cdrValues(p *pending) []any {
 		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
 		r.ClockUnsynced, strings.Join(r.ParseErrors, ","), rawJSON(r.Raw), nullString(r.Rating.Zone), nullInt(r.Rating.CostMicros), nullString(r.Rating.Currency), nullTime(r.Rating.RatedAt), r.Rating.Status,
 		r.Rating.CallingNorm, r.Rating.CalledNorm, r.Rating.Direction, r.Rating.Billed, nullInt(r.Rating.PlanID), nullString(r.Rating.Prefix), nullInt(r.Rating.BilledSeconds), nullString(r.Rating.Detail),
+		nullID(r.Rating.AccountID), nullID(r.Rating.UserID),
 	}
 }
 
@@ -222,15 +225,16 @@ func (b *batchTx) settle(batch []pending, idx []int) error {
 	var owed []Owed
 	for _, i := range idx {
 		r := batch[i].rec.Rating
-		if b.outcomes[i] == Stored && (r.Account != "" || r.UserNumber != "") && r.Billed && r.CostMicros != nil {
+		if b.outcomes[i] == Stored && (r.Account != "" || r.UserID != 0) && r.Billed && r.CostMicros != nil {
 			owed = append(owed, Owed{Record: batch[i].rec, DedupKey: batch[i].dedupKey})
 		}
 	}
 	if len(owed) == 0 {
 		return nil
 	}
-	owner := func(o Owed) string { return o.Record.Rating.Account + "\x00" + o.Record.Rating.UserNumber }
-	slices.SortStableFunc(owed, func(x, y Owed) int { return strings.Compare(owner(x), owner(y)) })
+	slices.SortStableFunc(owed, func(x, y Owed) int {
+		return cmp.Or(strings.Compare(x.Record.Rating.Account, y.Record.Rating.Account), cmp.Compare(x.Record.Rating.UserID, y.Record.Rating.UserID))
+	})
 	return b.settler.SettleTx(b.ctx, b.tx, owed)
 }
 

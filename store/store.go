@@ -263,6 +263,14 @@ func nullInt(n *int64) any {
 	return *n
 }
 
+// nullID is a row id, or NULL for 0 (none).
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil

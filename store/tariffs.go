@@ -267,38 +267,54 @@ func (db *DB) PlanID(ctx context.Context, name string) (int64, error) {
 	return id, err
 }
 
-// LoadUserPlans maps every enterprise user's number to the user's tariff
-// plan: a leg from one of those numbers is rated with that plan and
-// charged to that user.
-func (db *DB) LoadUserPlans(ctx context.Context) (map[string]int64, error) {
-	var rows []struct {
-		Number string `db:"number"`
-		PlanID int64  `db:"plan_id"`
-	}
-	if err := db.SelectContext(ctx, &rows, `SELECT n.number, u.plan_id FROM enterprise_user_number n
-		JOIN enterprise_user u ON u.id = n.user_id`); err != nil {
-		return nil, err
-	}
-	plans := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		plans[r.Number] = r.PlanID
-	}
-	return plans, nil
+// Owners is who legs are charged to, as rating needs it: every prepaid
+// card (by account number and by id) and every enterprise user (by id, and
+// by each number that identifies one).
+type Owners struct {
+	Cards       map[string]Card // by account number
+	CardsByID   map[int64]Card
+	UserPlans   map[int64]int64  // user id → plan id
+	UserNumbers map[string]int64 // number → user id
 }
 
-// LoadCardPlans maps every prepaid card's account number to its plan: a
-// leg whose User-Name is a card is rated with that plan and debited to it.
-func (db *DB) LoadCardPlans(ctx context.Context) (map[string]int64, error) {
-	var rows []struct {
+// Card is a prepaid card as rating sees it.
+type Card struct {
+	ID     int64  `db:"id"`
+	Number string `db:"account_number"`
+	PlanID int64  `db:"plan_id"`
+}
+
+// LoadOwners reads every card and user with their plans. A user keeps its
+// plan here when its numbers have gone: re-rating prices its old calls.
+func (db *DB) LoadOwners(ctx context.Context) (Owners, error) {
+	var cards []Card
+	if err := db.SelectContext(ctx, &cards, "SELECT id, account_number, plan_id FROM prepaid_account"); err != nil {
+		return Owners{}, err
+	}
+	var users []struct {
+		ID     int64 `db:"id"`
+		PlanID int64 `db:"plan_id"`
+	}
+	if err := db.SelectContext(ctx, &users, "SELECT id, plan_id FROM enterprise_user"); err != nil {
+		return Owners{}, err
+	}
+	var numbers []struct {
 		Number string `db:"number"`
-		PlanID int64  `db:"plan_id"`
+		UserID int64  `db:"user_id"`
 	}
-	if err := db.SelectContext(ctx, &rows, "SELECT account_number AS number, plan_id FROM prepaid_account"); err != nil {
-		return nil, err
+	if err := db.SelectContext(ctx, &numbers, "SELECT number, user_id FROM enterprise_user_number"); err != nil {
+		return Owners{}, err
 	}
-	plans := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		plans[r.Number] = r.PlanID
+	o := Owners{Cards: make(map[string]Card, len(cards)), CardsByID: make(map[int64]Card, len(cards)),
+		UserPlans: make(map[int64]int64, len(users)), UserNumbers: make(map[string]int64, len(numbers))}
+	for _, c := range cards {
+		o.Cards[c.Number], o.CardsByID[c.ID] = c, c
 	}
-	return plans, nil
+	for _, u := range users {
+		o.UserPlans[u.ID] = u.PlanID
+	}
+	for _, n := range numbers {
+		o.UserNumbers[n.Number] = n.UserID
+	}
+	return o, nil
 }

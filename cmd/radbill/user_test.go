@@ -44,7 +44,11 @@ func (e *limitsEnv) settleUser(t *testing.T, number string, c limits.CallCharge)
 		t.Fatal(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if _, err := e.svc.SettleUserTx(ctx, tx, number, c); err != nil {
+	u, err := e.svc.UserByNumber(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SettleUserTx(ctx, tx, u.ID, c); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

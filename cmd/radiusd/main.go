@@ -299,16 +299,16 @@ func (o ownerSettler) SettleTx(ctx context.Context, tx store.Tx, owed []store.Ow
 	}
 	for i, s := range settled {
 		if s.UnknownOwner {
-			o.notCharged(cards[i].Number, "", cards[i].Charge.Reference)
+			o.notCharged(cards[i].Number, 0, cards[i].Charge.Reference)
 		}
 	}
 	for _, x := range owed {
 		if x.Record.Rating.Account != "" {
 			continue
 		}
-		_, err := o.svc.SettleUserTx(ctx, tx.Tx, x.Record.Rating.UserNumber, charge(x))
+		_, err := o.svc.SettleUserTx(ctx, tx.Tx, x.Record.Rating.UserID, charge(x))
 		if errors.Is(err, limits.ErrNotFound) {
-			o.notCharged("", x.Record.Rating.UserNumber, x.DedupKey)
+			o.notCharged("", x.Record.Rating.UserID, x.DedupKey)
 			continue
 		}
 		if err != nil {
@@ -318,11 +318,11 @@ func (o ownerSettler) SettleTx(ctx context.Context, tx store.Tx, owed []store.Ow
 	return nil
 }
 
-// notCharged logs a leg whose card or number went away after the tables
+// notCharged logs a leg whose card or user went away after the tables
 // were loaded: the CDR keeps the cost; there is no one to charge.
-func (o ownerSettler) notCharged(account, number, dedupKey string) {
+func (o ownerSettler) notCharged(account string, userID int64, dedupKey string) {
 	o.log.Warn("leg's owner no longer exists, not charged", zap.String("account", account),
-		zap.String("number", number), zap.String("dedup_key", dedupKey))
+		zap.Int64("user_id", userID), zap.String("dedup_key", dedupKey))
 }
 
 // pollTariffs reloads the rating tables whenever tariff_version moves

@@ -61,7 +61,11 @@ func (e *env) spend(t *testing.T, db *store.DB, number, reference string, cost r
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SettleUserTx(context.Background(), tx, number, limits.CallCharge{Reference: reference, Cost: cost}); err != nil {
+	u, err := e.svc.UserByNumber(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SettleUserTx(context.Background(), tx, u.ID, limits.CallCharge{Reference: reference, Cost: cost}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -97,11 +97,15 @@ type Rating struct {
 	CalledNorm  string // called number after translation rules
 	Direction   string // "outgoing", "incoming", or "" when the leg has none
 	Billed      bool   // the leg of its call that is charged
-	// Account is the prepaid card (its User-Name) the leg is debited to;
-	// UserNumber the enterprise user's number it is charged to. Both ""
-	// when the leg has no owner (the gateway's default plan rated it).
+	// Account is the prepaid card (its User-Name) the leg is debited to,
+	// AccountID its id; UserID the enterprise user the leg belongs to (by
+	// the calling number of an outgoing leg, the called number of an
+	// incoming one). Empty and 0 when the leg has no owner (the gateway's
+	// default plan rated it). The ids are stored on the CDR, which keeps
+	// them when re-rated.
 	Account       string
-	UserNumber    string
+	AccountID     int64
+	UserID        int64
 	PlanID        *int64
 	Zone          string
 	Prefix        string

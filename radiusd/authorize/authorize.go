@@ -99,8 +99,8 @@ func (a *Authorizer) send(w radiusd.ResponseWriter, r *radiusd.Request, reply an
 func (a *Authorizer) duringOutage(r *radiusd.Request, cause error) answer {
 	account, calling := string(r.Get(attrUserName)), string(r.Get(attrCallingStationID))
 	tables := a.Tables()
-	_, knownCard := tables.CardPlans[account]
-	_, knownUser := tables.UserPlans[calling]
+	_, knownCard := tables.Owners.Cards[account]
+	_, knownUser := tables.Owners.UserNumbers[calling]
 	if !a.FailOpen || !(knownCard || knownUser) {
 		a.Log.Warn("authorization failed, rejecting (service not available)", zap.String("client", r.Client.Name), zap.Error(cause))
 		return reject(limits.CodeServiceNotAvailable)

@@ -49,10 +49,8 @@ type Tables struct {
 	Tariffs    *rating.Snapshot
 	Translator *normalize.Translator
 	Gateways   map[string]store.Gateway // by client name
-	// UserPlans maps enterprise users' numbers to their plans, CardPlans
-	// prepaid account numbers to theirs.
-	UserPlans map[string]int64
-	CardPlans map[string]int64
+	// Owners are the prepaid cards and enterprise users legs are charged to.
+	Owners store.Owners
 }
 
 // Load reads and validates the tables. Any invalid row makes it fail.
@@ -81,16 +79,11 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	userPlans, err := db.LoadUserPlans(ctx)
+	owners, err := db.LoadOwners(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cardPlans, err := db.LoadCardPlans(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{},
-		UserPlans: userPlans, CardPlans: cardPlans}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, Owners: owners}
 	for _, g := range gateways {
 		t.Gateways[g.ClientName] = g
 	}
@@ -107,12 +100,21 @@ type Leg struct {
 	ConnectTime                  *time.Time
 	CallTime                     time.Time // connect, else setup, else received
 	Duration                     int64
+	// Billed is set when re-rating a stored CDR: the owner it was billed
+	// to when it was first stored (zero: none). The leg is priced under
+	// that owner's plan now, whoever its numbers belong to since.
+	Billed *Owner
+}
+
+// Owner is a leg's card or user by id; at most one is set.
+type Owner struct {
+	AccountID, UserID int64
 }
 
 // Rate prices one leg. It never fails; the status says why a leg has no cost.
 func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 	gw := normalize.Gateway{ClientName: leg.ClientName, NASIP: leg.NASIP, GatewayID: leg.GatewayID}
-	calling, _, _ := t.Translator.Translate(gw, normalize.Calling, leg.Calling)
+	calling, _, callingOK := t.Translator.Translate(gw, normalize.Calling, leg.Calling)
 	called, _, calledOK := t.Translator.Translate(gw, normalize.Called, leg.Called)
 	ratedAt := now.UTC()
 	r := acct.Rating{CallingNorm: calling, CalledNorm: called, RatedAt: &ratedAt}
@@ -123,26 +125,27 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 		r.Direction = direction.String()
 	}
 	r.Billed = billed
-	// A prepaid card's leg (User-Name is the account) is rated with the
-	// card's plan and debited to it; a leg from an enterprise user's number
-	// with the user's plan; any other with the gateway's default plan.
-	cardPlan, isCard := t.CardPlans[leg.UserName]
-	user, plan, owned := t.owner(calling, leg.Calling)
-	switch {
-	case !billed:
+	if !billed {
 		r.Status = StatusNotBilled
 		return r
-	case isCard:
-		r.Account, plan = leg.UserName, cardPlan
-	case owned:
-		r.UserNumber = user
-	case !policy.DefaultPlanID.Valid:
-		r.Status = StatusNoPlan
-		return r
-	default:
+	}
+	// The far end is what the call is priced by: the called number of an
+	// outgoing leg, the calling number of an incoming one; the near end
+	// is the enterprise user's own number.
+	far, farOK, near, nearRaw := called, calledOK, calling, leg.Calling
+	if direction == rating.Incoming {
+		// The translator checks only called numbers for digits.
+		far, farOK, near, nearRaw = calling, callingOK && isDigits(calling), called, leg.Called
+	}
+	plan, owned := t.owner(&r, leg, near, nearRaw)
+	if !owned {
+		if !policy.DefaultPlanID.Valid {
+			r.Status = StatusNoPlan
+			return r
+		}
 		plan = policy.DefaultPlanID.Int64
 	}
-	if !calledOK {
+	if !farOK {
 		r.Status = StatusInvalidNumber
 		return r
 	}
@@ -151,7 +154,7 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 	if leg.ConnectTime != nil {
 		connect = *leg.ConnectTime
 	}
-	charge := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: called, ConnectTime: connect, DurationSeconds: leg.Duration, Direction: direction})
+	charge := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: far, ConnectTime: connect, DurationSeconds: leg.Duration, Direction: direction})
 	r.Status = charge.Status.String()
 	r.Zone = charge.Zone.Name
 	r.Prefix = charge.Prefix
@@ -166,15 +169,38 @@ func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
 	return r
 }
 
-// owner finds the enterprise user a leg is charged to by the first of its
-// calling numbers (normalised, raw) that is a user's, and the user's plan.
-func (t *Tables) owner(numbers ...string) (number string, plan int64, ok bool) {
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// owner sets r's owner and returns its plan: the card or user a re-rated
+// leg was billed to; else the prepaid card that is the leg's User-Name
+// (debit-card flow); else the enterprise user of the leg's own number,
+// normalised or as received. A re-rated leg whose owner is gone is priced
+// as ownerless.
+func (t *Tables) owner(r *acct.Rating, leg Leg, numbers ...string) (plan int64, ok bool) {
+	if leg.Billed != nil {
+		if card, ok := t.Owners.CardsByID[leg.Billed.AccountID]; ok {
+			r.Account, r.AccountID = card.Number, card.ID
+			return card.PlanID, true
+		}
+		if plan, ok := t.Owners.UserPlans[leg.Billed.UserID]; ok {
+			r.UserID = leg.Billed.UserID
+			return plan, true
+		}
+		return 0, false
+	}
+	if card, ok := t.Owners.Cards[leg.UserName]; ok {
+		r.Account, r.AccountID = card.Number, card.ID
+		return card.PlanID, true
+	}
 	for _, n := range numbers {
-		if plan, ok := t.UserPlans[n]; ok {
-			return n, plan, true
+		if id, ok := t.Owners.UserNumbers[n]; ok {
+			r.UserID = id
+			return t.Owners.UserPlans[id], true
 		}
 	}
-	return "", 0, false
+	return 0, false
 }
 
 // billable applies the billable-leg policy described in the package doc.

@@ -43,39 +43,48 @@ func TestDetailJSON(t *testing.T) {
 	}
 }
 
-// BenchmarkStage is the rating stage's cost per Stop on the hot path:
-// translation, policy, rating and the detail JSON, with the demo tariff.
-func BenchmarkStage(b *testing.B) {
+// demoTables are the demo tariff (scripts/demo/tariff), a called-number
+// rule 0 → 359, gateway "gw" with plan retail, and owners.
+func demoTables(tb testing.TB, owners store.Owners) (*Tables, map[string]int64) {
+	tb.Helper()
 	files, _ := filepath.Glob("../../scripts/demo/tariff/*.csv")
 	var inputs []tariffcsv.File
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		defer f.Close()
 		inputs = append(inputs, tariffcsv.File{Name: filepath.Base(name), Reader: f})
 	}
 	var data rating.TariffData
 	if err := tariffcsv.ReadAll(&data, inputs...); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	snapshot, err := rating.Build(data)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	translator, err := normalize.Compile([]normalize.Rule{{ID: 1, Direction: normalize.Called, Kind: normalize.Prefix, Match: "0", Replace: "359"}})
+	translator, err := normalize.Compile([]normalize.Rule{
+		{ID: 1, Direction: normalize.Called, Kind: normalize.Prefix, Match: "0", Replace: "359"},
+		{ID: 2, Direction: normalize.Calling, Kind: normalize.Prefix, Match: "0", Replace: "359"},
+	})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	var retail int64
+	plans := map[string]int64{}
 	for _, p := range data.Plans {
-		if p.Name == "retail" {
-			retail = p.ID
-		}
+		plans[p.Name] = p.ID
 	}
-	stage := NewStage(&Tables{Tariffs: snapshot, Translator: translator,
-		Gateways: map[string]store.Gateway{"gw": {ClientName: "gw", DefaultPlanID: sql.NullInt64{Int64: retail, Valid: true}}}}, prometheus.NewRegistry())
+	return &Tables{Tariffs: snapshot, Translator: translator, Owners: owners,
+		Gateways: map[string]store.Gateway{"gw": {ClientName: "gw", DefaultPlanID: sql.NullInt64{Int64: plans["retail"], Valid: true}}}}, plans
+}
+
+// BenchmarkStage is the rating stage's cost per Stop on the hot path:
+// translation, policy, rating and the detail JSON, with the demo tariff.
+func BenchmarkStage(b *testing.B) {
+	tables, _ := demoTables(b, store.Owners{})
+	stage := NewStage(tables, prometheus.NewRegistry())
 	connect := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	seconds := int64(95)
 	rec := &acct.Record{Status: acct.StatusStop, ClientName: "gw", CallOrigin: "originate", CallType: "Telephony",
@@ -112,4 +121,68 @@ func TestBillableLegPolicy(t *testing.T) {
 			t.Errorf("%s/%s (bill VoIP %v): %v billed %v, want %v %v", c.origin, c.callType, c.billVoIP, direction, billed, c.direction, c.billed)
 		}
 	}
+}
+
+// TestOwnerByDirection: an outgoing leg belongs to the user of its calling
+// number, an incoming leg (telephony answer) to the user of its called
+// number and is priced by where it came from, at the plan's incoming
+// rates; an incoming leg the plan has no price for still names its user.
+// A re-rated leg keeps the owner it was billed to.
+func TestOwnerByDirection(t *testing.T) {
+	owners := store.Owners{UserNumbers: map[string]int64{"2001": 7, "2002": 8}, UserPlans: map[int64]int64{},
+		Cards: map[string]store.Card{}, CardsByID: map[int64]store.Card{}}
+	tables, plans := demoTables(t, owners)
+	owners.UserPlans[7], owners.UserPlans[8], owners.UserPlans[9] = plans["retail"], plans["business"], plans["business"]
+	connect := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) // Wednesday noon in Sofia: peak
+	leg := func(origin, calling, called string) Leg {
+		return Leg{ClientName: "gw", CallOrigin: origin, CallType: "Telephony", Calling: calling, Called: called,
+			ConnectTime: &connect, CallTime: connect, Duration: 100}
+	}
+	for _, c := range []struct {
+		name   string
+		leg    Leg
+		user   int64
+		plan   string
+		status string
+		cost   int64 // -1: none
+	}{
+		// 0.10 + 0.24/min billed 30/6 → 102 s = 0.508 → 0.51
+		{"outgoing from a user", leg("originate", "2001", "0888123456"), 7, "retail", "ok", 510_000},
+		// 0.02/min per second: 100 s = 0.0333 → 0.03, in the user's plan
+		{"incoming to a user", leg("answer", "0888123456", "2001"), 7, "retail", "ok", 30_000},
+		{"incoming to a user whose plan has no incoming price", leg("answer", "0888123456", "2002"), 8, "business", "no_rate", -1},
+		{"incoming from a user's number is not theirs", leg("answer", "2001", "0888123456"), 0, "retail", "unknown_destination", -1},
+		{"incoming from a withheld number", leg("answer", "anonymous", "2001"), 7, "", "invalid_number", -1},
+	} {
+		r := tables.Rate(c.leg, connect)
+		if r.UserID != c.user || r.Status != c.status || (c.plan != "" && (r.PlanID == nil || *r.PlanID != plans[c.plan])) {
+			t.Errorf("%s: user %d, status %s, plan %v; want user %d, %s, plan %s", c.name, r.UserID, r.Status, r.PlanID, c.user, c.status, c.plan)
+		}
+		if got := deref(r.CostMicros); got != c.cost {
+			t.Errorf("%s: cost %d, want %d", c.name, got, c.cost)
+		}
+	}
+
+	// 2001 is user 9's now; a leg billed to user 7 stays user 7's, in 7's
+	// plan, and a leg billed to nobody is priced on the gateway's plan.
+	owners.UserNumbers["2001"] = 9
+	reRated := leg("originate", "2001", "0888123456")
+	reRated.Billed = &Owner{UserID: 7}
+	if r := tables.Rate(reRated, connect); r.UserID != 7 || *r.PlanID != plans["retail"] || deref(r.CostMicros) != 510_000 {
+		t.Errorf("re-rated leg billed to user 7: %+v", r)
+	}
+	reRated.Billed = &Owner{}
+	if r := tables.Rate(reRated, connect); r.UserID != 0 || *r.PlanID != plans["retail"] {
+		t.Errorf("re-rated leg billed to nobody: user %d, plan %d", r.UserID, *r.PlanID)
+	}
+	if r := tables.Rate(leg("originate", "2001", "0888123456"), connect); r.UserID != 9 || *r.PlanID != plans["business"] {
+		t.Errorf("a new leg from 2001: user %d, plan %d; want user 9 on business", r.UserID, *r.PlanID)
+	}
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
