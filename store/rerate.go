@@ -4,12 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/radbill/radbill/radiusd/acct"
 )
 
 // RatedLeg is a stored CDR with what rating needs and what it produced.
 type RatedLeg struct {
 	ID            int64   `db:"id"`
+	DedupKey      string  `db:"dedup_key"`
+	ReceivedAt    string  `db:"received_at"`
 	UserName      string  `db:"user_name"`
 	ClientName    string  `db:"client_name"`
 	NASIP         string  `db:"nas_ip"`
@@ -25,6 +29,10 @@ type RatedLeg struct {
 	CostMicros    *int64  `db:"cost_micros"`
 	Currency      *string `db:"currency"`
 	RatingStatus  string  `db:"rating_status"`
+	Billed        bool    `db:"billed"`
+	// AccountID, UserID: the owner the leg was billed to when stored.
+	AccountID *int64 `db:"account_id"`
+	UserID    *int64 `db:"user_id"`
 }
 
 // ParseTime reads a time column as stored.
@@ -36,18 +44,14 @@ func ParseTime(s string) (time.Time, error) {
 // id above afterID, in id order, so callers can page through a range.
 func (db *DB) LegsToRerate(ctx context.Context, from, to time.Time, afterID int64, limit int) ([]RatedLeg, error) {
 	var legs []RatedLeg
-	return legs, db.SelectContext(ctx, &legs, `SELECT id, user_name, client_name, nas_ip, gw_id, call_origin, call_type, calling_number,
-		called_number, connect_time, call_time, duration_s, plan_id, cost_micros, currency, rating_status FROM cdr
+	return legs, db.SelectContext(ctx, &legs, `SELECT id, dedup_key, received_at, user_name, client_name, nas_ip, gw_id, call_origin, call_type, calling_number,
+		called_number, connect_time, call_time, duration_s, plan_id, cost_micros, currency, rating_status, billed, account_id, user_id FROM cdr
 		WHERE call_time >= ? AND call_time < ? AND id > ? ORDER BY id LIMIT ?`, formatTime(from), formatTime(to), afterID, limit)
 }
 
-// UpdateRatings stores new ratings of CDRs (id → rating) in one transaction.
-func (db *DB) UpdateRatings(ctx context.Context, ratings map[int64]acct.Rating) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+// UpdateRatingsTx stores new ratings of CDRs (id → rating) in tx. The
+// owner a CDR was billed to stays.
+func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings map[int64]acct.Rating) error {
 	for id, r := range ratings {
 		if _, err := tx.ExecContext(ctx, `UPDATE cdr SET rating_status = ?, calling_number_norm = ?, called_number_norm = ?,
 			direction = ?, billed = ?, plan_id = ?, zone = ?, prefix = ?, billed_seconds = ?, cost_micros = ?, currency = ?,
@@ -57,5 +61,5 @@ func (db *DB) UpdateRatings(ctx context.Context, ratings map[int64]acct.Rating) 
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }

@@ -52,7 +52,7 @@ func rootCommand() *cobra.Command {
 		}
 		return db, limits.New(db, limits.Options{PINKey: pinKey}), nil
 	}
-	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openDB),
+	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openLimits),
 		accountCommand(openLimits), userCommand(openLimits))
 	strict(root)
 	return root

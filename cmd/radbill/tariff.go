@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 )
@@ -70,14 +74,18 @@ func gatewayCommand(openDB dbOpener) *cobra.Command {
 	return gateway
 }
 
-func rerateCommand(openDB dbOpener) *cobra.Command {
+func rerateCommand(openLimits limitsOpener) *cobra.Command {
 	var from, to, plan string
 	var batch int
 	cmd := &cobra.Command{
 		Use:   "rerate",
 		Short: "Re-rate stored CDRs with the tariffs now in the database",
-		Long: "Re-rates the CDRs whose call_time is in [--from, --to), in batches, each committed on its own.\n" +
-			"Idempotent: running it again changes nothing. Prints old and new totals per currency.",
+		Long: "Re-rates the CDRs whose call_time is in [--from, --to), in batches, each committed on its own with the\n" +
+			"corrections of its owners' money: a card's balance and a user's period spend follow their CDRs' new costs\n" +
+			"(ledger entries of kind rerate), and a user pushed past a threshold gets its e-mail. A CDR keeps the card\n" +
+			"or user it was billed to and is priced under that owner's plan, even when its number belongs to someone\n" +
+			"else now. Idempotent: running it again changes nothing. Prints old and new totals per currency, and per\n" +
+			"owner what it had been charged, what its calls cost now, and the adjustment.",
 		Example: "  radbill rerate --from 2026-11-01 --to 2026-12-01 --plan retail",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,7 +100,7 @@ func rerateCommand(openDB dbOpener) *cobra.Command {
 			if fromTime.IsZero() || toTime.IsZero() || !toTime.After(fromTime) {
 				return fmt.Errorf("--from and --to are required, --to after --from")
 			}
-			db, err := openDB()
+			db, money, err := openLimits()
 			if err != nil {
 				return err
 			}
@@ -110,7 +118,7 @@ func rerateCommand(openDB dbOpener) *cobra.Command {
 				planID = &id
 			}
 			start := time.Now()
-			sum, err := rater.Rerate(cmd.Context(), db, tables, fromTime, toTime, planID, batch)
+			sum, err := rater.Rerate(cmd.Context(), db, money, tables, fromTime, toTime, planID, batch)
 			if err != nil {
 				return err
 			}
@@ -118,6 +126,9 @@ func rerateCommand(openDB dbOpener) *cobra.Command {
 			fmt.Fprintf(out, "re-rated %d CDRs in %s, %d changed\n", sum.Legs, time.Since(start).Round(time.Millisecond), sum.Changed)
 			for _, c := range currencies(sum.OldTotal, sum.NewTotal) {
 				fmt.Fprintf(out, "%s: old total %s, new total %s\n", c, rating.Money(sum.OldTotal[c]), rating.Money(sum.NewTotal[c]))
+			}
+			if err := printCorrections(cmd.Context(), out, money, tables, sum.Owners); err != nil {
+				return err
 			}
 			var statuses []string
 			for s, n := range sum.Statuses {
@@ -133,6 +144,32 @@ func rerateCommand(openDB dbOpener) *cobra.Command {
 	cmd.Flags().StringVar(&plan, "plan", "", "only CDRs of this tariff plan")
 	cmd.Flags().IntVar(&batch, "batch", 1000, "CDRs per transaction")
 	return cmd
+}
+
+// printCorrections lists, per card and user, what it had been charged for
+// the re-rated CDRs, what they cost now and the adjustment posted.
+func printCorrections(ctx context.Context, out io.Writer, money *limits.Service, tables *rater.Tables, owners []limits.Correction) error {
+	if len(owners) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "owner\told total\tnew total\tadjustment\tcurrency\tentries\t")
+	for _, c := range owners {
+		name := "card " + tables.Owners.CardsByID[c.AccountID].Number
+		if c.AccountID == 0 {
+			u, err := money.User(ctx, c.UserID)
+			if err != nil {
+				return err
+			}
+			name = fmt.Sprintf("user %d %s", u.ID, terminalSafe(u.Name))
+		}
+		adjusted := c.Adjusted.String()
+		if c.Adjusted > 0 {
+			adjusted = "+" + adjusted
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", name, c.Charged, c.Cost, adjusted, c.Currency, c.Entries)
+	}
+	return tw.Flush()
 }
 
 func currencies(maps ...map[string]int64) []string {

@@ -6,14 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 func (e *limitsEnv) userByNumber(t *testing.T, number string) limits.User {
@@ -186,6 +193,39 @@ func TestUserBadInputChangesNothing(t *testing.T) {
 		}
 		if _, err := e.svc.UserByNumber(ctx, "4001"); !errors.Is(err, limits.ErrNotFound) {
 			t.Fatalf("number of a user that failed to be created: %v", err)
+		}
+	})
+}
+
+// TestRerateCommandPrintsOwners: `radbill rerate` lists each owner's old
+// and new totals and the adjustment it posted.
+func TestRerateCommandPrintsOwners(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newLimitsEnv(t, b)
+		e.run(t, "user", "create", "Maria Ivanova", "--plan", "retail", "--type", "unrestricted", "--number", "2001")
+		u := e.userByNumber(t, "2001")
+		// Stored at 0.50; the tariff prices 120 s at 0.40 + 0.20 + 0.10 = 0.70.
+		connect := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+		seconds, cost, plan := int64(120), int64(500_000), e.plan
+		rec := &acct.Record{ReceivedAt: connect.Add(2 * time.Minute), ClientName: "gw", Status: acct.StatusStop, NASIP: "192.0.2.1", SessionID: "M1",
+			CallingNumber: "2001", CalledNumber: "35988123456", ConnectTime: &connect, SessionTime: &seconds, CallOrigin: "originate", CallType: "Telephony",
+			Rating: acct.Rating{Status: "ok", CostMicros: &cost, Currency: "EUR", Billed: true, Direction: "outgoing", PlanID: &plan, UserID: u.ID}}
+		w := store.NewWriter(e.db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 1}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		done := make(chan store.Outcome, 1)
+		w.Submit(rec, func(o store.Outcome, _ error) { done <- o })
+		if o := <-done; o != store.Stored {
+			t.Fatalf("outcome %v", o)
+		}
+		w.Close()
+		e.settleUser(t, "2001", limits.CallCharge{Reference: rec.DedupKey(), Cost: 500_000})
+
+		out := e.run(t, "rerate", "--from", "2026-11-01", "--to", "2026-12-01")
+		line := regexp.MustCompile(`user \d+ Maria Ivanova +0\.500000 +0\.700000 +\+0\.200000 +EUR +1`)
+		if !strings.Contains(out, "owner") || !line.MatchString(out) {
+			t.Errorf("rerate said:\n%s", out)
+		}
+		if usage, err := e.svc.UserUsage(context.Background(), u.ID); err != nil || usage.Spend != 700_000 {
+			t.Errorf("spend after rerate %s, %v; want 0.70", usage.Spend, err)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"layeh.com/radius"
 
 	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd/cisco"
 	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
@@ -151,7 +152,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		from, to := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		sum, err := rater.Rerate(ctx, h.db, tables, from, to, nil, 2)
+		sum, err := rater.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +162,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		if r := h.rated("R1"); *r.Cost != 800_000 {
 			t.Errorf("R1 after rerate costs %d", *r.Cost)
 		}
-		again, err := rater.Rerate(ctx, h.db, tables, from, to, nil, 100)
+		again, err := rater.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,17 @@
 package rater
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
 
@@ -17,16 +23,22 @@ type RerateSummary struct {
 	OldTotal map[string]int64 // by currency, legs rated ok before
 	NewTotal map[string]int64 // by currency, legs rated ok after
 	Statuses map[string]int   // rating status after, by name
+	// Owners is what the re-rate changed for each card and user whose
+	// CDRs it touched, cards first.
+	Owners []limits.Correction
 }
 
 // Rerate re-rates the CDRs with call_time in [from, to) with tables t, in
-// batches of batchSize, each batch committed on its own. It is idempotent:
-// running it again with the same tables changes nothing but rated_at. With
-// planID set only legs stored or now rated under that plan are touched.
-// It corrects CDR costs only: debits already made to prepaid cards and
-// users' spend stay as they were (fix those with ledger adjustments).
-func Rerate(ctx context.Context, db *store.DB, t *Tables, from, to time.Time, planID *int64, batchSize int) (RerateSummary, error) {
+// batches of batchSize, each committed on its own with the corrections of
+// its owners' money (limits.Service.ApplyRerate): afterwards every card's
+// balance and every user's spend agree with the CDRs' new costs. A CDR
+// keeps the owner it was billed to and is priced under that owner's plan.
+// It is idempotent: running it again with the same tables changes nothing
+// but rated_at. With planID set only legs stored or now rated under that
+// plan are touched.
+func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables, from, to time.Time, planID *int64, batchSize int) (RerateSummary, error) {
 	sum := RerateSummary{OldTotal: map[string]int64{}, NewTotal: map[string]int64{}, Statuses: map[string]int{}}
+	owners := map[[2]int64]*limits.Correction{}
 	var after int64
 	for {
 		legs, err := db.LegsToRerate(ctx, from, to, after, batchSize)
@@ -34,9 +46,10 @@ func Rerate(ctx context.Context, db *store.DB, t *Tables, from, to time.Time, pl
 			return sum, err
 		}
 		if len(legs) == 0 {
-			return sum, nil
+			break
 		}
 		updates := map[int64]acct.Rating{}
+		var owed []limits.Rerated
 		now := time.Now()
 		for _, l := range legs {
 			after = l.ID
@@ -60,11 +73,47 @@ func Rerate(ctx context.Context, db *store.DB, t *Tables, from, to time.Time, pl
 				sum.Changed++
 			}
 			updates[l.ID] = r
+			if r.AccountID != 0 || r.UserID != 0 {
+				o, err := rerated(l, r)
+				if err != nil {
+					return sum, fmt.Errorf("cdr id %d: %w", l.ID, err)
+				}
+				owed = append(owed, o)
+			}
 		}
-		if err := db.UpdateRatings(ctx, updates); err != nil {
+		corrections, err := money.ApplyRerate(ctx, owed, func(ctx context.Context, tx *sqlx.Tx) error {
+			return store.UpdateRatingsTx(ctx, tx, updates)
+		})
+		if err != nil {
 			return sum, err
 		}
+		for _, c := range corrections {
+			key := [2]int64{c.AccountID, c.UserID}
+			if o := owners[key]; o != nil {
+				o.Charged, o.Cost, o.Adjusted, o.Entries = o.Charged+c.Charged, o.Cost+c.Cost, o.Adjusted+c.Adjusted, o.Entries+c.Entries
+			} else {
+				owners[key] = &c
+			}
+		}
 	}
+	for _, o := range owners {
+		sum.Owners = append(sum.Owners, *o)
+	}
+	slices.SortFunc(sum.Owners, func(a, b limits.Correction) int {
+		return cmp.Or(cmp.Compare(b.AccountID, a.AccountID), cmp.Compare(a.UserID, b.UserID))
+	})
+	return sum, nil
+}
+
+// rerated is a re-rated leg's owner and new cost, for its money to follow.
+func rerated(l store.RatedLeg, r acct.Rating) (limits.Rerated, error) {
+	var cost rating.Money
+	if r.Billed && r.CostMicros != nil {
+		cost = rating.Money(*r.CostMicros)
+	}
+	received, err := store.ParseTime(l.ReceivedAt)
+	return limits.Rerated{Reference: l.DedupKey, AccountID: r.AccountID, UserID: r.UserID, Cost: cost, ReceivedAt: received,
+		Reason: fmt.Sprintf("re-rated call to %s, %s", r.CalledNorm, r.Zone)}, err
 }
 
 func sameValue(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
@@ -75,7 +124,13 @@ func legOf(l store.RatedLeg) (Leg, error) {
 		return Leg{}, err
 	}
 	leg := Leg{UserName: l.UserName, ClientName: l.ClientName, NASIP: l.NASIP, GatewayID: l.GatewayID, CallOrigin: l.CallOrigin, CallType: l.CallType,
-		Calling: l.CallingNumber, Called: l.CalledNumber, CallTime: callTime}
+		Calling: l.CallingNumber, Called: l.CalledNumber, CallTime: callTime, Billed: &Owner{}}
+	if l.AccountID != nil {
+		leg.Billed.AccountID = *l.AccountID
+	}
+	if l.UserID != nil {
+		leg.Billed.UserID = *l.UserID
+	}
 	if l.ConnectTime != nil {
 		connect, err := store.ParseTime(*l.ConnectTime)
 		if err != nil {
