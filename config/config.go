@@ -82,6 +82,9 @@ type Config struct {
 		PINKeyFile string `mapstructure:"pin_key_file"`
 		// BatchWorkers is how many card batches are decided at once.
 		BatchWorkers int `mapstructure:"batch_workers"`
+		// MaxCreditTime caps one call's credit time and so the credit it
+		// holds; a card's own max credit time overrides it.
+		MaxCreditTime time.Duration `mapstructure:"max_credit_time"`
 	} `mapstructure:"authorize"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
@@ -117,6 +120,7 @@ var defaults = map[string]any{
 	"authorize.outage_credit_time":    "60s",
 	"authorize.pin_key_file":          "",
 	"authorize.batch_workers":         1,
+	"authorize.max_credit_time":       "4h",
 	"smtp.host":                       "",
 	"smtp.port":                       0,
 	"smtp.starttls":                   true,
@@ -170,6 +174,9 @@ func (c *Config) validate() error {
 	}
 	if c.Authorize.BatchWorkers < 1 {
 		return fmt.Errorf("authorize.batch_workers must be positive, got %d", c.Authorize.BatchWorkers)
+	}
+	if c.Authorize.MaxCreditTime < time.Second {
+		return fmt.Errorf("authorize.max_credit_time must be at least 1s, got %s", c.Authorize.MaxCreditTime)
 	}
 	if c.Authorize.OutagePolicy != "closed" && c.Authorize.OutagePolicy != "open" {
 		return fmt.Errorf("authorize.outage_policy %q: want closed or open", c.Authorize.OutagePolicy)

@@ -43,6 +43,9 @@ type NewAccount struct {
 	MaxConcurrentCalls int
 	// Language is sent as h323-preferred-lang (default "en").
 	Language string
+	// MaxCreditTime caps one call's credit time, and so what it holds of
+	// the balance (0: the Service's Options.MaxCreditTime).
+	MaxCreditTime time.Duration
 }
 
 // Account is a prepaid card as stored, with the credit its calls in
@@ -61,8 +64,10 @@ type Account struct {
 	Status             AccountStatus
 	ExpiresAt          time.Time // zero: never
 	MaxConcurrentCalls int
-	Language           string
-	CreatedAt          time.Time
+	// MaxCreditTime caps one call's credit time; 0: the Service's.
+	MaxCreditTime time.Duration
+	Language      string
+	CreatedAt     time.Time
 }
 
 // Available is the credit a new call may use: the balance minus what calls
@@ -85,6 +90,7 @@ type accountRow struct {
 	Status             string         `db:"status"`
 	ExpiresAt          sql.NullString `db:"expires_at"`
 	MaxConcurrentCalls int            `db:"max_concurrent_calls"`
+	MaxCreditSeconds   sql.NullInt64  `db:"max_credit_seconds"`
 	Language           string         `db:"language"`
 	CreatedAt          string         `db:"created_at"`
 	Reserved           int64          `db:"reserved_micros"`
@@ -92,13 +98,13 @@ type accountRow struct {
 }
 
 const accountColumns = "a.id, a.account_number, a.pin_hash, a.pin_sealed, a.balance_micros, a.currency, a.plan_id, a.status, " +
-	"a.expires_at, a.max_concurrent_calls, a.language, a.created_at"
+	"a.expires_at, a.max_concurrent_calls, a.max_credit_seconds, a.language, a.created_at"
 
 // fields are the destinations of accountColumns, in order, for reading
 // rows without reflection.
 func (r *accountRow) fields() []any {
 	return []any{&r.ID, &r.Number, &r.PINHash, &r.PINSealed, &r.Balance, &r.Currency, &r.PlanID, &r.Status,
-		&r.ExpiresAt, &r.MaxConcurrentCalls, &r.Language, &r.CreatedAt}
+		&r.ExpiresAt, &r.MaxConcurrentCalls, &r.MaxCreditSeconds, &r.Language, &r.CreatedAt}
 }
 
 // selectAccounts reads cards with their live reservations (those not
@@ -123,7 +129,8 @@ func (r accountRow) account() (Account, error) {
 	return Account{
 		ID: r.ID, Number: r.Number, Balance: rating.Money(r.Balance), Reserved: rating.Money(r.Reserved),
 		LiveCalls: r.LiveCalls, Currency: r.Currency, PlanID: r.PlanID, Status: AccountStatus(r.Status),
-		ExpiresAt: expires, MaxConcurrentCalls: r.MaxConcurrentCalls, Language: r.Language, CreatedAt: created,
+		ExpiresAt: expires, MaxConcurrentCalls: r.MaxConcurrentCalls, MaxCreditTime: time.Duration(r.MaxCreditSeconds.Int64) * time.Second,
+		Language: r.Language, CreatedAt: created,
 	}, nil
 }
 
@@ -136,6 +143,8 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 		return Account{}, fmt.Errorf("account %s: negative initial balance %s", n.Number, n.InitialBalance)
 	case n.MaxConcurrentCalls < 0:
 		return Account{}, fmt.Errorf("account %s: negative max concurrent calls", n.Number)
+	case n.MaxCreditTime < 0 || n.MaxCreditTime%time.Second != 0:
+		return Account{}, fmt.Errorf("account %s: max credit time %s: want whole seconds above 0", n.Number, n.MaxCreditTime)
 	}
 	if err := validatePIN(n.Number, n.PIN); err != nil {
 		return Account{}, err
@@ -159,9 +168,9 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 			return fmt.Errorf("account %s: currency %s differs from the plan's %s", n.Number, currency, plan.Currency)
 		}
 		res, err := tx.ExecContext(ctx, "INSERT INTO prepaid_account (account_number, pin_hash, pin_sealed, balance_micros, currency, plan_id, "+
-			"status, expires_at, max_concurrent_calls, language, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+			"status, expires_at, max_concurrent_calls, max_credit_seconds, language, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
 			n.Number, string(hash), sealed, currency, n.PlanID, AccountActive, dbtime.Null(n.ExpiresAt),
-			cmp.Or(n.MaxConcurrentCalls, 1), cmp.Or(n.Language, "en"), createdAt)
+			cmp.Or(n.MaxConcurrentCalls, 1), creditSeconds(n.MaxCreditTime), cmp.Or(n.Language, "en"), createdAt)
 		if isDuplicateKey(err) {
 			return fmt.Errorf("account %s: %w", n.Number, ErrExists)
 		}
@@ -182,6 +191,44 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 		return Account{}, err
 	}
 	return s.Account(ctx, n.Number)
+}
+
+// creditSeconds is a card's max_credit_seconds: NULL for the default.
+func creditSeconds(d time.Duration) sql.NullInt64 {
+	return sql.NullInt64{Int64: int64(d / time.Second), Valid: d > 0}
+}
+
+// CallLimits are a card's limits on its calls; a zero field keeps its value.
+type CallLimits struct {
+	MaxConcurrentCalls int
+	// MaxCreditTime in whole seconds; negative: back to the default.
+	MaxCreditTime time.Duration
+}
+
+// SetCallLimits changes how many calls a card may have at once and how
+// much credit time each gets; calls in progress keep what they were given.
+func (s *Service) SetCallLimits(ctx context.Context, number string, l CallLimits) error {
+	if l.MaxConcurrentCalls < 0 || (l.MaxCreditTime > 0 && l.MaxCreditTime%time.Second != 0) {
+		return fmt.Errorf("account %s: max calls %d, max credit time %s: want at least 1 and whole seconds", number, l.MaxConcurrentCalls, l.MaxCreditTime)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		card, err := s.lockAccount(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		calls, credit := card.MaxConcurrentCalls, card.MaxCreditSeconds
+		if l.MaxConcurrentCalls > 0 {
+			calls = l.MaxConcurrentCalls
+		}
+		switch {
+		case l.MaxCreditTime > 0:
+			credit = creditSeconds(l.MaxCreditTime)
+		case l.MaxCreditTime < 0:
+			credit = sql.NullInt64{}
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE prepaid_account SET max_concurrent_calls = ?, max_credit_seconds = ? WHERE id = ?", calls, credit, card.ID)
+		return err
+	})
 }
 
 // Account returns the card with that number.

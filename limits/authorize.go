@@ -172,7 +172,7 @@ func (s *Service) AuthorizeUser(ctx context.Context, callingNumber string, call 
 			result = refused(result, CodeCreditLimitReached, "the rest of the limit is held by calls in progress")
 			return nil
 		}
-		result = s.fitCredit(tariff, rated, result, CodeCreditLimitReached)
+		result = s.fitCredit(tariff, rated, result, CodeCreditLimitReached, 0)
 		if result.ReturnCode != CodeSuccess {
 			return nil
 		}
@@ -197,10 +197,15 @@ func destinationState(tariff *rating.Snapshot, call rating.Call, currency string
 	return CodeSuccess, ""
 }
 
-// fitCredit grants the longest call a.Available (> 0) pays for, or
-// refuses with noSecond when it buys no second.
-func (s *Service) fitCredit(tariff *rating.Snapshot, call rating.Call, a Authorization, noSecond ReturnCode) Authorization {
-	seconds, cost := affordable(tariff, call, a.Available, min(s.maxCreditSeconds, rating.MaxCallSeconds))
+// fitCredit grants the longest call a.Available (> 0) pays for, up to
+// maxCredit (0: the Service's Options.MaxCreditTime), or refuses with
+// noSecond when it buys no second.
+func (s *Service) fitCredit(tariff *rating.Snapshot, call rating.Call, a Authorization, noSecond ReturnCode, maxCredit time.Duration) Authorization {
+	maxSeconds := s.maxCreditSeconds
+	if maxCredit > 0 {
+		maxSeconds = int64(maxCredit / time.Second)
+	}
+	seconds, cost := affordable(tariff, call, a.Available, min(maxSeconds, rating.MaxCallSeconds))
 	if seconds == 0 {
 		return refused(a, noSecond, fmt.Sprintf("%s buys no second", a.Available))
 	}

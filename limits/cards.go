@@ -222,7 +222,7 @@ func (s *Service) decideCardCall(card Account, pinHash string, c CardCall, now t
 	if code, reason := destinationState(c.Tariff, rated, card.Currency); code != CodeSuccess {
 		return refused(result, code, reason)
 	}
-	return s.fitCredit(c.Tariff, rated, result, CodeInsufficientBalance)
+	return s.fitCredit(c.Tariff, rated, result, CodeInsufficientBalance, card.MaxCreditTime)
 }
 
 // lockQuery is the statement that locks the cards with these numbers

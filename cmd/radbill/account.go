@@ -26,13 +26,17 @@ import (
 // from, so that it stays out of shell history and process listings.
 const pinEnv = "RADBILL_PIN"
 
+// maxCreditHelp explains --max-credit-time.
+const maxCreditHelp = "most credit time one call gets, and so the most of the balance it holds, e.g. 10m " +
+	"(0: the server's authorize.max_credit_time, 4h by default); lower it to let several calls share the card"
+
 // shownLedgerEntries is how many ledger entries account show prints.
 const shownLedgerEntries = 10
 
 func accountCommand(openLimits limitsOpener) *cobra.Command {
 	account := &cobra.Command{
 		Use:   "account",
-		Short: "Prepaid (debit) cards: create, show, list, topup, adjust, refund, block, unblock, ledger, set-pin",
+		Short: "Prepaid (debit) cards: create, show, list, topup, adjust, refund, block, unblock, ledger, set-pin, set-limits",
 		Long: "Prepaid cards keep a balance that is the sum of an append-only ledger. Amounts are decimals with up to\n" +
 			"6 places (10, 2.5, 0.000001); negative amounts go after -- so they are not read as flags.",
 	}
@@ -50,6 +54,7 @@ func accountCommand(openLimits limitsOpener) *cobra.Command {
 		accountStatusCommand(openLimits, limits.AccountActive, "unblock NUMBER", "Let a blocked card call again"),
 		accountLedgerCommand(openLimits),
 		accountSetPINCommand(openLimits),
+		accountSetLimitsCommand(openLimits),
 	)
 	return account
 }
@@ -57,6 +62,7 @@ func accountCommand(openLimits limitsOpener) *cobra.Command {
 func accountCreateCommand(openLimits limitsOpener) *cobra.Command {
 	var pin, plan, currency, balance, expires, language string
 	var maxCalls int
+	var maxCredit time.Duration
 	cmd := &cobra.Command{
 		Use:   "create NUMBER",
 		Short: "Create a prepaid card",
@@ -93,7 +99,7 @@ func accountCreateCommand(openLimits limitsOpener) *cobra.Command {
 					return err
 				}
 				a, err := svc.CreateAccount(ctx, limits.NewAccount{Number: args[0], PIN: cardPIN, PlanID: planID, Currency: currency,
-					InitialBalance: initial, ExpiresAt: expiresAt, MaxConcurrentCalls: maxCalls, Language: language})
+					InitialBalance: initial, ExpiresAt: expiresAt, MaxConcurrentCalls: maxCalls, MaxCreditTime: maxCredit, Language: language})
 				if err != nil {
 					return err
 				}
@@ -111,6 +117,7 @@ func accountCreateCommand(openLimits limitsOpener) *cobra.Command {
 	cmd.Flags().StringVar(&balance, "balance", "0", "initial balance")
 	cmd.Flags().StringVar(&expires, "expires", "", "refuse the card from this UTC time on (2006-01-02 means its 00:00); default never")
 	cmd.Flags().IntVar(&maxCalls, "max-calls", 1, "calls the card may have in progress at once")
+	cmd.Flags().DurationVar(&maxCredit, "max-credit-time", 0, maxCreditHelp)
 	cmd.Flags().StringVar(&language, "language", "en", "language sent to the gateway's IVR (h323-preferred-lang)")
 	_ = cmd.MarkFlagRequired("plan")
 	return cmd
@@ -155,6 +162,7 @@ func showAccount(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Ser
 		{"available", r.Available},
 		{"expires", cmp.Or(r.ExpiresAt, "never")},
 		{"max calls", strconv.Itoa(r.MaxCalls)},
+		{"max credit time", cmp.Or(r.MaxCreditTime, "the server's authorize.max_credit_time")},
 		{"language", r.Language},
 		{"created", r.CreatedAt},
 	} {
@@ -403,6 +411,54 @@ func formatUTC(t time.Time) string {
 	return t.UTC().Format(time.DateTime) + " UTC"
 }
 
+func creditTime(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+func accountSetLimitsCommand(openLimits limitsOpener) *cobra.Command {
+	var maxCalls int
+	var maxCredit time.Duration
+	cmd := &cobra.Command{
+		Use:   "set-limits NUMBER",
+		Short: "Change how many calls a card may have at once and the credit time each gets",
+		Long: "Changes the card's --max-calls and --max-credit-time; a flag not given keeps its value. Calls in\n" +
+			"progress keep the credit time they were given. A card with 10.00 whose calls may each hold 10 minutes\n" +
+			"of credit can carry as many calls at once as 10.00 buys 10-minute calls (and --max-calls allows).",
+		Example: "  radbill account set-limits 5550001 --max-calls 10 --max-credit-time 10m",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var l limits.CallLimits
+			if cmd.Flags().Changed("max-calls") {
+				if maxCalls < 1 {
+					return fmt.Errorf("--max-calls %d: want at least 1", maxCalls)
+				}
+				l.MaxConcurrentCalls = maxCalls
+			}
+			if cmd.Flags().Changed("max-credit-time") {
+				if maxCredit < 0 || maxCredit%time.Second != 0 {
+					return fmt.Errorf("--max-credit-time %s: want whole seconds, 0 for the server's", maxCredit)
+				}
+				l.MaxCreditTime = cmp.Or(maxCredit, -1)
+			}
+			if l == (limits.CallLimits{}) {
+				return fmt.Errorf("nothing to change: give --max-calls or --max-credit-time")
+			}
+			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+				if err := svc.SetCallLimits(ctx, args[0], l); err != nil {
+					return err
+				}
+				return showAccount(ctx, cmd.OutOrStdout(), db, svc, args[0])
+			})
+		},
+	}
+	cmd.Flags().IntVar(&maxCalls, "max-calls", 1, "calls the card may have in progress at once")
+	cmd.Flags().DurationVar(&maxCredit, "max-credit-time", 0, maxCreditHelp)
+	return cmd
+}
+
 // accountRecord is a card as list and show print it; money is a decimal
 // string, exact.
 type accountRecord struct {
@@ -416,22 +472,25 @@ type accountRecord struct {
 	LiveCalls int    `json:"live_calls"`
 	ExpiresAt string `json:"expires_at"`
 	MaxCalls  int    `json:"max_calls"`
-	Language  string `json:"language"`
-	CreatedAt string `json:"created_at"`
+	// MaxCreditTime is "" when the server's default applies.
+	MaxCreditTime string `json:"max_credit_time"`
+	Language      string `json:"language"`
+	CreatedAt     string `json:"created_at"`
 }
 
 var accountHeader = []string{"number", "status", "plan", "currency", "balance", "reserved", "available", "live_calls",
-	"expires_at", "max_calls", "language", "created_at"}
+	"expires_at", "max_calls", "max_credit_time", "language", "created_at"}
 
 func newAccountRecord(a limits.Account, plans map[int64]planFacts) accountRecord {
 	return accountRecord{Number: a.Number, Status: string(a.Status), Plan: plans[a.PlanID].Name, Currency: a.Currency,
 		Balance: a.Balance.String(), Reserved: a.Reserved.String(), Available: a.Available().String(), LiveCalls: a.LiveCalls,
-		ExpiresAt: formatUTC(a.ExpiresAt), MaxCalls: a.MaxConcurrentCalls, Language: a.Language, CreatedAt: formatUTC(a.CreatedAt)}
+		ExpiresAt: formatUTC(a.ExpiresAt), MaxCalls: a.MaxConcurrentCalls, MaxCreditTime: creditTime(a.MaxCreditTime), Language: a.Language,
+		CreatedAt: formatUTC(a.CreatedAt)}
 }
 
 func (r accountRecord) fields() []string {
 	return []string{r.Number, r.Status, r.Plan, r.Currency, r.Balance, r.Reserved, r.Available, strconv.Itoa(r.LiveCalls),
-		r.ExpiresAt, strconv.Itoa(r.MaxCalls), r.Language, r.CreatedAt}
+		r.ExpiresAt, strconv.Itoa(r.MaxCalls), r.MaxCreditTime, r.Language, r.CreatedAt}
 }
 
 // ledgerRecord is a ledger entry as printed.

@@ -301,3 +301,33 @@ func TestPINErrorsDoNotShowThePIN(t *testing.T) {
 		t.Fatalf("err %v, output %q", err, out)
 	}
 }
+
+// TestAccountSetLimits: set-limits changes one limit and keeps the other;
+// a max credit time of 0 returns the card to the server's.
+func TestAccountSetLimits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newLimitsEnv(t, b)
+		e.run(t, "account", "create", "5550001", "--pin", "1234", "--plan", "retail", "--max-credit-time", "15m")
+		card := func() limits.Account {
+			a, err := e.svc.Account(context.Background(), "5550001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		if a := card(); a.MaxCreditTime != 15*time.Minute || a.MaxConcurrentCalls != 1 {
+			t.Fatalf("created with %s, %d calls", a.MaxCreditTime, a.MaxConcurrentCalls)
+		}
+		out := e.run(t, "account", "set-limits", "5550001", "--max-calls", "10")
+		if a := card(); a.MaxCreditTime != 15*time.Minute || a.MaxConcurrentCalls != 10 || !strings.Contains(out, "15m0s") {
+			t.Fatalf("after --max-calls 10: %s, %d calls; printed\n%s", a.MaxCreditTime, a.MaxConcurrentCalls, out)
+		}
+		e.run(t, "account", "set-limits", "5550001", "--max-credit-time", "0")
+		if a := card(); a.MaxCreditTime != 0 || a.MaxConcurrentCalls != 10 {
+			t.Fatalf("after --max-credit-time 0: %s, %d calls", a.MaxCreditTime, a.MaxConcurrentCalls)
+		}
+		if _, err := radbill(t, e.config, "account", "set-limits", "5550001"); err == nil {
+			t.Error("set-limits without a flag succeeded")
+		}
+	})
+}

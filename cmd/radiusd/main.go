@@ -146,7 +146,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	if err != nil {
 		return nil, err
 	}
-	limitsService := limits.New(db, limits.Options{PINKey: pinKey})
+	limitsService := limits.New(db, limits.Options{PINKey: pinKey, MaxCreditTime: cfg.Authorize.MaxCreditTime})
 	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,

@@ -244,3 +244,49 @@ func TestPrepaidCHAPWithRadclient(t *testing.T) {
 		}
 	})
 }
+
+// TestCardCallsShareTheBalance: with a 10-minute cap on each call's credit
+// time, a card with 10.00 and --max-calls 10 carries three calls at once,
+// each granted 600 s and holding 1.50; without the cap the first call holds
+// everything 10.00 buys and the second is refused.
+func TestCardCallsShareTheBalance(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		h := startServer(t, b)
+		ctx := context.Background()
+		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
+			t.Fatal(err)
+		}
+		plan, _ := h.db.PlanID(ctx, "cards")
+		svc := limits.New(h.db, limits.Options{})
+		for number, credit := range map[string]time.Duration{"5550001": 10 * time.Minute, "5550002": 0} {
+			if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: number, PIN: "4321", PlanID: plan, InitialBalance: 10_000_000,
+				MaxConcurrentCalls: 10, MaxCreditTime: credit}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.db.BumpTariffVersion(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := h.db.TariffVersion(ctx)
+		h.waitForTariffVersion(v)
+
+		// 600 s: 0.40 + 0.20 + 9 × 0.10 = 1.50.
+		for i := range 3 {
+			confID := fmt.Sprintf("931C146B 0F4411D6 AB5591F0 0000000%d", i)
+			code, vsas := h.access(accessRequest(t, "5550001", "4321", "35988123456", confID))
+			if code != radius.CodeAccessAccept || vsas[cisco.AttrCreditTime] != "600" {
+				t.Fatalf("capped card, call %d: %v %v", i+1, code, vsas)
+			}
+		}
+		if card, err := svc.Account(ctx, "5550001"); err != nil || card.Reserved != 4_500_000 || card.LiveCalls != 3 {
+			t.Fatalf("capped card holds %s in %d calls (%v), want 4.50 in 3", card.Reserved, card.LiveCalls, err)
+		}
+		code, vsas := h.access(accessRequest(t, "5550002", "4321", "35988123456", "931C146B 0F4411D6 AB5591F0 00000010"))
+		if code != radius.CodeAccessAccept || vsas[cisco.AttrCreditTime] != "5702" {
+			t.Fatalf("uncapped card, first call: %v %v", code, vsas)
+		}
+		if code, _ := h.access(accessRequest(t, "5550002", "4321", "35988123456", "931C146B 0F4411D6 AB5591F0 00000011")); code != radius.CodeAccessReject {
+			t.Fatalf("uncapped card, second call: %v, want refused (the first holds the balance)", code)
+		}
+	})
+}
