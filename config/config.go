@@ -223,5 +223,8 @@ func (c *Config) Logger() (*zap.Logger, error) {
 		zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	}
 	zc.Level = zap.NewAtomicLevelAt(level)
+	// A refused tariff or an unreachable database is an operator's matter,
+	// said in the message; a panic logs its own stack.
+	zc.DisableStacktrace = true
 	return zc.Build()
 }

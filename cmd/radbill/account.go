@@ -103,7 +103,7 @@ func accountCreateCommand(openLimits limitsOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the card's plan
+				if err := publish(ctx, cmd, db); err != nil { // servers learn the card's plan
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "created account %s\n", a.Number)

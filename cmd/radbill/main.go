@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,8 @@ func rootCommand() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "", "YAML configuration file (the one radiusd uses)")
+	root.PersistentFlags().Duration(waitFlag, 15*time.Second, "how long a command that changes what radiusd rates with (tariffs, gateways, cards, users, numbers, rules) "+
+		"waits for every running radiusd to load the change")
 	openDB := func() (*store.DB, error) {
 		cfg, err := config.Load(configPath)
 		if err != nil {

@@ -22,7 +22,8 @@ func tariffCommand(openDB dbOpener) *cobra.Command {
 		Use:   "reload",
 		Short: "Make every running radiusd reload tariffs, translation rules and gateway policy",
 		Long: "Bumps tariff_version. Each radiusd on this database polls it (rating.reload_interval) and reloads;\n" +
-			"a radiusd refuses tables that do not validate and keeps the ones in force (see its log).",
+			"a radiusd refuses tables that do not validate and keeps the ones in force (see its log). Waits until\n" +
+			"every running radiusd has the new tables in force (--wait), or says which has not.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := openDB()
@@ -40,8 +41,8 @@ func tariffCommand(openDB dbOpener) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "tariff version %d: running servers reload within their reload interval\n", v)
-			return nil
+			fmt.Fprintf(cmd.OutOrStdout(), "tariff version %d\n", v)
+			return waitForServers(cmd.Context(), cmd, db)
 		},
 	})
 	return tariff
@@ -65,7 +66,7 @@ func gatewayCommand(openDB dbOpener) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gateway %s: plan %q, bill VoIP originate %v\n", args[0], plan, billVoIP)
-			return nil
+			return waitForServers(cmd.Context(), cmd, db)
 		},
 	}
 	set.Flags().StringVar(&plan, "plan", "", "default tariff plan name")

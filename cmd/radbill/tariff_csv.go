@@ -51,7 +51,7 @@ func tariffImportCommand(openDB dbOpener) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %d plans, %d zones, %d prefixes, %d bands, %d holidays, %d rates; tariff version %d\n",
 				len(data.Plans), len(data.Zones), len(data.Prefixes), len(data.Bands), len(data.Holidays), len(data.Rates), v)
-			return nil
+			return waitForServers(cmd.Context(), cmd, db)
 		},
 	}
 }

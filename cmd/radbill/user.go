@@ -101,7 +101,7 @@ func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the new numbers
+				if err := publish(ctx, cmd, db); err != nil { // servers learn the new numbers
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "created user %d\n", u.ID)
@@ -272,7 +272,7 @@ func userNumberCommand(openLimits limitsOpener) *cobra.Command {
 				if err := svc.AddUserNumber(ctx, u.ID, args[1]); err != nil {
 					return err
 				}
-				if err := db.BumpTariffVersion(ctx); err != nil { // servers learn the number
+				if err := publish(ctx, cmd, db); err != nil { // servers learn the number
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "number %s identifies user %d %q\n", args[1], u.ID, u.Name)
@@ -292,7 +292,7 @@ func userNumberCommand(openLimits limitsOpener) *cobra.Command {
 				if err := svc.RemoveUserNumber(ctx, args[1]); err != nil {
 					return err
 				}
-				if err := db.BumpTariffVersion(ctx); err != nil { // servers forget the number
+				if err := publish(ctx, cmd, db); err != nil { // servers forget the number
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "number %s no longer identifies user %d %q\n", args[1], u.ID, u.Name)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/store"
 )
 
 // inbox is an SMTP server in the test that keeps every message it accepts.
@@ -142,6 +146,57 @@ func TestEnterpriseUserSpendAndLimitMails(t *testing.T) {
 		if len(m.to) != 1 || m.to[0] != "ann@example.com" || !strings.Contains(m.data, "1.40") || !strings.Contains(m.data, "EUR") ||
 			!strings.Contains(m.data, "reached your limit") {
 			t.Errorf("e-mail to %v:\n%s", m.to, m.data)
+		}
+	})
+}
+
+// TestUserCreateTakesEffectAtOnce: `radbill user create` returns only once
+// the running radiusd has loaded the user, so a Stop sent right after it
+// is the user's even though radiusd polls only every 2 s; a server that
+// does not catch up within --wait is named in a warning.
+func TestUserCreateTakesEffectAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	bin := buildBinaries(t, "radbill")
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		h := startServer(t, b, func(c *config.Config) { c.Rating.ReloadInterval = 2 * time.Second })
+		ctx := context.Background()
+		if err := h.db.ImportTariffs(ctx, testTariff(400_000)); err != nil {
+			t.Fatal(err)
+		}
+		config := filepath.Join(t.TempDir(), "radbill.yaml")
+		if err := os.WriteFile(config, []byte("database: {driver: "+b.Driver+", dsn: \""+b.DSN+"\"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		radbill := func(args ...string) string {
+			t.Helper()
+			out, err := exec.Command(filepath.Join(bin, "radbill"), append([]string{"--config", config}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("radbill %v: %v\n%s", args, err, out)
+			}
+			return string(out)
+		}
+		// The server has loaded the imported tariff before the user exists.
+		time.Sleep(2500 * time.Millisecond)
+		out := radbill("user", "create", "Ann", "--plan", "retail", "--type", "unrestricted", "--number", "1110001")
+		if !strings.Contains(out, "in force on the 1 running radiusd") {
+			t.Errorf("user create said:\n%s", out)
+		}
+		mustAck(t, h, telephonyStop(t, "W1", "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", 120))
+		if n := h.count("SELECT COUNT(*) FROM cdr WHERE acct_session_id = 'W1' AND user_id IS NOT NULL"); n != 1 {
+			t.Fatalf("the Stop right after user create was billed to nobody")
+		}
+
+		// A server that reports an old version and a refused reload.
+		if err := h.db.ReportInstance(ctx, store.Instance{ID: "other/1/1", Hostname: "other", PID: 1, StartedAt: time.Now(), SeenAt: time.Now(),
+			PollInterval: time.Minute, TablesVersion: 1, ReloadError: "rate 7: overlapping validity"}); err != nil {
+			t.Fatal(err)
+		}
+		out = radbill("--wait", "3s", "user", "number", "add", "Ann", "1110002")
+		if !strings.Contains(out, "1 of 2 running radiusd have not loaded it") || !strings.Contains(out, "other/1/1") ||
+			!strings.Contains(out, "overlapping validity") {
+			t.Errorf("number add with a server behind said:\n%s", out)
 		}
 	})
 }

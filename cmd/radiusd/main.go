@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -87,6 +88,12 @@ type instance struct {
 	log         *zap.Logger
 	// metricsAddr is the bound address of the metrics listener.
 	metricsAddr net.Addr
+	// reloading serialises reloads (the poll's and SIGHUP's) and reports.
+	reloading sync.Mutex
+	// self is this process's row in radiusd_instance; refused the
+	// tariff_version whose tables did not validate, logged once.
+	self    store.Instance
+	refused int64
 }
 
 func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
@@ -183,7 +190,9 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		mailer = nil
 		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
 	}
-	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log}
+	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log,
+		self: newSelf(cfg.Rating.ReloadInterval, tables.Version)}
+	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
 	}
@@ -245,6 +254,9 @@ func (in *instance) run(ctx context.Context) {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = in.metrics.Shutdown(shutdownCtx)
+	if err := in.db.RemoveInstance(shutdownCtx, in.self.ID); err != nil {
+		in.log.Warn("could not remove this server from radiusd_instance", zap.Error(err))
+	}
 	in.db.Close()
 	in.log.Info("radiusd stopped")
 }
@@ -326,21 +338,55 @@ func (o ownerSettler) notCharged(account string, userID int64, dedupKey string) 
 }
 
 // pollTariffs reloads the rating tables whenever tariff_version moves
-// (`radbill tariff import` and `radbill tariff reload` bump it), so every
-// server sharing the database follows a tariff change.
+// (`radbill tariff import`, `tariff reload`, `user create` ... bump it), so
+// every server sharing the database follows a change, and reports which
+// tables it has in force, which those commands wait for. A version that
+// was refused is not tried again until the next one.
 func (in *instance) pollTariffs(ctx context.Context) {
-	if version, err := in.db.TariffVersion(ctx); err == nil && version != in.rating.Tables().Version {
-		in.reloadTariffs(ctx)
+	in.reloading.Lock()
+	defer in.reloading.Unlock()
+	version, err := in.db.TariffVersion(ctx)
+	if err == nil && version != in.rating.Tables().Version && version != in.refused {
+		in.reload(ctx, version)
 	}
+	in.report(ctx)
 }
 
+// reloadTariffs reloads at once (SIGHUP), whatever the version.
 func (in *instance) reloadTariffs(ctx context.Context) {
+	in.reloading.Lock()
+	defer in.reloading.Unlock()
+	version, _ := in.db.TariffVersion(ctx)
+	in.reload(ctx, version)
+	in.report(ctx)
+}
+
+func (in *instance) reload(ctx context.Context, version int64) {
 	t, err := in.rating.Reload(ctx, in.db)
 	if err != nil {
-		in.log.Error("tariff reload refused, the tariffs in force stay", zap.Error(err))
+		in.refused, in.self.ReloadError = version, err.Error()
+		in.log.Error("tariff reload refused, the tariffs in force stay", zap.Int64("refused_version", version),
+			zap.Int64("version_in_force", in.rating.Tables().Version), zap.String("reason", err.Error()))
 		return
 	}
+	in.refused, in.self.ReloadError = 0, ""
 	in.log.Info("tariffs reloaded", zap.Int64("version", t.Version))
+}
+
+// newSelf names this process for radiusd_instance.
+func newSelf(pollInterval time.Duration, version int64) store.Instance {
+	host, _ := os.Hostname()
+	started := time.Now()
+	return store.Instance{ID: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), started.UnixMilli()), Hostname: host, PID: os.Getpid(),
+		StartedAt: started, PollInterval: pollInterval, TablesVersion: version}
+}
+
+// report writes this server's row in radiusd_instance.
+func (in *instance) report(ctx context.Context) {
+	in.self.SeenAt, in.self.TablesVersion = time.Now(), in.rating.Tables().Version
+	if err := in.db.ReportInstance(ctx, in.self); err != nil {
+		in.log.Warn("could not report this server in radiusd_instance", zap.Error(err))
+	}
 }
 
 // reloadOnHangup re-reads, on SIGHUP, the tariffs and then the

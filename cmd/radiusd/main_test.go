@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"layeh.com/radius"
 
@@ -42,6 +43,12 @@ type harness struct {
 // configuration first.
 func startServer(t *testing.T, b testdb.Backend, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
+	return startServerLogging(t, b, zaptest.NewLogger(t), tweaks...)
+}
+
+// startServerLogging is startServer with the server's logger.
+func startServerLogging(t *testing.T, b testdb.Backend, log *zap.Logger, tweaks ...func(*config.Config)) *harness {
+	t.Helper()
 	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,7 @@ func startServer(t *testing.T, b testdb.Backend, tweaks ...func(*config.Config))
 		tweak(cfg)
 	}
 	cfg.Clients = []radiusd.ClientConfig{{Name: "gw-test", Address: "127.0.0.1", Secret: secret}}
-	in, err := start(cfg, zaptest.NewLogger(t))
+	in, err := start(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"layeh.com/radius"
 
 	"github.com/radbill/radbill/internal/testdb"
@@ -194,10 +198,12 @@ func TestInvalidTariffImportChangesNothing(t *testing.T) {
 	}
 }
 
-// A tariff edited by hand in SQL into an invalid state is refused on reload;
-// the server keeps rating with the tables in force.
+// A tariff edited by hand in SQL into an invalid state is refused on reload,
+// logged once with the row it is refused for, not at every poll; the server
+// keeps rating with the tables in force.
 func TestInvalidReloadKeepsTablesInForce(t *testing.T) {
-	h := startServer(t, testdb.SQLite(t))
+	core, logs := observer.New(zap.InfoLevel)
+	h := startServerLogging(t, testdb.SQLite(t), zap.New(core))
 	ctx := context.Background()
 	if err := h.db.ImportTariffs(ctx, testTariff(400_000)); err != nil {
 		t.Fatal(err)
@@ -216,6 +222,13 @@ func TestInvalidReloadKeepsTablesInForce(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // several polls
 	if h.in.rating.Tables().Version != v {
 		t.Fatal("an invalid tariff was put in force")
+	}
+	refused := logs.FilterMessage("tariff reload refused, the tariffs in force stay").All()
+	if len(refused) != 1 {
+		t.Fatalf("the refusal was logged %d times in several polls, want once", len(refused))
+	}
+	if reason := refused[0].ContextMap()["reason"]; !strings.Contains(fmt.Sprint(reason), `rate id 1 (plan "retail", zone "Bulgaria mobile", band "peak")`) {
+		t.Errorf("refusal reason %q does not name the row", reason)
 	}
 	mustAck(t, h, telephonyStop(t, "K1", "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", 120))
 	if r := h.rated("K1"); r.Status != "ok" || *r.Cost != 700_000 {

@@ -335,3 +335,40 @@ func TestReadCapsTheNumberOfErrors(t *testing.T) {
 		t.Error("Error() does not count the omitted errors")
 	}
 }
+
+// TestOneBadBandLineIsTheOnlyError: a bad line in bands.csv is reported, and
+// the holidays and rates that name bands are not checked against a file
+// known to be wrong (each of their lines would say its band is unknown).
+func TestOneBadBandLineIsTheOnlyError(t *testing.T) {
+	var files []File
+	for _, kind := range Kinds() {
+		content, err := os.ReadFile(filepath.Join("testdata", "sample", kind.FileName()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind == Bands {
+			lines := strings.SplitN(string(content), "\n", 3)
+			fields := strings.Split(lines[1], ",")
+			fields[len(fields)-1] = "2x:00"
+			content = []byte(lines[0] + "\n" + strings.Join(fields, ",") + "\n" + lines[2])
+		}
+		files = append(files, File{Name: kind.FileName(), Reader: bytes.NewReader(content)})
+	}
+	err := ReadAll(&rating.TariffData{}, files...)
+	var list *ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("ReadAll = %v", err)
+	}
+	var lines []string
+	for _, e := range list.Errors {
+		lines = append(lines, e.Error())
+	}
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], `bands.csv:2: field "to": must be a time`) || strings.Contains(err.Error(), "unknown band") {
+		t.Fatalf("errors:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, later := range lines[1:] {
+		if !strings.Contains(later, "not checked: it refers to rows of bands.csv") {
+			t.Errorf("more than the bands' error: %s", later)
+		}
+	}
+}

@@ -9,12 +9,15 @@ import (
 // `rates.csv:14: field "next_increment": must be ≥ 1, got "0"`.
 type FieldError struct {
 	File    string
-	Line    int
+	Line    int    // 0 when the problem is the whole file
 	Field   string // "" when the problem is the whole line
 	Message string
 }
 
 func (e *FieldError) Error() string {
+	if e.Line == 0 {
+		return e.File + ": " + e.Message
+	}
 	if e.Field == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
 	}

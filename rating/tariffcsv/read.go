@@ -59,9 +59,23 @@ func ReadAll(into *rating.TariffData, files ...File) error {
 		all = append(all, loaded{file, content, kind})
 	}
 	slices.SortStableFunc(all, func(a, b loaded) int { return cmp.Compare(a.kind, b.kind) })
-	work := *into // appends to work do not show in into, whose lengths stay
-	for _, l := range all {
+	work := *into       // appends to work do not show in into, whose lengths stay
+	var failed []string // files of the kinds read so far that had problems
+	for i, l := range all {
+		if len(failed) > 0 && l.kind != all[i-1].kind {
+			// The later kinds name rows of the failed files: each of their
+			// lines would only say that a plan, zone or band is unknown.
+			for _, rest := range all[i:] {
+				problems.add(&FieldError{File: rest.file.Name, Message: "not checked: it refers to rows of " + strings.Join(failed, ", ") +
+					" (errors above)"})
+			}
+			break
+		}
+		before := problems.count()
 		readFile(l.file.Name, bytes.NewReader(l.content), &work, &problems)
+		if problems.count() > before {
+			failed = append(failed, l.file.Name)
+		}
 	}
 	if problems.count() > 0 {
 		return &problems
