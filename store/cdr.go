@@ -33,6 +33,14 @@ type CDR struct {
 	CostMicros      *int64  `db:"cost_micros" json:"cost_micros"`
 	Currency        *string `db:"currency" json:"currency"`
 	RatingStatus    string  `db:"rating_status" json:"rating_status"`
+	Plan            *string `db:"plan" json:"plan"`
+	// Account is the prepaid card's number, UserID and UserName the
+	// enterprise user the leg was billed to; empty when it has no owner.
+	Account  *string `db:"account" json:"account"`
+	UserID   *int64  `db:"user_id" json:"user_id"`
+	UserName *string `db:"user_name" json:"user_name"`
+	// CauseName names DisconnectCause; the CLI fills it.
+	CauseName string `db:"-" json:"disconnect_cause_name,omitempty"`
 }
 
 // CDRFilter selects CDRs. Zero fields do not filter.
@@ -48,25 +56,28 @@ func (db *DB) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 	var where []string
 	var args []any
 	if !f.From.IsZero() {
-		where = append(where, "call_time >= ?")
+		where = append(where, "c.call_time >= ?")
 		args = append(args, formatTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "call_time < ?")
+		where = append(where, "c.call_time < ?")
 		args = append(args, formatTime(f.To))
 	}
 	if f.Number != "" {
 		like := escapeLike(f.Number) + "%"
-		where = append(where, `(calling_number LIKE ? ESCAPE '!' OR called_number LIKE ? ESCAPE '!')`)
+		where = append(where, `(c.calling_number LIKE ? ESCAPE '!' OR c.called_number LIKE ? ESCAPE '!')`)
 		args = append(args, like, like)
 	}
-	q := `SELECT id, call_time, client_name, nas_ip, acct_session_id, conf_id, call_origin, call_type,
-		calling_number, called_number, called_number_norm, setup_time, connect_time, disconnect_time, duration_s, disconnect_cause,
-		gw_id, clock_unsynced, parse_errors, direction, billed, zone, cost_micros, currency, rating_status FROM cdr`
+	q := `SELECT c.id, c.call_time, c.client_name, c.nas_ip, c.acct_session_id, c.conf_id, c.call_origin, c.call_type,
+		c.calling_number, c.called_number, c.called_number_norm, c.setup_time, c.connect_time, c.disconnect_time, c.duration_s,
+		c.disconnect_cause, c.gw_id, c.clock_unsynced, c.parse_errors, c.direction, c.billed, c.zone, c.cost_micros, c.currency,
+		c.rating_status, p.name AS plan, a.account_number AS account, c.user_id, u.name AS user_name
+		FROM cdr c LEFT JOIN tariff_plan p ON p.id = c.plan_id LEFT JOIN prepaid_account a ON a.id = c.account_id
+		LEFT JOIN enterprise_user u ON u.id = c.user_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY call_time, id"
+	q += " ORDER BY c.call_time, c.id"
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/internal/q850"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -76,14 +77,35 @@ var cdrWriters = map[string]func(io.Writer, []store.CDR) error{
 	"json":  writeCDRJSON,
 }
 
+// cdrHeader names the columns of table and CSV output. cause is the
+// decimal Q.850 cause (h323-disconnect-cause is hexadecimal on the wire:
+// 10 there is 16 here), cause_name its name; owner the card or user the
+// leg was billed to.
 var cdrHeader = []string{"id", "call_time", "client", "nas_ip", "acct_session_id", "conf_id", "origin", "type",
-	"calling", "called", "called_norm", "connect_time", "duration_s", "cause", "gw_id", "direction", "billed", "zone", "cost", "currency", "rating_status", "clock_unsynced", "parse_errors"}
+	"calling", "called", "called_norm", "connect_time", "duration_s", "cause", "cause_name", "gw_id", "direction", "billed",
+	"owner", "plan", "zone", "cost", "currency", "rating_status", "clock_unsynced", "parse_errors"}
 
 func cdrFields(c store.CDR) []string {
+	var causeName string
+	if c.DisconnectCause != nil {
+		causeName = q850.Name(*c.DisconnectCause)
+	}
 	return []string{strconv.FormatInt(c.ID, 10), c.CallTime, c.ClientName, c.NASIP, c.AcctSessionID, c.ConfID,
 		c.CallOrigin, c.CallType, c.CallingNumber, c.CalledNumber, c.CalledNorm, deref(c.ConnectTime), intOrEmpty(c.DurationS),
-		intOrEmpty(c.DisconnectCause), c.GatewayID, c.Direction, strconv.FormatBool(c.Billed), deref(c.Zone), money(c.CostMicros), deref(c.Currency), c.RatingStatus,
-		strconv.FormatBool(c.ClockUnsynced), c.ParseErrors}
+		intOrEmpty(c.DisconnectCause), causeName, c.GatewayID, c.Direction, strconv.FormatBool(c.Billed), owner(c), deref(c.Plan),
+		deref(c.Zone), money(c.CostMicros), deref(c.Currency), c.RatingStatus, strconv.FormatBool(c.ClockUnsynced), c.ParseErrors}
+}
+
+// owner names the card or user a leg was billed to: "card 5550001",
+// "user 7 Ann Petrova"; "" for none.
+func owner(c store.CDR) string {
+	switch {
+	case c.Account != nil:
+		return "card " + *c.Account
+	case c.UserID != nil:
+		return "user " + strconv.FormatInt(*c.UserID, 10) + " " + deref(c.UserName)
+	}
+	return ""
 }
 
 func writeCDRTable(w io.Writer, rows []store.CDR) error {
@@ -125,6 +147,11 @@ func writeCDRCSV(w io.Writer, rows []store.CDR) error {
 func writeCDRJSON(w io.Writer, rows []store.CDR) error {
 	if rows == nil {
 		rows = []store.CDR{}
+	}
+	for i, c := range rows {
+		if c.DisconnectCause != nil {
+			rows[i].CauseName = q850.Name(*c.DisconnectCause)
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -86,7 +86,7 @@ func TestCDRList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 3 || rows[1][4] != "A1" || rows[2][4] != "A3" || rows[1][18] != "0.700000" {
+		if len(rows) != 3 || rows[1][4] != "A1" || rows[2][4] != "A3" || rows[1][21] != "0.700000" {
 			t.Fatalf("csv filtered by number 359:\n%s", out)
 		}
 

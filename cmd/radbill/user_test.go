@@ -229,3 +229,59 @@ func TestRerateCommandPrintsOwners(t *testing.T) {
 		}
 	})
 }
+
+// TestCDRListShowsOwnerPlanAndCause: cdr list names the card or user a
+// leg was billed to, its plan, and its Q.850 cause in decimal with a name.
+func TestCDRListShowsOwnerPlanAndCause(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newLimitsEnv(t, b)
+		ctx := context.Background()
+		e.run(t, "user", "create", "Maria Ivanova", "--plan", "retail", "--type", "unrestricted", "--number", "2001")
+		u := e.userByNumber(t, "2001")
+		card, err := e.svc.CreateAccount(ctx, limits.NewAccount{Number: "5550001", PIN: "1234", PlanID: e.plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := store.NewWriter(e.db, store.WriterConfig{BatchSize: 4, Writers: 1, QueueSize: 4}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		done := make(chan store.Outcome, 3)
+		connect := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+		for i, owner := range []acct.Rating{{UserID: u.ID}, {AccountID: card.ID, Account: "5550001"}, {}} {
+			cause, cost, plan, at := []int64{16, 17, 127}[i], int64(700_000), e.plan, connect.Add(time.Duration(i)*time.Minute)
+			owner.Status, owner.CostMicros, owner.Currency, owner.PlanID = "ok", &cost, "EUR", &plan
+			w.Submit(&acct.Record{ReceivedAt: at, ClientName: "gw", Status: acct.StatusStop, NASIP: "192.0.2.1", SessionID: strconv.Itoa(i),
+				CallingNumber: "2001", CalledNumber: "35988123456", ConnectTime: &at, DisconnectCause: &cause, CallOrigin: "originate",
+				CallType: "Telephony", Rating: owner}, func(o store.Outcome, _ error) { done <- o })
+		}
+		for range 3 {
+			if o := <-done; o != store.Stored {
+				t.Fatalf("outcome %v", o)
+			}
+		}
+		w.Close()
+		records, err := csv.NewReader(strings.NewReader(e.run(t, "cdr", "list", "--format", "csv"))).ReadAll()
+		if err != nil || len(records) != 4 {
+			t.Fatalf("csv: %v, %d records", err, len(records))
+		}
+		col := map[string]int{}
+		for i, name := range records[0] {
+			col[name] = i
+		}
+		for i, want := range [][4]string{
+			{"16", "normal call clearing", "user " + strconv.FormatInt(u.ID, 10) + " Maria Ivanova", "retail"},
+			{"17", "user busy", "card 5550001", "retail"},
+			{"127", "interworking, unspecified", "", "retail"},
+		} {
+			r := records[i+1]
+			if got := [4]string{r[col["cause"]], r[col["cause_name"]], r[col["owner"]], r[col["plan"]]}; got != want {
+				t.Errorf("row %d: cause, name, owner, plan = %q, want %q", i+1, got, want)
+			}
+		}
+		var rows []store.CDR
+		if err := json.Unmarshal([]byte(e.run(t, "cdr", "list", "--format", "json")), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 3 || rows[1].CauseName != "user busy" || rows[1].Account == nil || *rows[1].Account != "5550001" || *rows[0].UserName != "Maria Ivanova" {
+			t.Errorf("json rows %+v", rows)
+		}
+	})
+}
