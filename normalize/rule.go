@@ -102,9 +102,7 @@ type rule struct {
 // table in one pass.
 func Compile(rules []Rule) (*Translator, error) {
 	sorted := slices.Clone(rules)
-	slices.SortStableFunc(sorted, func(a, b Rule) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortStableFunc(sorted, byPosition)
 	t := &Translator{
 		calling: ruleSet{byGateway: map[string][]rule{}},
 		called:  ruleSet{byGateway: map[string][]rule{}},
@@ -140,6 +138,18 @@ func Compile(rules []Rule) (*Translator, error) {
 		return nil, errors.Join(errs...)
 	}
 	return t, nil
+}
+
+// byPosition orders rules as they are tried: by Position, then ID.
+func byPosition(a, b Rule) int {
+	return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.ID, b.ID))
+}
+
+// Check reports what makes a rule invalid, as Compile would (without the
+// rule's ID); nil when it is valid.
+func Check(r Rule) error {
+	_, err := compileRule(r)
+	return err
 }
 
 func compileRule(r Rule) (rule, error) {

@@ -13,6 +13,23 @@ import (
 // empty or holds anything but digits. See the package documentation for the
 // exact cleanup and matching rules.
 func (t *Translator) Translate(gw Gateway, dir Direction, number string) (normalised string, fired []int64, ok bool) {
+	return t.translate(gw, dir, number, nil)
+}
+
+// Step is one rule that fired while translating a number.
+type Step struct {
+	RuleID        int64
+	Before, After string
+}
+
+// Trace translates like Translate and returns each rule that fired with
+// the number before and after it, for an operator testing the rules.
+func (t *Translator) Trace(gw Gateway, dir Direction, number string) (steps []Step, normalised string, ok bool) {
+	normalised, _, ok = t.translate(gw, dir, number, func(s Step) { steps = append(steps, s) })
+	return steps, normalised, ok
+}
+
+func (t *Translator) translate(gw Gateway, dir Direction, number string, trace func(Step)) (normalised string, fired []int64, ok bool) {
 	var set *ruleSet
 	switch {
 	case dir != Calling && dir != Called:
@@ -50,6 +67,9 @@ func (t *Translator) Translate(gw Gateway, dir Direction, number string) (normal
 			if !fits {
 				ok = false
 				break
+			}
+			if trace != nil {
+				trace(Step{RuleID: r.id, Before: s, After: next})
 			}
 			s = next
 			ids = append(ids, r.id)

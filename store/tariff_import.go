@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -17,7 +18,20 @@ import (
 // data only link its rows to each other. The result is validated with
 // rating.Build before commit, so an import that would leave an invalid
 // tariff changes nothing. tariff_version is bumped so running servers reload.
+// The translation rules stay as they are.
 func (db *DB) ImportTariffs(ctx context.Context, data rating.TariffData) error {
+	return db.ImportTariffsAndRules(ctx, data, nil)
+}
+
+// ImportTariffsAndRules is ImportTariffs that also replaces every
+// translation rule with rules (validated with normalize.Compile), unless
+// rules is nil.
+func (db *DB) ImportTariffsAndRules(ctx context.Context, data rating.TariffData, rules []normalize.Rule) error {
+	if rules != nil {
+		if _, err := normalize.Compile(rules); err != nil {
+			return err
+		}
+	}
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -41,6 +55,16 @@ func (db *DB) ImportTariffs(ctx context.Context, data rating.TariffData) error {
 	}
 	if _, err := rating.Build(stored); err != nil {
 		return fmt.Errorf("the imported tariff is not valid: %w", err)
+	}
+	if rules != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM translation_rule"); err != nil {
+			return err
+		}
+		for _, r := range rules {
+			if _, err := insertRule(ctx, tx, r); err != nil {
+				return err
+			}
+		}
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {
 		return err
