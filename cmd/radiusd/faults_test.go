@@ -186,7 +186,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 		if os.Getenv("CI") != "" {
 			t.Fatal("no local mariadbd process to stop")
 		}
-		t.Skip("SKIPPING: no local mariadbd process to stop")
+		testdb.SkipLoudly(t, "fault tests: no local mariadbd process to stop")
 	}
 	pid, _ := strconv.Atoi(fields[0])
 	withCard(t, b)

@@ -430,7 +430,7 @@ func lookRadclient(t *testing.T) string {
 		if os.Getenv("CI") != "" {
 			t.Fatal("radclient not installed under CI (apt-get install freeradius-utils)")
 		}
-		t.Skip("SKIPPING: radclient not installed (apt-get install freeradius-utils)")
+		testdb.SkipLoudly(t, "radclient tests: radclient is not installed (apt-get install freeradius-utils)")
 	}
 	return radclient
 }
