@@ -10,8 +10,8 @@
 //
 //	svc := limits.New(db, limits.Options{})
 //
-// The RADIUS handler, for the Cisco debit-card flow (see
-// shared/reference/cisco-radius.md):
+// The RADIUS handler, for the Cisco debit-card flow (Cisco's "RADIUS VSA
+// Voice Implementation Guide"; tcl/README.md for the gateway's side):
 //
 //	// Access-Request #1 (account, PIN):
 //	auth, err := svc.Authenticate(ctx, account, pin)
@@ -123,7 +123,7 @@
 // # Return codes
 //
 // ReturnCode values are Cisco's h323-return-code numbers; see each
-// function for the codes it returns and shared/reference/cisco-radius.md
-// for their meaning. Gateways that number differently are the RADIUS
+// function for the codes it returns and the h323-return-code table of
+// Cisco's "RADIUS VSA Voice Implementation Guide" for their meaning. Gateways that number differently are the RADIUS
 // handler's business.
 package limits

@@ -34,8 +34,8 @@ if [ "$CARDS" -gt 1 ]; then
   sql "INSERT INTO prepaid_account (account_number, pin_hash, balance_micros, currency, plan_id, status, max_concurrent_calls, language, created_at)
        SELECT 8800000 + s.seq, a.pin_hash, a.balance_micros, a.currency, a.plan_id, a.status, a.max_concurrent_calls, a.language, a.created_at
        FROM prepaid_account a JOIN seq_1_to_$((CARDS - 1)) s WHERE a.account_number = '8800000';
-       INSERT INTO ledger_entry (account_id, kind, amount_micros, reason, created_at)
-       SELECT id, 'topup', balance_micros, 'initial balance', created_at FROM prepaid_account WHERE account_number <> '8800000'"
+       INSERT INTO ledger_entry (account_id, kind, amount_micros, reason, created_at, accrued_at)
+       SELECT id, 'topup', balance_micros, 'initial balance', created_at, created_at FROM prepaid_account WHERE account_number <> '8800000'"
 fi
 RADBILL_LISTEN_AUTH=127.0.0.1:14812 RADBILL_LISTEN_ACCT=127.0.0.1:14813 RADBILL_LISTEN_METRICS=127.0.0.1:24812 \
 RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADBILL_LOG_LEVEL=error \

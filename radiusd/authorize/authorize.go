@@ -1,5 +1,6 @@
 // Package authorize answers Access-Requests for the Cisco debit-card flow
-// (shared/reference/cisco-radius.md) and for enterprise users:
+// (Cisco's "RADIUS VSA Voice Implementation Guide"; tcl/README.md for the
+// gateway's side) and for enterprise users:
 //
 //   - stage 1, account authentication: User-Name is the account number,
 //     User-Password (PAP) the PIN → Access-Accept with h323-return-code=0,
