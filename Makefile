@@ -48,7 +48,7 @@ test-faults:
 # Benchmarks: Go micro-benchmarks, then the load generator against radiusd on
 # MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./store/... ./rating/ ./normalize/ ./spool/
+	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./billing/ ./store/... ./rating/ ./normalize/ ./spool/
 	scripts/bench.sh
 
 # Every fuzz target for FUZZTIME each (default 60s).

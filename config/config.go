@@ -14,9 +14,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/radiusd"
 )
 
 // Config is the whole configuration. See README.md, "Configuration".
@@ -30,8 +27,10 @@ type Config struct {
 		Driver string `mapstructure:"driver"`
 		DSN    string `mapstructure:"dsn"`
 	} `mapstructure:"database"`
-	Clients      []radiusd.ClientConfig `mapstructure:"clients"`
-	Dictionaries string                 `mapstructure:"dictionaries"`
+	// Clients is the NAS client list as written; radiusd.ParseClients
+	// reads and validates it.
+	Clients      []map[string]any `mapstructure:"clients"`
+	Dictionaries string           `mapstructure:"dictionaries"`
 	Log          struct {
 		Level string `mapstructure:"level"`
 	} `mapstructure:"log"`
@@ -44,7 +43,7 @@ type Config struct {
 		QueueSize     int           `mapstructure:"queue_size"`
 		QueueTimeout  time.Duration `mapstructure:"queue_timeout"`
 		ReplyCacheTTL time.Duration `mapstructure:"reply_cache_ttl"`
-		// MaxInFlightPerSource: see radiusd.Config.
+		// MaxInFlightPerSource: see the radiusd package's Config.
 		MaxInFlightPerSource int `mapstructure:"max_in_flight_per_source"`
 	} `mapstructure:"server"`
 	Rating struct {
@@ -78,7 +77,7 @@ type Config struct {
 		OutagePolicy     string        `mapstructure:"outage_policy"`
 		OutageCreditTime time.Duration `mapstructure:"outage_credit_time"`
 		// PINKeyFile holds the key that seals cards' PINs for CHAP (64
-		// hexadecimal digits); "" allows PAP only.
+		// hexadecimal digits, read by limits.ReadPINKey); "" allows PAP only.
 		PINKeyFile string `mapstructure:"pin_key_file"`
 		// BatchWorkers is how many card batches are decided at once.
 		BatchWorkers int `mapstructure:"batch_workers"`
@@ -181,9 +180,6 @@ func (c *Config) validate() error {
 	if c.Authorize.OutagePolicy != "closed" && c.Authorize.OutagePolicy != "open" {
 		return fmt.Errorf("authorize.outage_policy %q: want closed or open", c.Authorize.OutagePolicy)
 	}
-	if _, err := c.PINKey(); err != nil {
-		return err
-	}
 	if c.Rating.ReloadInterval <= 0 {
 		return fmt.Errorf("rating.reload_interval must be positive")
 	}
@@ -191,22 +187,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("gateway.timezone: %w", err)
 	}
 	return nil
-}
-
-// PINKey reads authorize.pin_key_file; nil when it is not set.
-func (c *Config) PINKey() ([]byte, error) {
-	if c.Authorize.PINKeyFile == "" {
-		return nil, nil
-	}
-	text, err := os.ReadFile(c.Authorize.PINKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("authorize.pin_key_file: %w", err)
-	}
-	key, err := limits.ParsePINKey(text)
-	if err != nil {
-		return nil, fmt.Errorf("authorize.pin_key_file %s: %w", c.Authorize.PINKeyFile, err)
-	}
-	return key, nil
 }
 
 // Logger builds the zap logger: human-readable on a terminal, JSON otherwise.

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -160,6 +161,23 @@ func (s *Service) likeAPINCheck(p Proof) {
 	if p.CHAP == nil {
 		_ = bcrypt.CompareHashAndPassword(s.dummyPINHash(), []byte(p.PIN))
 	}
+}
+
+// ReadPINKey reads the PIN key file of authorize.pin_key_file; nil when
+// path is "".
+func ReadPINKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("authorize.pin_key_file: %w", err)
+	}
+	key, err := ParsePINKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("authorize.pin_key_file %s: %w", path, err)
+	}
+	return key, nil
 }
 
 // ParsePINKey reads a PIN key: 64 hexadecimal digits (32 bytes), as

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/store"
 )
@@ -15,12 +16,12 @@ import (
 // Stage transforms a decoded accounting record before it is stored
 // (number normalisation, rating). Stages run in order on the worker.
 type Stage interface {
-	Process(*acct.Record)
+	Process(*cdr.Record)
 }
 
 // RecordSink stores records durably and reports each outcome once committed.
 type RecordSink interface {
-	Submit(rec *acct.Record, done func(store.Outcome, error))
+	Submit(rec *cdr.Record, done func(store.Outcome, error))
 }
 
 // Accounting serves Accounting-Requests: decode → stages → store → reply.
@@ -44,7 +45,7 @@ func (a *Accounting) ServeRADIUS(w ResponseWriter, r *Request) {
 		return
 	}
 	switch rec.Status {
-	case acct.StatusStart, acct.StatusStop, acct.StatusInterimUpdate, acct.StatusAccountingOn, acct.StatusAccountingOff:
+	case cdr.StatusStart, cdr.StatusStop, cdr.StatusInterimUpdate, cdr.StatusAccountingOn, cdr.StatusAccountingOff:
 	default:
 		// Other status types (tunnel accounting, RFC 2867) carry nothing
 		// radbill bills; acknowledge them so the NAS does not retry forever.

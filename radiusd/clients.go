@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/go-viper/mapstructure/v2"
 	"golang.org/x/time/rate"
 )
 
@@ -62,6 +63,23 @@ type ClientConfig struct {
 // wins. It is immutable once built.
 type Clients struct {
 	byPrefix []*Client // longest prefix first
+}
+
+// ParseClients reads the configuration's client list (each entry a map of
+// ClientConfig's keys) and validates it. YAML booleans are taken where a
+// policy is yes, no or auto.
+func ParseClients(raw []map[string]any) (*Clients, error) {
+	configs := make([]ClientConfig, len(raw))
+	for i, entry := range raw {
+		decoder, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: &configs[i], WeaklyTypedInput: true, ErrorUnused: true})
+		if err != nil {
+			return nil, err
+		}
+		if err := decoder.Decode(entry); err != nil {
+			return nil, fmt.Errorf("clients[%d]: %w", i, err)
+		}
+	}
+	return NewClients(configs)
 }
 
 // NewClients validates the configured clients.

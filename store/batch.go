@@ -15,7 +15,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/cdr"
 )
 
 // batchTx writes one batch inside one transaction and records each record's
@@ -51,7 +51,7 @@ type Tx struct {
 
 // Owed is a stored Stop to charge: its record and its CDR's dedup key.
 type Owed struct {
-	Record   *acct.Record
+	Record   *cdr.Record
 	DedupKey string
 }
 
@@ -87,7 +87,7 @@ var activeCallColumns = []string{
 func activeCallValues(p *pending) []any {
 	r := p.rec
 	status := "start"
-	if r.Status == acct.StatusInterimUpdate {
+	if r.Status == cdr.StatusInterimUpdate {
 		status = "interim"
 	}
 	received := formatTime(r.ReceivedAt)
@@ -103,9 +103,9 @@ func (b *batchTx) writeSegment(batch []pending, from, to int) error {
 	var stops, live []int
 	for i := from; i < to; i++ {
 		switch batch[i].rec.Status {
-		case acct.StatusStop:
+		case cdr.StatusStop:
 			stops = append(stops, i)
-		case acct.StatusStart, acct.StatusInterimUpdate:
+		case cdr.StatusStart, cdr.StatusInterimUpdate:
 			live = append(live, i)
 		}
 	}
@@ -350,7 +350,7 @@ func (b *batchTx) deleteActiveCalls(keys []any) error {
 
 // closeNAS ends every open leg of the NAS that sent Accounting-On/Off: the
 // gateway restarted, so none of them will get a Stop.
-func (b *batchTx) closeNAS(i int, r *acct.Record) error {
+func (b *batchTx) closeNAS(i int, r *cdr.Record) error {
 	res, err := b.tx.ExecContext(b.ctx, "DELETE FROM active_call WHERE nas_ip = ?", r.NASIP)
 	if err != nil {
 		return err

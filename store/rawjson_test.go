@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/cdr"
 )
 
 func TestRawJSONIsValidJSON(t *testing.T) {
-	attrs := []acct.Attribute{{Name: "User-Name", Value: `quote " back \ tab` + "\t nl \n ctl \x01 del \x7f utf8 ü"}, {Name: "Empty", Value: ""}}
+	attrs := []cdr.Attribute{{Name: "User-Name", Value: `quote " back \ tab` + "\t nl \n ctl \x01 del \x7f utf8 ü"}, {Name: "Empty", Value: ""}}
 	var got [][2]string
 	if err := json.Unmarshal([]byte(rawJSON(attrs)), &got); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/cdr"
 )
 
 // RatedLeg is a stored CDR with what rating needs and what it produced.
@@ -51,7 +51,7 @@ func (db *DB) LegsToRerate(ctx context.Context, from, to time.Time, afterID int6
 
 // UpdateRatingsTx stores new ratings of CDRs (id → rating) in tx. The
 // owner a CDR was billed to stays.
-func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings map[int64]acct.Rating) error {
+func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings map[int64]cdr.Rating) error {
 	for id, r := range ratings {
 		if _, err := tx.ExecContext(ctx, `UPDATE cdr SET rating_status = ?, calling_number_norm = ?, called_number_norm = ?,
 			direction = ?, billed = ?, plan_id = ?, zone = ?, prefix = ?, billed_seconds = ?, cost_micros = ?, currency = ?,

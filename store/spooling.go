@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/radbill/radbill/radiusd/acct"
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/spool"
 )
 
@@ -123,7 +123,7 @@ func (s *spooler) replay(ctx context.Context) {
 func (s *spooler) writeSpooled(records [][]byte) error {
 	batch := make([]pending, len(records))
 	for i, b := range records {
-		var rec acct.Record
+		var rec cdr.Record
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
 		}

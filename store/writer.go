@@ -13,9 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/fairqueue"
 	"github.com/radbill/radbill/internal/jsontext"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/spool"
 )
 
@@ -87,7 +87,7 @@ type Writer struct {
 }
 
 type pending struct {
-	rec  *acct.Record
+	rec  *cdr.Record
 	done func(Outcome, error)
 	// The record's keys, hashed once on submission.
 	legKey, dedupKey string
@@ -98,12 +98,12 @@ type pending struct {
 	row []any
 }
 
-func newPending(rec *acct.Record, done func(Outcome, error)) pending {
+func newPending(rec *cdr.Record, done func(Outcome, error)) pending {
 	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
 	switch rec.Status {
-	case acct.StatusStop:
+	case cdr.StatusStop:
 		p.row = cdrValues(&p)
-	case acct.StatusStart, acct.StatusInterimUpdate:
+	case cdr.StatusStart, cdr.StatusInterimUpdate:
 		p.row = activeCallValues(&p)
 	}
 	return p
@@ -171,7 +171,7 @@ var ErrBusy = errors.New("writer queue full")
 // with Failed and ErrBusy, on this record or on the one it displaced, when
 // the queue is full (see WriterConfig.QueueSize). Submit never waits: under
 // overload the packet workers go on with other gateways' packets.
-func (w *Writer) Submit(rec *acct.Record, done func(Outcome, error)) {
+func (w *Writer) Submit(rec *cdr.Record, done func(Outcome, error)) {
 	h := fnv.New32a()
 	h.Write([]byte(rec.NASIP))
 	queue := w.queues[h.Sum32()%uint32(len(w.queues))]
@@ -414,7 +414,7 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 	// stream, so the batch is written in segments split at those packets.
 	segStart := 0
 	for i, p := range batch {
-		if s := p.rec.Status; s == acct.StatusAccountingOn || s == acct.StatusAccountingOff {
+		if s := p.rec.Status; s == cdr.StatusAccountingOn || s == cdr.StatusAccountingOff {
 			if err := bt.writeSegment(batch, segStart, i); err != nil {
 				return nil, nil, err
 			}
@@ -451,7 +451,7 @@ func CommitWithin(ctx context.Context, tx *sqlx.Tx) error {
 // rawJSON renders the packet's attributes as [["name","value"], ...]. The
 // decoder hands over valid UTF-8 only; it is written without reflection
 // because every CDR carries it.
-func rawJSON(attrs []acct.Attribute) string {
+func rawJSON(attrs []cdr.Attribute) string {
 	size := 2
 	for _, a := range attrs {
 		size += len(a.Name) + len(a.Value) + 8

@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/store"
 )
 
@@ -23,26 +23,26 @@ func newWriter(t *testing.T, db *store.DB, batch int) *store.Writer {
 	return w
 }
 
-func stop(nas, session string, duration int64) *acct.Record {
+func stop(nas, session string, duration int64) *cdr.Record {
 	connect := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	return &acct.Record{
-		ReceivedAt: time.Now().UTC(), ClientName: "gw1", Status: acct.StatusStop,
+	return &cdr.Record{
+		ReceivedAt: time.Now().UTC(), ClientName: "gw1", Status: cdr.StatusStop,
 		NASIP: nas, SessionID: session, ConfID: "931C146B 0F4411D6 AB5591F0 " + session,
 		CallOrigin: "originate", CallType: "Telephony", CallingNumber: "1110001", CalledNumber: "35988123456",
 		ConnectTime: &connect, SessionTime: &duration,
-		Raw:    []acct.Attribute{{Name: "Acct-Session-Id", Value: session}},
-		Rating: acct.Rating{Status: "unrated"},
+		Raw:    []cdr.Attribute{{Name: "Acct-Session-Id", Value: session}},
+		Rating: cdr.Rating{Status: "unrated"},
 	}
 }
 
-func withStatus(r *acct.Record, s acct.Status) *acct.Record {
+func withStatus(r *cdr.Record, s cdr.Status) *cdr.Record {
 	c := *r
 	c.Status = s
 	return &c
 }
 
 // submitAll submits the records concurrently-safe and waits for every outcome.
-func submitAll(w *store.Writer, recs ...*acct.Record) []store.Outcome {
+func submitAll(w *store.Writer, recs ...*cdr.Record) []store.Outcome {
 	out := make([]store.Outcome, len(recs))
 	var wg sync.WaitGroup
 	for i, r := range recs {
@@ -68,7 +68,7 @@ func TestWriterStoresEachStopOnce(t *testing.T) {
 		w := newWriter(t, db, 64)
 		defer w.Close()
 
-		var recs []*acct.Record
+		var recs []*cdr.Record
 		for i := range 200 {
 			recs = append(recs, stop("192.0.2.1", fmt.Sprintf("%08X", i), int64(i)))
 		}
@@ -125,7 +125,7 @@ func TestWriterBadRowFailsAlone(t *testing.T) {
 		failOnCalled666(t, db)
 		w := newWriter(t, db, 500)
 		defer w.Close()
-		var recs []*acct.Record
+		var recs []*cdr.Record
 		for i := range 20 {
 			r := stop("192.0.2.1", fmt.Sprintf("%08X", i), 60)
 			if i == 7 {
@@ -157,11 +157,11 @@ func TestWriterActiveCalls(t *testing.T) {
 		a := stop("192.0.2.1", "0000000A", 0)
 		bb := stop("192.0.2.1", "0000000B", 0)
 		other := stop("192.0.2.9", "0000000C", 0)
-		submitAll(w, withStatus(a, acct.StatusStart), withStatus(bb, acct.StatusStart), withStatus(other, acct.StatusStart))
+		submitAll(w, withStatus(a, cdr.StatusStart), withStatus(bb, cdr.StatusStart), withStatus(other, cdr.StatusStart))
 		if n := count(t, db, "SELECT COUNT(*) FROM active_call"); n != 3 {
 			t.Fatalf("after Starts: %d active, want 3", n)
 		}
-		interim := withStatus(a, acct.StatusInterimUpdate)
+		interim := withStatus(a, cdr.StatusInterimUpdate)
 		thirty := int64(30)
 		interim.SessionTime = &thirty
 		submitAll(w, interim)
@@ -173,7 +173,7 @@ func TestWriterActiveCalls(t *testing.T) {
 			t.Fatalf("Stop did not end the active call")
 		}
 		// A late Interim-Update or Start of the finished leg must not revive it.
-		for _, late := range []*acct.Record{interim, withStatus(a, acct.StatusStart)} {
+		for _, late := range []*cdr.Record{interim, withStatus(a, cdr.StatusStart)} {
 			submitAll(w, late)
 			if n := count(t, db, "SELECT COUNT(*) FROM active_call WHERE leg_key = ?", a.LegKey()); n != 0 {
 				t.Fatalf("late %v revived a finished leg", late.Status)
@@ -181,8 +181,8 @@ func TestWriterActiveCalls(t *testing.T) {
 		}
 		// Accounting-On of NAS 192.0.2.1, then a new Start there, in one batch:
 		// the On closes bb only; the Start after it stays.
-		on := &acct.Record{ReceivedAt: time.Now(), ClientName: "gw1", Status: acct.StatusAccountingOn, NASIP: "192.0.2.1", Rating: acct.Rating{Status: "unrated"}}
-		fresh := withStatus(stop("192.0.2.1", "0000000D", 0), acct.StatusStart)
+		on := &cdr.Record{ReceivedAt: time.Now(), ClientName: "gw1", Status: cdr.StatusAccountingOn, NASIP: "192.0.2.1", Rating: cdr.Rating{Status: "unrated"}}
+		fresh := withStatus(stop("192.0.2.1", "0000000D", 0), cdr.StatusStart)
 		outcomes := submitAll(w, on, fresh)
 		if outcomes[0] != store.Stored || outcomes[1] != store.Stored {
 			t.Fatalf("outcomes %v", outcomes)
@@ -210,12 +210,12 @@ func TestWriterStopsEndEveryLegOfTheirBatch(t *testing.T) {
 		w := newWriter(t, db, 100)
 		defer w.Close()
 		bystander := stop("192.0.2.9", "BYSTANDER", 0)
-		submitAll(w, withStatus(bystander, acct.StatusStart))
+		submitAll(w, withStatus(bystander, cdr.StatusStart))
 		for n := 1; n <= 9; n++ {
-			var starts, stops []*acct.Record
+			var starts, stops []*cdr.Record
 			for i := range n {
 				leg := stop("192.0.2.1", fmt.Sprintf("N%dL%d", n, i), 10)
-				starts, stops = append(starts, withStatus(leg, acct.StatusStart)), append(stops, leg)
+				starts, stops = append(starts, withStatus(leg, cdr.StatusStart)), append(stops, leg)
 			}
 			submitAll(w, starts...)
 			if got := count(t, db, "SELECT COUNT(*) FROM active_call"); got != n+1 {
@@ -239,10 +239,10 @@ func TestWriterBatchesOfAnySize(t *testing.T) {
 		defer w.Close()
 		cdrs, active := 0, 0
 		for n := 1; n <= 40; n++ {
-			var recs []*acct.Record
+			var recs []*cdr.Record
 			for i := range n {
 				recs = append(recs, stop("192.0.2.1", fmt.Sprintf("S%dL%d", n, i), 10),
-					withStatus(stop("192.0.2.1", fmt.Sprintf("A%dL%d", n, i), 10), acct.StatusStart))
+					withStatus(stop("192.0.2.1", fmt.Sprintf("A%dL%d", n, i), 10), cdr.StatusStart))
 			}
 			for i, o := range submitAll(w, recs...) {
 				if o != store.Stored {
@@ -276,12 +276,12 @@ func TestWriterConsecutiveBatchesApplyInOrder(t *testing.T) {
 				w := store.NewWriter(db, store.WriterConfig{BatchSize: tc.batch, Writers: 1, QueueSize: 4096}, prometheus.NewRegistry(), zaptest.NewLogger(t))
 				defer w.Close()
 				const legs = 300
-				var recs []*acct.Record
+				var recs []*cdr.Record
 				for i := range legs {
 					leg := stop("192.0.2.1", fmt.Sprintf("P%07X", i), 10)
-					recs = append(recs, withStatus(leg, acct.StatusStart), leg)
+					recs = append(recs, withStatus(leg, cdr.StatusStart), leg)
 					if tc.lateCopy {
-						recs = append(recs, withStatus(leg, acct.StatusStart))
+						recs = append(recs, withStatus(leg, cdr.StatusStart))
 					}
 				}
 				for i, o := range submitAll(w, recs...) {
@@ -385,7 +385,7 @@ func BenchmarkWriterInFlight(b *testing.B) {
 
 // ratedStop is a Stop as radload sends it, decoded and rated: every
 // attribute in Raw and every rating column set.
-func ratedStop(i int) *acct.Record {
+func ratedStop(i int) *cdr.Record {
 	session := fmt.Sprintf("fac7e922%08X", i)
 	conf := fmt.Sprintf("FAC7E922 %08X 0F4411D6 CBF3D765", i)
 	r := stop(fmt.Sprintf("192.0.2.%d", 10+i%8), session, int64(i%600))
@@ -407,11 +407,11 @@ func ratedStop(i int) *acct.Record {
 		{"h323-disconnect-cause", "h323-disconnect-cause=10"}, {"h323-voice-quality", "h323-voice-quality=0"},
 		{"h323-remote-address", "h323-remote-address=192.0.2.20"}, {"h323-gw-id", "h323-gw-id=LoadGW."},
 	} {
-		r.Raw = append(r.Raw, acct.Attribute{Name: a[0], Value: a[1]})
+		r.Raw = append(r.Raw, cdr.Attribute{Name: a[0], Value: a[1]})
 	}
 	cost, plan, billed := int64(220000), int64(1), int64(60)
 	rated := time.Now().UTC()
-	r.Rating = acct.Rating{Status: "ok", Zone: "Bulgaria mobile", CostMicros: &cost, Currency: "EUR", RatedAt: &rated,
+	r.Rating = cdr.Rating{Status: "ok", Zone: "Bulgaria mobile", CostMicros: &cost, Currency: "EUR", RatedAt: &rated,
 		CallingNorm: r.CallingNumber, CalledNorm: r.CalledNumber, Direction: "outgoing", Billed: true, PlanID: &plan,
 		Prefix: "35988", BilledSeconds: &billed,
 		Detail: `{"rate_id":5,"connect_fee":"0.100000","parts":[{"band":"peak","start":"2026-11-23T12:00:00+02:00","seconds":60,"billed_seconds":60,"amount":"0.120000"}]}`}

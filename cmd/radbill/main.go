@@ -45,7 +45,7 @@ func rootCommand() *cobra.Command {
 		if err != nil {
 			return nil, nil, err
 		}
-		pinKey, err := cfg.PINKey()
+		pinKey, err := limits.ReadPINKey(cfg.Authorize.PINKeyFile)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/store"
 )
 
@@ -61,9 +61,9 @@ func withCDRs(t *testing.T, b testdb.Backend) string {
 		connect, _ := time.Parse(time.DateTime, c.connect)
 		d := int64(60 + i)
 		cost := int64(700_000)
-		w.Submit(&acct.Record{ReceivedAt: time.Now(), ClientName: "gw", Status: acct.StatusStop, NASIP: "192.0.2.1", SessionID: c.session,
+		w.Submit(&cdr.Record{ReceivedAt: time.Now(), ClientName: "gw", Status: cdr.StatusStop, NASIP: "192.0.2.1", SessionID: c.session,
 			CallingNumber: c.calling, CalledNumber: c.called, ConnectTime: &connect, SessionTime: &d, CallOrigin: "originate", CallType: "Telephony",
-			Rating: acct.Rating{Status: "ok", CostMicros: &cost, Currency: "EUR", Zone: "Z"}}, func(o store.Outcome, _ error) { done <- o })
+			Rating: cdr.Rating{Status: "ok", CostMicros: &cost, Currency: "EUR", Zone: "Z"}}, func(o store.Outcome, _ error) { done <- o })
 	}
 	for range 3 {
 		if o := <-done; o != store.Stored {

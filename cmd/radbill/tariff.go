@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -31,7 +31,7 @@ func tariffCommand(openDB dbOpener) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			if _, err := rater.Load(cmd.Context(), db); err != nil {
+			if _, err := billing.Load(cmd.Context(), db); err != nil {
 				return fmt.Errorf("the tables in the database do not validate, not reloading: %w", err)
 			}
 			if err := db.BumpTariffVersion(cmd.Context()); err != nil {
@@ -106,7 +106,7 @@ func rerateCommand(openLimits limitsOpener) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			tables, err := rater.Load(cmd.Context(), db)
+			tables, err := billing.Load(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func rerateCommand(openLimits limitsOpener) *cobra.Command {
 				planID = &id
 			}
 			start := time.Now()
-			sum, err := rater.Rerate(cmd.Context(), db, money, tables, fromTime, toTime, planID, batch)
+			sum, err := billing.Rerate(cmd.Context(), db, money, tables, fromTime, toTime, planID, batch)
 			if err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func rerateCommand(openLimits limitsOpener) *cobra.Command {
 
 // printCorrections lists, per card and user, what it had been charged for
 // the re-rated CDRs, what they cost now and the adjustment posted.
-func printCorrections(ctx context.Context, out io.Writer, money *limits.Service, tables *rater.Tables, owners []limits.Correction) error {
+func printCorrections(ctx context.Context, out io.Writer, money *limits.Service, tables *billing.Tables, owners []limits.Correction) error {
 	if len(owners) == 0 {
 		return nil
 	}

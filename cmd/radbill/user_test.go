@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -207,9 +207,9 @@ func TestRerateCommandPrintsOwners(t *testing.T) {
 		// Stored at 0.50; the tariff prices 120 s at 0.40 + 0.20 + 0.10 = 0.70.
 		connect := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 		seconds, cost, plan := int64(120), int64(500_000), e.plan
-		rec := &acct.Record{ReceivedAt: connect.Add(2 * time.Minute), ClientName: "gw", Status: acct.StatusStop, NASIP: "192.0.2.1", SessionID: "M1",
+		rec := &cdr.Record{ReceivedAt: connect.Add(2 * time.Minute), ClientName: "gw", Status: cdr.StatusStop, NASIP: "192.0.2.1", SessionID: "M1",
 			CallingNumber: "2001", CalledNumber: "35988123456", ConnectTime: &connect, SessionTime: &seconds, CallOrigin: "originate", CallType: "Telephony",
-			Rating: acct.Rating{Status: "ok", CostMicros: &cost, Currency: "EUR", Billed: true, Direction: "outgoing", PlanID: &plan, UserID: u.ID}}
+			Rating: cdr.Rating{Status: "ok", CostMicros: &cost, Currency: "EUR", Billed: true, Direction: "outgoing", PlanID: &plan, UserID: u.ID}}
 		w := store.NewWriter(e.db, store.WriterConfig{BatchSize: 1, Writers: 1, QueueSize: 1}, prometheus.NewRegistry(), zaptest.NewLogger(t))
 		done := make(chan store.Outcome, 1)
 		w.Submit(rec, func(o store.Outcome, _ error) { done <- o })
@@ -245,10 +245,10 @@ func TestCDRListShowsOwnerPlanAndCause(t *testing.T) {
 		w := store.NewWriter(e.db, store.WriterConfig{BatchSize: 4, Writers: 1, QueueSize: 4}, prometheus.NewRegistry(), zaptest.NewLogger(t))
 		done := make(chan store.Outcome, 3)
 		connect := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-		for i, owner := range []acct.Rating{{UserID: u.ID}, {AccountID: card.ID, Account: "5550001"}, {}} {
+		for i, owner := range []cdr.Rating{{UserID: u.ID}, {AccountID: card.ID, Account: "5550001"}, {}} {
 			cause, cost, plan, at := []int64{16, 17, 127}[i], int64(700_000), e.plan, connect.Add(time.Duration(i)*time.Minute)
 			owner.Status, owner.CostMicros, owner.Currency, owner.PlanID = "ok", &cost, "EUR", &plan
-			w.Submit(&acct.Record{ReceivedAt: at, ClientName: "gw", Status: acct.StatusStop, NASIP: "192.0.2.1", SessionID: strconv.Itoa(i),
+			w.Submit(&cdr.Record{ReceivedAt: at, ClientName: "gw", Status: cdr.StatusStop, NASIP: "192.0.2.1", SessionID: strconv.Itoa(i),
 				CallingNumber: "2001", CalledNumber: "35988123456", ConnectTime: &at, DisconnectCause: &cause, CallOrigin: "originate",
 				CallType: "Telephony", Rating: owner}, func(o store.Outcome, _ error) { done <- o })
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/limits/notify"
@@ -34,8 +35,6 @@ import (
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/authorize"
-	"github.com/radbill/radbill/radiusd/rater"
-	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
 )
@@ -82,7 +81,7 @@ type instance struct {
 	accounting *radiusd.Accounting
 	mailer     *notify.Sender // nil without smtp.host
 	limits     *limits.Service
-	rating     *rater.Stage
+	rating     *billing.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -122,12 +121,12 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("dictionaries: %w", err)
 	}
-	clients, err := radiusd.NewClients(cfg.Clients)
+	clients, err := radiusd.ParseClients(cfg.Clients)
 	if err != nil {
 		return nil, err
 	}
 	gatewayZone, _ := time.LoadLocation(cfg.Gateway.TimeZone) // validated by config.Load
-	tables, err := rater.Load(ctx, db)
+	tables, err := billing.Load(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("tariffs: %w", err)
 	}
@@ -149,7 +148,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pinKey, err := cfg.PINKey()
+	pinKey, err := limits.ReadPINKey(cfg.Authorize.PINKeyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +163,12 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
-		Settler: ownerSettler{svc: limitsService, log: log},
+		Settler: billing.Settler{Limits: limitsService, Log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
 	cards := limitsService.NewCardBatcher(limits.BatcherConfig{Workers: cfg.Authorize.BatchWorkers, Timeout: cfg.Writer.CommitTimeout})
 	cleanup = append(cleanup, cards.Close)
-	ratingStage := rater.NewStage(tables, reg)
+	ratingStage := billing.NewStage(tables, reg)
 	accounting := &radiusd.Accounting{Sink: writer, Log: log}
 	accounting.SetDecoder(acct.NewDecoder(names, gatewayZone))
 	if cfg.Rating.Enabled {
@@ -284,59 +283,6 @@ func (in *instance) sweepReservations(ctx context.Context) {
 	}
 }
 
-// ownerSettler debits a prepaid card's leg to the card (releasing the
-// credit its authorization reserved) or charges an enterprise user's leg to
-// the user's spend, in the CDR's transaction; a user's limit e-mails are
-// queued there too.
-type ownerSettler struct {
-	svc *limits.Service
-	log *zap.Logger
-}
-
-func (o ownerSettler) SettleTx(ctx context.Context, tx store.Tx, owed []store.Owed) error {
-	charge := func(x store.Owed) limits.CallCharge {
-		rec := x.Record
-		return limits.CallCharge{Reference: x.DedupKey, ConfID: rec.ConfID, Cost: rating.Money(*rec.Rating.CostMicros),
-			Reason: fmt.Sprintf("call to %s, %s", rec.Rating.CalledNorm, rec.Rating.Zone)}
-	}
-	var cards []limits.CardCharge
-	for _, x := range owed {
-		if x.Record.Rating.Account != "" {
-			cards = append(cards, limits.CardCharge{Number: x.Record.Rating.Account, Charge: charge(x)})
-		}
-	}
-	settled, err := o.svc.SettleCardsTx(ctx, tx, cards)
-	if err != nil {
-		return err
-	}
-	for i, s := range settled {
-		if s.UnknownOwner {
-			o.notCharged(cards[i].Number, 0, cards[i].Charge.Reference)
-		}
-	}
-	for _, x := range owed {
-		if x.Record.Rating.Account != "" {
-			continue
-		}
-		_, err := o.svc.SettleUserTx(ctx, tx.Tx, x.Record.Rating.UserID, charge(x))
-		if errors.Is(err, limits.ErrNotFound) {
-			o.notCharged("", x.Record.Rating.UserID, x.DedupKey)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// notCharged logs a leg whose card or user went away after the tables
-// were loaded: the CDR keeps the cost; there is no one to charge.
-func (o ownerSettler) notCharged(account string, userID int64, dedupKey string) {
-	o.log.Warn("leg's owner no longer exists, not charged", zap.String("account", account),
-		zap.Int64("user_id", userID), zap.String("dedup_key", dedupKey))
-}
-
 // pollTariffs reloads the rating tables whenever tariff_version moves
 // (`radbill tariff import`, `tariff reload`, `user create` ... bump it), so
 // every server sharing the database follows a change, and reports which
@@ -414,7 +360,7 @@ func (in *instance) reloadConfig(path string) error {
 	if err != nil {
 		return err
 	}
-	clients, err := radiusd.NewClients(cfg.Clients)
+	clients, err := radiusd.ParseClients(cfg.Clients)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/internal/testdb"
-	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/cisco"
 	"github.com/radbill/radbill/store"
 )
@@ -61,7 +60,7 @@ func startServerLogging(t *testing.T, b testdb.Backend, log *zap.Logger, tweaks 
 	for _, tweak := range tweaks {
 		tweak(cfg)
 	}
-	cfg.Clients = []radiusd.ClientConfig{{Name: "gw-test", Address: "127.0.0.1", Secret: secret}}
+	cfg.Clients = []map[string]any{{"name": "gw-test", "address": "127.0.0.1", "secret": secret}}
 	in, err := start(cfg, log)
 	if err != nil {
 		t.Fatal(err)

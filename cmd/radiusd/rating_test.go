@@ -11,10 +11,10 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/radiusd/cisco"
-	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -124,7 +124,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		}
 		// The VoIP leg of the same call is stored, not billed.
 		mustAck(t, h, encode(t, ciscoStop(t, "R3")))
-		if r := h.rated("R3"); r.Status != rater.StatusNotBilled || r.Cost != nil || r.Billed {
+		if r := h.rated("R3"); r.Status != billing.StatusNotBilled || r.Cost != nil || r.Billed {
 			t.Errorf("R3 = %+v", r)
 		}
 		// Bulgaria fixed has no rate; Germany no zone: no cost, never a silent 0.
@@ -151,12 +151,12 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		if r := h.rated("R6"); *r.Cost != 800_000 {
 			t.Errorf("after reload R6 costs %d, want 800000", *r.Cost)
 		}
-		tables, err := rater.Load(ctx, h.db)
+		tables, err := billing.Load(ctx, h.db)
 		if err != nil {
 			t.Fatal(err)
 		}
 		from, to := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		sum, err := rater.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 2)
+		sum, err := billing.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		if r := h.rated("R1"); *r.Cost != 800_000 {
 			t.Errorf("R1 after rerate costs %d", *r.Cost)
 		}
-		again, err := rater.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 100)
+		again, err := billing.Rerate(ctx, h.db, limits.New(h.db, limits.Options{}), tables, from, to, nil, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,9 @@ import (
 
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -109,18 +109,18 @@ func TestRerateMovesTheMoney(t *testing.T) {
 		check("as stored", 700_000)
 
 		from, to := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-		rerate := func(connectFee rating.Money) rater.RerateSummary {
+		rerate := func(connectFee rating.Money) billing.RerateSummary {
 			t.Helper()
 			tariff := flatTariff()
 			tariff.Rates[0].ConnectFee = connectFee
 			if err := h.db.ImportTariffs(ctx, tariff); err != nil {
 				t.Fatal(err)
 			}
-			tables, err := rater.Load(ctx, h.db)
+			tables, err := billing.Load(ctx, h.db)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sum, err := rater.Rerate(ctx, h.db, svc, tables, from, to, nil, 2)
+			sum, err := billing.Rerate(ctx, h.db, svc, tables, from, to, nil, 2)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/cisco"
 )
@@ -52,15 +53,15 @@ func NewDecoder(names *attrnames.Names, gatewayZone *time.Location) *Decoder {
 	return &Decoder{names: names, gatewayZone: gatewayZone}
 }
 
-// Decode turns a parsed Accounting-Request into a Record. It fails only when
+// Decode turns a parsed Accounting-Request into a cdr.Record. It fails only when
 // the packet has no usable Acct-Status-Type; any other bad value is recorded
 // in ParseErrors.
-func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now time.Time) (*Record, error) {
-	r := &Record{
+func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now time.Time) (*cdr.Record, error) {
+	r := &cdr.Record{
 		ReceivedAt: now.UTC(),
 		ClientName: clientName,
-		Raw:        make([]Attribute, 0, len(p.Attributes)+8),
-		Rating:     Rating{Status: "unrated"},
+		Raw:        make([]cdr.Attribute, 0, len(p.Attributes)+8),
+		Rating:     cdr.Rating{Status: "unrated"},
 	}
 	// Every value is copied into one string once; a value read as text is
 	// a substring of it, not an allocation of its own (a Cisco Stop has
@@ -85,7 +86,7 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 			d.decodeVendorSpecific(r, v, s)
 			continue
 		}
-		r.Raw = append(r.Raw, Attribute{Name: d.names.Name(t), Value: d.rawValue(t, v, s)})
+		r.Raw = append(r.Raw, cdr.Attribute{Name: d.names.Name(t), Value: d.rawValue(t, v, s)})
 		switch t {
 		case attrUserName:
 			r.UserName = s
@@ -93,7 +94,7 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 			if len(v) == net.IPv4len {
 				r.NASIP = net.IP(v).String()
 			} else {
-				r.addParseError("NAS-IP-Address")
+				r.AddParseError("NAS-IP-Address")
 			}
 		case attrNASIPv6Address:
 			if len(v) == net.IPv6len && r.NASIP == "" {
@@ -108,16 +109,16 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 		case attrAcctSessionID:
 			r.SessionID = s
 		case attrAcctStatusType:
-			if n, ok := r.integer("Acct-Status-Type", v); ok {
-				r.Status = Status(*n)
+			if n, ok := integer(r, "Acct-Status-Type", v); ok {
+				r.Status = cdr.Status(*n)
 				hasStatus = true
 			}
 		case attrAcctDelayTime:
-			r.DelayTime, _ = r.integer("Acct-Delay-Time", v)
+			r.DelayTime, _ = integer(r, "Acct-Delay-Time", v)
 		case attrAcctSessionTime:
-			r.SessionTime, _ = r.integer("Acct-Session-Time", v)
+			r.SessionTime, _ = integer(r, "Acct-Session-Time", v)
 		case attrAcctTerminate:
-			r.TerminateCause, _ = r.integer("Acct-Terminate-Cause", v)
+			r.TerminateCause, _ = integer(r, "Acct-Terminate-Cause", v)
 		}
 	}
 	if r.NASIP == "" && source != nil {
@@ -131,34 +132,34 @@ func (d *Decoder) Decode(p *radius.Packet, source net.IP, clientName string, now
 
 // decodeVendorSpecific decodes the Vendor-Specific attribute v, whose bytes
 // are also s.
-func (d *Decoder) decodeVendorSpecific(r *Record, v []byte, s string) {
+func (d *Decoder) decodeVendorSpecific(r *cdr.Record, v []byte, s string) {
 	var buf [4]cisco.SubAttribute
 	vendor, subs, err := cisco.ParseVendorSpecific(buf[:0], v)
 	if err != nil {
-		r.addParseError("Vendor-Specific")
-		r.Raw = append(r.Raw, Attribute{Name: "Vendor-Specific", Value: textOrHex(v, s)})
+		r.AddParseError("Vendor-Specific")
+		r.Raw = append(r.Raw, cdr.Attribute{Name: "Vendor-Specific", Value: textOrHex(v, s)})
 		return
 	}
 	for _, sub := range subs {
 		value := s[sub.Offset : sub.Offset+len(sub.Value)]
-		r.Raw = append(r.Raw, Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: textOrHex(sub.Value, value)})
+		r.Raw = append(r.Raw, cdr.Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: textOrHex(sub.Value, value)})
 		if vendor == cisco.VendorID {
 			d.decodeCisco(r, sub.Type, value)
 		}
 	}
 }
 
-func (d *Decoder) decodeCisco(r *Record, t byte, raw string) {
+func (d *Decoder) decodeCisco(r *cdr.Record, t byte, raw string) {
 	name := cisco.AttrName(t)
 	value := cisco.StripName(name, raw)
 	switch t {
 	case cisco.AttrAVPair:
 		k, val, ok := cisco.SplitAVPair(raw)
 		if !ok {
-			r.addParseError(name)
+			r.AddParseError(name)
 			return
 		}
-		r.AVPairs = append(r.AVPairs, AVPair{Name: k, Value: val})
+		r.AVPairs = append(r.AVPairs, cdr.AVPair{Name: k, Value: val})
 		if strings.EqualFold(k, "h323-incoming-conf-id") {
 			r.IncomingConfID = canonicalConfID(val)
 		}
@@ -185,21 +186,21 @@ func (d *Decoder) decodeCisco(r *Record, t byte, raw string) {
 			n := int64(c)
 			r.DisconnectCause = &n
 		} else {
-			r.addParseError(name)
+			r.AddParseError(name)
 		}
 	case cisco.AttrVoiceQuality:
 		if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 32); err == nil {
 			r.VoiceQuality = &n
 		} else {
-			r.addParseError(name)
+			r.AddParseError(name)
 		}
 	}
 }
 
-func (d *Decoder) ciscoTime(r *Record, name, value string) *time.Time {
+func (d *Decoder) ciscoTime(r *cdr.Record, name, value string) *time.Time {
 	ct, err := cisco.ParseTime(value, d.gatewayZone)
 	if err != nil || ct.Time.Year() < 1970 || ct.Time.Year() > 9999 {
-		r.addParseError(name)
+		r.AddParseError(name)
 		return nil
 	}
 	if ct.NotAuthoritative || ct.SyncLost || ct.ZoneUnknown {
@@ -216,17 +217,13 @@ func canonicalConfID(s string) string {
 	return id
 }
 
-func (r *Record) integer(name string, v []byte) (*int64, bool) {
+func integer(r *cdr.Record, name string, v []byte) (*int64, bool) {
 	if len(v) != 4 {
-		r.addParseError(name)
+		r.AddParseError(name)
 		return nil, false
 	}
 	n := int64(binary.BigEndian.Uint32(v))
 	return &n, true
-}
-
-func (r *Record) addParseError(name string) {
-	r.ParseErrors = append(r.ParseErrors, name)
 }
 
 // rawValue is the attribute v (whose bytes are also s) as shown in Raw.

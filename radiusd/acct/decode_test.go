@@ -9,6 +9,7 @@ import (
 
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/cisco"
@@ -76,7 +77,7 @@ func TestDecodeReferenceStop(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"status", r.Status, acct.StatusStop},
+		{"status", r.Status, cdr.StatusStop},
 		{"received", r.ReceivedAt, now.UTC()},
 		{"nas", r.NASIP, "192.168.81.101"},
 		{"session", r.SessionID, "000B5572"},
@@ -99,7 +100,7 @@ func TestDecodeReferenceStop(t *testing.T) {
 		{"gw", r.GatewayID, "OrigGW."},
 		{"unsynced", r.ClockUnsynced, true},
 		{"avpairs", len(r.AVPairs), 2},
-		{"avpair 2", r.AVPairs[1], acct.AVPair{Name: "h323-ivr-out", Value: "Tariff:Standard"}},
+		{"avpair 2", r.AVPairs[1], cdr.AVPair{Name: "h323-ivr-out", Value: "Tariff:Standard"}},
 		{"parse errors", len(r.ParseErrors), 0},
 		{"call time", r.CallTime(), at("2002-01-23 14:30:31.002 +0000")},
 	}
@@ -108,9 +109,9 @@ func TestDecodeReferenceStop(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if len(r.Raw) != 20 || r.Raw[0] != (acct.Attribute{Name: "Acct-Status-Type", Value: "Stop"}) ||
-		r.Raw[5] != (acct.Attribute{Name: "NAS-IP-Address", Value: "192.168.81.101"}) ||
-		r.Raw[8] != (acct.Attribute{Name: "h323-conf-id", Value: "h323-conf-id=931C146B F4411D6 AB5591F0 CBF3D765"}) {
+	if len(r.Raw) != 20 || r.Raw[0] != (cdr.Attribute{Name: "Acct-Status-Type", Value: "Stop"}) ||
+		r.Raw[5] != (cdr.Attribute{Name: "NAS-IP-Address", Value: "192.168.81.101"}) ||
+		r.Raw[8] != (cdr.Attribute{Name: "h323-conf-id", Value: "h323-conf-id=931C146B F4411D6 AB5591F0 CBF3D765"}) {
 		t.Errorf("raw = %v", r.Raw)
 	}
 }
@@ -165,7 +166,7 @@ func TestDecodeSeveralSubAttributesInOneVSA(t *testing.T) {
 	if r.CallOrigin != "answer" || r.CallType != "VoIP" || r.GatewayID != "\xff\x01" {
 		t.Errorf("origin %q, type %q, gateway %q", r.CallOrigin, r.CallType, r.GatewayID)
 	}
-	want := []acct.Attribute{{Name: "Acct-Status-Type", Value: "Stop"}, {Name: "Acct-Session-Id", Value: "0001"},
+	want := []cdr.Attribute{{Name: "Acct-Status-Type", Value: "Stop"}, {Name: "Acct-Session-Id", Value: "0001"},
 		{Name: "h323-call-origin", Value: origin}, {Name: "h323-gw-id", Value: "0xff01"}, {Name: "h323-call-type", Value: kind}}
 	if !slices.Equal(r.Raw, want) {
 		t.Errorf("raw = %v, want %v", r.Raw, want)
@@ -190,7 +191,7 @@ func TestKeysIgnoreDelayAndSeparateLegs(t *testing.T) {
 		t.Error("a retry with another Acct-Delay-Time must have the same keys")
 	}
 	start := *a
-	start.Status = acct.StatusStart
+	start.Status = cdr.StatusStart
 	if start.DedupKey() == a.DedupKey() || start.LegKey() != a.LegKey() {
 		t.Error("Start and Stop of a leg: same leg key, different dedup keys")
 	}

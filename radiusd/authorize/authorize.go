@@ -38,11 +38,11 @@ import (
 	"go.uber.org/zap"
 	"layeh.com/radius"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/cisco"
-	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -62,7 +62,7 @@ type Authorizer struct {
 	// Cards decides the cards' calls (stage 2) in shared transactions.
 	Cards *limits.CardBatcher
 	// Tables gives the rating tables in force (translation and tariffs).
-	Tables func() *rater.Tables
+	Tables func() *billing.Tables
 	Log    *zap.Logger
 	// Timeout bounds the database work of one request.
 	Timeout time.Duration
@@ -200,7 +200,7 @@ func (a *Authorizer) cardAccount(ctx context.Context, account string, proof limi
 
 // cardCall answers stage 2: the PIN is checked here, the call is decided
 // in a batch with other cards' calls.
-func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.Proof, request limits.CallRequest, tables *rater.Tables, respond func(answer, error)) {
+func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.Proof, request limits.CallRequest, tables *billing.Tables, respond func(answer, error)) {
 	if request.ConfID == "" {
 		respond(reject(limits.CodeInvalidArgument), nil)
 		return
@@ -217,7 +217,7 @@ func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.
 	}
 }
 
-func (a *Authorizer) user(ctx context.Context, numbers []string, request limits.CallRequest, tables *rater.Tables) (answer, error) {
+func (a *Authorizer) user(ctx context.Context, numbers []string, request limits.CallRequest, tables *billing.Tables) (answer, error) {
 	if request.Called == "" || request.ConfID == "" {
 		return reject(limits.CodeInvalidArgument), nil
 	}

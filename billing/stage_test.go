@@ -1,4 +1,4 @@
-package rater
+package billing
 
 import (
 	"database/sql"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/normalize"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/rating/tariffcsv"
 	"github.com/radbill/radbill/store"
@@ -47,7 +47,10 @@ func TestDetailJSON(t *testing.T) {
 // rule 0 → 359, gateway "gw" with plan retail, and owners.
 func demoTables(tb testing.TB, owners store.Owners) (*Tables, map[string]int64) {
 	tb.Helper()
-	files, _ := filepath.Glob("../../scripts/demo/tariff/*.csv")
+	files, _ := filepath.Glob("../scripts/demo/tariff/*.csv")
+	if len(files) == 0 {
+		tb.Fatal("no demo tariff files")
+	}
 	var inputs []tariffcsv.File
 	for _, name := range files {
 		if filepath.Base(name) == "rules.csv" {
@@ -90,7 +93,7 @@ func BenchmarkStage(b *testing.B) {
 	stage := NewStage(tables, prometheus.NewRegistry())
 	connect := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	seconds := int64(95)
-	rec := &acct.Record{Status: acct.StatusStop, ClientName: "gw", CallOrigin: "originate", CallType: "Telephony",
+	rec := &cdr.Record{Status: cdr.StatusStop, ClientName: "gw", CallOrigin: "originate", CallType: "Telephony",
 		CallingNumber: "1110001", CalledNumber: "0888123456", ConnectTime: &connect, SessionTime: &seconds}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,8 +1,9 @@
-// Package acct turns RADIUS Accounting-Requests from Cisco voice gateways into
-// typed records. Decoding never fails on a value: a value that does not parse
-// is kept raw in the record and named in ParseErrors, so the packet is still
-// stored and acknowledged.
-package acct
+// Package cdr is the record of one call leg, whatever its source — a RADIUS
+// Stop, a CUCM CDR file, an Asterisk CDR — and its rating result: what every
+// source decodes into, and what billing, limits and store work with. A value
+// a source could not parse is kept raw in the record and named in
+// ParseErrors, so the record is still stored.
+package cdr
 
 import (
 	"crypto/sha256"
@@ -162,4 +163,9 @@ func hashFields(fields ...string) string {
 	}
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// AddParseError names a value that did not parse; its text stays in Raw.
+func (r *Record) AddParseError(name string) {
+	r.ParseErrors = append(r.ParseErrors, name)
 }

@@ -1,4 +1,4 @@
-package rater_test
+package billing_test
 
 import (
 	"bufio"
@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/internal/testdb"
-	"github.com/radbill/radbill/radiusd/rater"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -54,9 +54,9 @@ func BenchmarkLoadTables1M(b *testing.B) {
 			}
 			runtime.GC()
 			b.ResetTimer()
-			var tables *rater.Tables
+			var tables *billing.Tables
 			for b.Loop() {
-				t, err := rater.Load(ctx, db)
+				t, err := billing.Load(ctx, db)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,10 +1,15 @@
-// Package rater is the accounting stage that prices each Stop before it is
-// stored: it translates the calling and called numbers, decides from the
-// leg's origin and type whether this is the leg of the call that is billed,
-// picks the plan — the enterprise user's whose number is calling, else the
-// gateway's default — and rates the leg with the current tariff snapshot, so
-// the cost is committed in the same transaction as the CDR (and, for a
-// user's leg, the debit of the user's spend: store.Settler).
+// Package billing is the path every call leg takes, whatever its source (a
+// RADIUS Stop, a CUCM or Asterisk CDR): normalise its numbers, decide
+// whether it is the leg of its call that is billed, find its owner and
+// plan, rate it with the current tariff snapshot (Stage, Tables.Rate), and
+// charge it to its owner in the transaction that stores it (Settler), so
+// the cost, the CDR and the debit commit together. Rerate prices stored
+// legs again and corrects their owners' money.
+//
+// Owner: a prepaid card when the leg's User-Name is its account number;
+// else the enterprise user of the leg's own number (the calling number of
+// an outgoing leg, the called number of an incoming one); else none, and
+// the gateway's default plan prices it.
 //
 // Billable-leg policy (Cisco sends one Stop per leg): the telephony-originate
 // leg is the outgoing call to the PSTN and is billed; the telephony-answer
@@ -13,11 +18,11 @@
 // whose gateway.bill_voip_originate is set (IP-to-IP gateway trunks). Each
 // call thus has one billed leg per direction, never two.
 //
-// The tables (tariff snapshot, translation rules, gateway policy) are
-// immutable and swapped atomically on reload: packets being rated keep the
+// The tables (tariff snapshot, translation rules, gateway policy, owners)
+// are immutable and swapped atomically on reload: legs being rated keep the
 // tables they started with, and a set that fails validation is refused
 // while the old one stays in force.
-package rater
+package billing
 
 import (
 	"context"
@@ -29,9 +34,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/jsontext"
 	"github.com/radbill/radbill/normalize"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -112,12 +117,12 @@ type Owner struct {
 }
 
 // Rate prices one leg. It never fails; the status says why a leg has no cost.
-func (t *Tables) Rate(leg Leg, now time.Time) acct.Rating {
+func (t *Tables) Rate(leg Leg, now time.Time) cdr.Rating {
 	gw := normalize.Gateway{ClientName: leg.ClientName, NASIP: leg.NASIP, GatewayID: leg.GatewayID}
 	calling, _, callingOK := t.Translator.Translate(gw, normalize.Calling, leg.Calling)
 	called, _, calledOK := t.Translator.Translate(gw, normalize.Called, leg.Called)
 	ratedAt := now.UTC()
-	r := acct.Rating{CallingNorm: calling, CalledNorm: called, RatedAt: &ratedAt}
+	r := cdr.Rating{CallingNorm: calling, CalledNorm: called, RatedAt: &ratedAt}
 
 	policy := t.Gateways[leg.ClientName]
 	direction, billed := billable(leg, policy.BillVoIPOriginate)
@@ -178,7 +183,7 @@ func isDigits(s string) bool {
 // (debit-card flow); else the enterprise user of the leg's own number,
 // normalised or as received. A re-rated leg whose owner is gone is priced
 // as ownerless.
-func (t *Tables) owner(r *acct.Rating, leg Leg, numbers ...string) (plan int64, ok bool) {
+func (t *Tables) owner(r *cdr.Rating, leg Leg, numbers ...string) (plan int64, ok bool) {
 	if leg.Billed != nil {
 		if card, ok := t.Owners.CardsByID[leg.Billed.AccountID]; ok {
 			r.Account, r.AccountID = card.Number, card.ID
@@ -284,8 +289,8 @@ func (s *Stage) Tables() *Tables { return s.tables.Load() }
 func (s *Stage) Swap(t *Tables) { s.tables.Store(t) }
 
 // Process rates a Stop; other records pass through.
-func (s *Stage) Process(rec *acct.Record) {
-	if rec.Status != acct.StatusStop {
+func (s *Stage) Process(rec *cdr.Record) {
+	if rec.Status != cdr.StatusStop {
 		return
 	}
 	var duration int64

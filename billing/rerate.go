@@ -1,4 +1,4 @@
-package rater
+package billing
 
 import (
 	"cmp"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -48,7 +48,7 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 		if len(legs) == 0 {
 			break
 		}
-		updates := map[int64]acct.Rating{}
+		updates := map[int64]cdr.Rating{}
 		var owed []limits.Rerated
 		now := time.Now()
 		for _, l := range legs {
@@ -106,7 +106,7 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 }
 
 // rerated is a re-rated leg's owner and new cost, for its money to follow.
-func rerated(l store.RatedLeg, r acct.Rating) (limits.Rerated, error) {
+func rerated(l store.RatedLeg, r cdr.Rating) (limits.Rerated, error) {
 	var cost rating.Money
 	if r.Billed && r.CostMicros != nil {
 		cost = rating.Money(*r.CostMicros)
