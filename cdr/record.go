@@ -8,7 +8,9 @@ package cdr
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the Acct-Status-Type of an accounting packet.
@@ -50,11 +52,28 @@ type Attribute struct {
 	Name, Value string
 }
 
-// Record is one decoded Accounting-Request.
+// Sources of records other than RADIUS, as stored in cdr.source ("radius"
+// when Source is "").
+const (
+	SourceCUCM        = "cucm"
+	SourceAsteriskCSV = "asterisk-csv"
+	SourceAsteriskDB  = "asterisk-db"
+)
+
+// Record is one call leg: a decoded Accounting-Request, or a row of a CDR
+// file or table.
 type Record struct {
 	ReceivedAt time.Time
-	ClientName string // configured NAS client that sent it
+	// ClientName is the configured NAS client that sent a RADIUS record,
+	// or the gateway (trunk) an imported call went through: the name of
+	// its billing policy (gateway table).
+	ClientName string
 	Status     Status
+	// Source is "" for RADIUS, else one of the Source constants; SourceKey
+	// identifies an imported leg in its source (CUCM: cluster, call
+	// manager, call and leg ids), so that importing it again is a
+	// duplicate whatever else changed.
+	Source, SourceKey string
 
 	NASIP          string // NAS-IP-Address, else the packet's source address
 	NASIdentifier  string
@@ -120,6 +139,9 @@ type Rating struct {
 // LegKey identifies one call leg: the same NAS, session, conference and leg
 // direction. It is the key of active_call and the basis of DedupKey.
 func (r *Record) LegKey() string {
+	if r.SourceKey != "" {
+		return hashFields(r.Source, r.SourceKey)
+	}
 	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType)
 }
 
@@ -137,6 +159,9 @@ func (r *Record) StopKey() string {
 }
 
 func (r *Record) eventKey(s Status) string {
+	if r.SourceKey != "" {
+		return hashFields(r.Source, r.SourceKey, s.String())
+	}
 	return hashFields(r.NASIP, r.NASIdentifier, r.SessionID, r.ConfID, r.CallOrigin, r.CallType, s.String())
 }
 
@@ -168,4 +193,14 @@ func hashFields(fields ...string) string {
 // AddParseError names a value that did not parse; its text stays in Raw.
 func (r *Record) AddParseError(name string) {
 	r.ParseErrors = append(r.ParseErrors, name)
+}
+
+// RawValue is a value as the raw column shows it: printable UTF-8 as it
+// is, anything else (control bytes, invalid UTF-8, text that starts with
+// 0x) as 0x and its hexadecimal bytes.
+func RawValue(s string) string {
+	if utf8.ValidString(s) && !strings.HasPrefix(s, "0x") && strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0 {
+		return s
+	}
+	return "0x" + hex.EncodeToString([]byte(s))
 }

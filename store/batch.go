@@ -62,7 +62,7 @@ var cdrColumns = []string{
 	"disconnect_cause", "terminate_cause", "voice_quality", "remote_address", "gw_id", "acct_delay_s",
 	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
 	"calling_number_norm", "called_number_norm", "direction", "billed", "plan_id", "prefix", "billed_seconds", "rating_detail",
-	"account_id", "user_id",
+	"account_id", "user_id", "source",
 }
 
 func cdrValues(p *pending) []any {
@@ -74,7 +74,7 @@ func cdrValues(p *pending) []any {
 		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
 		r.ClockUnsynced, strings.Join(r.ParseErrors, ","), rawJSON(r.Raw), nullString(r.Rating.Zone), nullInt(r.Rating.CostMicros), nullString(r.Rating.Currency), nullTime(r.Rating.RatedAt), r.Rating.Status,
 		r.Rating.CallingNorm, r.Rating.CalledNorm, r.Rating.Direction, r.Rating.Billed, nullInt(r.Rating.PlanID), nullString(r.Rating.Prefix), nullInt(r.Rating.BilledSeconds), nullString(r.Rating.Detail),
-		nullID(r.Rating.AccountID), nullID(r.Rating.UserID),
+		nullID(r.Rating.AccountID), nullID(r.Rating.UserID), cmp.Or(r.Source, "radius"),
 	}
 }
 

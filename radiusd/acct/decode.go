@@ -2,13 +2,11 @@ package acct
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"layeh.com/radius"
 
@@ -137,12 +135,12 @@ func (d *Decoder) decodeVendorSpecific(r *cdr.Record, v []byte, s string) {
 	vendor, subs, err := cisco.ParseVendorSpecific(buf[:0], v)
 	if err != nil {
 		r.AddParseError("Vendor-Specific")
-		r.Raw = append(r.Raw, cdr.Attribute{Name: "Vendor-Specific", Value: textOrHex(v, s)})
+		r.Raw = append(r.Raw, cdr.Attribute{Name: "Vendor-Specific", Value: cdr.RawValue(s)})
 		return
 	}
 	for _, sub := range subs {
 		value := s[sub.Offset : sub.Offset+len(sub.Value)]
-		r.Raw = append(r.Raw, cdr.Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: textOrHex(sub.Value, value)})
+		r.Raw = append(r.Raw, cdr.Attribute{Name: d.names.VendorName(vendor, sub.Type), Value: cdr.RawValue(value)})
 		if vendor == cisco.VendorID {
 			d.decodeCisco(r, sub.Type, value)
 		}
@@ -238,26 +236,5 @@ func (d *Decoder) rawValue(t byte, v []byte, s string) string {
 	case t == attrNASIPAddress && len(v) == net.IPv4len, t == attrNASIPv6Address && len(v) == net.IPv6len:
 		return net.IP(v).String()
 	}
-	return textOrHex(v, s)
-}
-
-// textOrHex shows printable UTF-8 as text (s, the same bytes as v) and
-// anything else as 0x-prefixed hex, so the raw column is valid text and
-// loses no byte.
-func textOrHex(v []byte, s string) string {
-	if printable(v) && !strings.HasPrefix(s, "0x") {
-		return s
-	}
-	return "0x" + hex.EncodeToString(v)
-}
-
-// printable: valid UTF-8 without control characters. Those are all ASCII,
-// and no byte of a multi-byte UTF-8 sequence is, so bytes are checked.
-func printable(v []byte) bool {
-	for _, c := range v {
-		if c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	return utf8.Valid(v)
+	return cdr.RawValue(s)
 }
