@@ -35,7 +35,7 @@ type env struct {
 	ann limits.User
 }
 
-func newEnv(t *testing.T, b testdb.Backend) *env {
+func newEnv(t testing.TB, b testdb.Backend) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := testdb.Open(t, b)
@@ -66,7 +66,7 @@ func newEnv(t *testing.T, b testdb.Backend) *env {
 }
 
 // importer loads the tables as they are now.
-func (e *env) importer(t *testing.T) *cdrimport.Importer {
+func (e *env) importer(t testing.TB) *cdrimport.Importer {
 	t.Helper()
 	tables, err := billing.Load(context.Background(), e.db)
 	if err != nil {

@@ -31,7 +31,10 @@ type Config struct {
 	// reads and validates it.
 	Clients      []map[string]any `mapstructure:"clients"`
 	Dictionaries string           `mapstructure:"dictionaries"`
-	Log          struct {
+	// Import lists the CDR directories radiusd follows itself, as
+	// `radbill import ... --watch` does; cdrimport.ParseWatches reads it.
+	Import []map[string]any `mapstructure:"import"`
+	Log    struct {
 		Level string `mapstructure:"level"`
 	} `mapstructure:"log"`
 	Gateway struct {

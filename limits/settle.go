@@ -52,7 +52,7 @@ type Settled struct {
 	// UnknownOwner: no card has the charge's account number (SettleCardsTx).
 	UnknownOwner bool
 	// Spend is the user's spend in the current period afterwards (users
-	// only).
+	// whose limit type mails at thresholds only).
 	Spend rating.Money
 }
 
@@ -293,14 +293,19 @@ func (s *Service) SettleUserTx(ctx context.Context, tx *sqlx.Tx, userID int64, c
 	if err != nil {
 		return Settled{}, err
 	}
-	spend, err := spendIn(ctx, tx, user.ID, period)
-	if err != nil {
+	settled := Settled{Debited: debited, Released: released}
+	if !user.hasThresholds() {
+		// Nothing to mail: the period's sum, which grows with the user's
+		// calls, is not needed.
+		return settled, nil
+	}
+	if settled.Spend, err = spendIn(ctx, tx, user.ID, period); err != nil {
 		return Settled{}, err
 	}
 	if debited {
-		err = s.enqueueCrossedThresholds(ctx, tx, user, plan, period, spend, nowText)
+		err = s.enqueueCrossedThresholds(ctx, tx, user, plan, period, settled.Spend, nowText)
 	}
-	return Settled{Debited: debited, Released: released, Spend: spend}, err
+	return settled, err
 }
 
 // release deletes the reservation of a call.
@@ -314,6 +319,12 @@ func (s *Service) release(ctx context.Context, tx *sqlx.Tx, o owner, confID stri
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// hasThresholds: the user's limit type mails at the warning and the limit.
+func (u userRow) hasThresholds() bool {
+	t := LimitType(u.LimitType)
+	return (t == LimitNormal || t == LimitNotification) && u.LimitMicros > 0
 }
 
 // Threshold names a limit notification.
@@ -332,8 +343,7 @@ const (
 // rather than "crossed by this debit" also catches a threshold that a
 // lowered limit put behind the spend.
 func (s *Service) enqueueCrossedThresholds(ctx context.Context, tx *sqlx.Tx, user userRow, plan planFacts, period Period, spend rating.Money, now string) error {
-	limitType := LimitType(user.LimitType)
-	if (limitType != LimitNormal && limitType != LimitNotification) || user.LimitMicros <= 0 {
+	if !user.hasThresholds() {
 		return nil
 	}
 	// spend ≥ limit × percent / 100, in integers: spend ≥ ⌈limit × percent / 100⌉.

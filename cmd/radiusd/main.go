@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/radbill/radbill/billing"
+	"github.com/radbill/radbill/cdrimport"
 	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/limits/notify"
@@ -80,8 +81,11 @@ type instance struct {
 	// accounting is kept to swap its decoder when dictionaries are reloaded.
 	accounting *radiusd.Accounting
 	mailer     *notify.Sender // nil without smtp.host
-	limits     *limits.Service
-	rating     *billing.Stage
+	// importer follows the import: directories; nil without any.
+	importer *cdrimport.Importer
+	watches  []cdrimport.Watch
+	limits   *limits.Service
+	rating   *billing.Stage
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -185,12 +189,23 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	cleanup = append(cleanup, srv.Close)
+	watches, err := cdrimport.ParseWatches(cfg.Import)
+	if err != nil {
+		return nil, err
+	}
+	var importer *cdrimport.Importer
+	if len(watches) > 0 {
+		// A writer of its own, so imports do not take the Stops' queue; its
+		// metrics stay out of /metrics, each file's outcome is logged.
+		importer = cdrimport.New(db, limitsService, ratingStage, prometheus.NewRegistry(), log)
+		cleanup = append(cleanup, importer.Close)
+	}
 	if cfg.SMTP.Host == "" {
 		mailer = nil
 		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
 	}
 	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log,
-		self: newSelf(cfg.Rating.ReloadInterval, tables.Version)}
+		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches}
 	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
@@ -243,7 +258,15 @@ func (in *instance) run(ctx context.Context) {
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
+	var following sync.WaitGroup
+	for _, w := range in.watches {
+		following.Go(func() { in.importer.Follow(ctx, w, in.logImport) })
+	}
 	in.server.Serve(ctx)
+	following.Wait()
+	if in.importer != nil {
+		in.importer.Close()
+	}
 	in.cards.Close()
 	in.writer.Close()
 	in.server.Close()
@@ -258,6 +281,21 @@ func (in *instance) run(ctx context.Context) {
 	}
 	in.db.Close()
 	in.log.Info("radiusd stopped")
+}
+
+// logImport logs the outcome of a file a watcher imported.
+func (in *instance) logImport(r cdrimport.FileResult, err error) {
+	c := r.Counts
+	if err != nil {
+		in.log.Error("CDR file import failed", zap.String("file", r.Name), zap.Error(err))
+		return
+	}
+	level := in.log.Info
+	if c.Rejected > 0 {
+		level = in.log.Warn // the rows are in import_reject
+	}
+	level("CDR file imported", zap.String("file", r.Name), zap.Bool("seen_before", r.Seen), zap.Int64("read", c.Read), zap.Int64("billed", c.Stored),
+		zap.Int64("duplicate", c.Duplicate), zap.Int64("skipped", c.Skipped), zap.Int64("rejected", c.Rejected))
 }
 
 // every runs fn each interval until ctx is done.
