@@ -49,6 +49,7 @@ test-faults:
 # MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./billing/ ./store/... ./rating/ ./normalize/ ./spool/
+	$(GO) test -run '^$$' -bench ImportCUCM -benchtime 200000x ./cdrimport/
 	scripts/bench.sh
 
 # Every fuzz target for FUZZTIME each (default 60s).
