@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -44,17 +43,19 @@ func (o Settler) SettleTx(ctx context.Context, tx store.Tx, owed []store.Owed) e
 			o.notCharged(cards[i].Number, 0, cards[i].Charge.Reference)
 		}
 	}
+	var users []limits.UserCharge
 	for _, x := range owed {
-		if x.Record.Rating.Account != "" {
-			continue
+		if x.Record.Rating.Account == "" {
+			users = append(users, limits.UserCharge{UserID: x.Record.Rating.UserID, Charge: charge(x)})
 		}
-		_, err := o.Limits.SettleUserTx(ctx, tx.Tx, x.Record.Rating.UserID, charge(x))
-		if errors.Is(err, limits.ErrNotFound) {
-			o.notCharged("", x.Record.Rating.UserID, x.DedupKey)
-			continue
-		}
-		if err != nil {
-			return err
+	}
+	settledUsers, err := o.Limits.SettleUsersTx(ctx, tx, users)
+	if err != nil {
+		return err
+	}
+	for i, s := range settledUsers {
+		if s.UnknownOwner {
+			o.notCharged("", users[i].UserID, users[i].Charge.Reference)
 		}
 	}
 	return nil

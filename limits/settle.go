@@ -261,64 +261,156 @@ func releaseCards(cards map[string]*lockedCard, charges []CardCharge, held []hel
 }
 
 // SettleUserTx settles an enterprise user's call inside the caller's
-// transaction tx, like SettleCardTx:
-// it appends the call debit (once per Reference) and releases the
-// reservation. When the debit takes the period's spend to the warning
-// threshold or the limit (types LimitNormal and LimitNotification, limit
-// above 0), it enqueues the limit_notification row in the same
-// transaction — at most one per user, period and threshold — for the
-// notify package's sender to deliver. It never waits for e-mail.
+// transaction tx: SettleUsersTx with one charge, except that an unknown
+// user is ErrNotFound.
 func (s *Service) SettleUserTx(ctx context.Context, tx *sqlx.Tx, userID int64, c CallCharge) (Settled, error) {
-	if err := c.check(); err != nil {
-		return Settled{}, err
-	}
-	now, nowText := s.nowStamp()
-	user, err := s.lockUser(ctx, tx, userID)
+	settled, err := s.SettleUsersTx(ctx, store.Tx{Tx: tx}, []UserCharge{{UserID: userID, Charge: c}})
 	if err != nil {
 		return Settled{}, err
 	}
-	plan, err := planOf(ctx, tx, user.PlanID)
-	if err != nil {
-		return Settled{}, err
+	if settled[0].UnknownOwner {
+		return Settled{}, fmt.Errorf("user %d: %w", userID, ErrNotFound)
 	}
-	period, err := s.userPeriod(plan, user.ResetDay, now)
-	if err != nil {
-		return Settled{}, err
-	}
-	debited, err := s.appendEntry(ctx, tx, userOwner(user.ID), KindCallDebit, -c.Cost, cmp.Or(c.Reason, "call"), c.Reference, nowText)
-	if err != nil {
-		return Settled{}, err
-	}
-	released, err := s.release(ctx, tx, userOwner(user.ID), c.ConfID)
-	if err != nil {
-		return Settled{}, err
-	}
-	settled := Settled{Debited: debited, Released: released}
-	if !user.hasThresholds() {
-		// Nothing to mail: the period's sum, which grows with the user's
-		// calls, is not needed.
-		return settled, nil
-	}
-	if settled.Spend, err = spendIn(ctx, tx, user.ID, period); err != nil {
-		return Settled{}, err
-	}
-	if debited {
-		err = s.enqueueCrossedThresholds(ctx, tx, user, plan, period, settled.Spend, nowText)
-	}
-	return settled, err
+	return settled[0], nil
 }
 
-// release deletes the reservation of a call.
-func (s *Service) release(ctx context.Context, tx *sqlx.Tx, o owner, confID string) (bool, error) {
-	if confID == "" {
-		return false, nil
+// UserCharge is an enterprise user's call to settle.
+type UserCharge struct {
+	UserID int64
+	Charge CallCharge
+}
+
+// SettleUsersTx settles users' calls inside the caller's transaction tx,
+// as SettleCardsTx does cards': it locks the users (in id order), appends
+// each call debit unless its Reference is there already, and releases the
+// calls' reservations, in four statements however many calls there are.
+// Then, for each user whose limit type mails at thresholds and who was
+// debited, it sums the period's spend and enqueues the limit_notification
+// rows of the thresholds reached — at most one per user, period and
+// threshold — for the notify package's sender. It never waits for e-mail.
+// A charge whose user does not exist is skipped (Settled.UnknownOwner).
+func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []UserCharge) ([]Settled, error) {
+	for _, c := range charges {
+		if err := c.Charge.check(); err != nil {
+			return nil, err
+		}
 	}
-	res, err := tx.ExecContext(ctx, "DELETE FROM credit_reservation WHERE "+o.column+" = ? AND conf_id = ?", o.id, confID)
+	if len(charges) == 0 {
+		return nil, nil
+	}
+	now, nowText := s.nowStamp()
+	var ids []int64
+	references := make([]string, 0, len(charges))
+	for _, c := range charges {
+		ids = append(ids, c.UserID)
+		references = append(references, c.Charge.Reference)
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	users := map[int64]userRow{}
+	debited := map[string]owner{}
+	held := map[[2]any]int64{} // (user, conf-id) → reservation id
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	err := queryGroup(ctx, tx, tx.Together, []statement{
+		{"SELECT " + userColumns + " FROM enterprise_user WHERE id IN (" + placeholders(len(ids)) + ") ORDER BY id" + s.forUpdate(), idArgs},
+		{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
+			append([]any{KindCallDebit}, anys(references)...)},
+		{"SELECT id, user_id, conf_id FROM credit_reservation WHERE user_id IN (" + placeholders(len(ids)) + ")", idArgs},
+	}, func(rows *sql.Rows) error {
+		var u userRow
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Branch, &u.Department, &u.PlanID, &u.LimitType, &u.LimitMicros,
+			&u.WarningPercent, &u.ResetDay, &u.CreatedAt); err != nil {
+			return err
+		}
+		users[u.ID] = u
+		return nil
+	}, func(rows *sql.Rows) error {
+		var reference string
+		var account, user sql.NullInt64
+		if err := rows.Scan(&reference, &account, &user); err != nil {
+			return err
+		}
+		debited[reference] = userOwner(user.Int64)
+		if account.Valid {
+			debited[reference] = cardOwner(account.Int64)
+		}
+		return nil
+	}, func(rows *sql.Rows) error {
+		var id, user int64
+		var confID string
+		if err := rows.Scan(&id, &user, &confID); err != nil {
+			return err
+		}
+		held[[2]any{user, confID}] = id
+		return nil
+	})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	settled := make([]Settled, len(charges))
+	var entries []ledgerRow
+	var released []any
+	mails := map[int64]bool{} // users debited
+	for i, c := range charges {
+		user, ok := users[c.UserID]
+		if !ok {
+			settled[i].UnknownOwner = true
+			continue
+		}
+		o := userOwner(user.ID)
+		if was, seen := debited[c.Charge.Reference]; !seen {
+			debited[c.Charge.Reference] = o
+			entries = append(entries, ledgerRow{owner: o, kind: KindCallDebit, amount: -c.Charge.Cost,
+				reason: cmp.Or(c.Charge.Reason, "call"), reference: c.Charge.Reference})
+			settled[i].Debited = true
+			mails[user.ID] = true
+		} else if was != o {
+			return nil, fmt.Errorf("%s %q: %w", KindCallDebit, c.Charge.Reference, ErrReferenceReused)
+		}
+		if id, ok := held[[2]any{user.ID, c.Charge.ConfID}]; ok && c.Charge.ConfID != "" {
+			released = append(released, id)
+			delete(held, [2]any{user.ID, c.Charge.ConfID})
+			settled[i].Released = true
+		}
+	}
+	release := statement{}
+	if len(released) > 0 {
+		release = statement{"DELETE FROM credit_reservation WHERE id IN (" + placeholders(len(released)) + ")", released}
+	}
+	if err := execGroup(ctx, tx, tx.Together, []statement{appendEntries(entries, nowText), release}); err != nil {
+		return nil, err
+	}
+	// Only users who mail need the period's sum, which grows with their calls.
+	spends := map[int64]rating.Money{}
+	for _, id := range ids {
+		user, ok := users[id]
+		if !ok || !user.hasThresholds() {
+			continue
+		}
+		plan, err := planOf(ctx, tx, user.PlanID)
+		if err != nil {
+			return nil, err
+		}
+		period, err := s.userPeriod(plan, user.ResetDay, now)
+		if err != nil {
+			return nil, err
+		}
+		if spends[id], err = spendIn(ctx, tx, id, period); err != nil {
+			return nil, err
+		}
+		if !mails[id] {
+			continue // a repeated Stop: nothing new to mail
+		}
+		if err := s.enqueueCrossedThresholds(ctx, tx.Tx, user, plan, period, spends[id], nowText); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range charges {
+		settled[i].Spend = spends[c.UserID]
+	}
+	return settled, nil
 }
 
 // hasThresholds: the user's limit type mails at the warning and the limit.

@@ -3,6 +3,7 @@ package limits_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -262,6 +263,53 @@ func TestConcurrentUserLimit(t *testing.T) {
 		// a fourth gets what the remaining 0.50 buys (0.50 < 0.60: nothing).
 		if held > 5_000_000 || granted != 3 || held != 4_500_000 {
 			t.Fatalf("%d calls granted holding %s of a 5.00 limit, want 3 holding 4.50", granted, held)
+		}
+	})
+}
+
+// TestSettleUsersInOneBatch: a batch of users' calls — two of one user,
+// one of them a repeat, one of another user, one of a user that does not
+// exist — debits each call once, releases the reservation of the
+// authorized call, sums the spend of the user who mails, and queues her
+// warning.
+func TestSettleUsersInOneBatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, limits.Options{})
+		e.clock.Set(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
+		ana := e.user(t, "ana", limits.Limit{Type: limits.LimitNormal, Amount: 10_000_000}, "2001")
+		boris := e.user(t, "boris", limits.Limit{Type: limits.LimitUnrestricted}, "2002")
+		expectCode(t, "ana's call", e.authorizeUser(t, "2001", "conf-a"), limits.CodeSuccess)
+		charges := []limits.UserCharge{
+			{UserID: ana.ID, Charge: limits.CallCharge{Reference: "cdr-1", ConfID: "conf-a", Cost: 5_000_000}},
+			{UserID: boris.ID, Charge: limits.CallCharge{Reference: "cdr-2", Cost: 1_000_000}},
+			{UserID: ana.ID, Charge: limits.CallCharge{Reference: "cdr-3", Cost: 3_500_000}},
+			{UserID: ana.ID, Charge: limits.CallCharge{Reference: "cdr-1", ConfID: "conf-a", Cost: 5_000_000}},
+			{UserID: 999_999, Charge: limits.CallCharge{Reference: "cdr-4", Cost: 1}},
+		}
+		settled, err := inTx(e.db, func(ctx context.Context, tx store.Tx) ([]limits.Settled, error) {
+			return e.svc.SettleUsersTx(ctx, tx, charges)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []limits.Settled{
+			{Debited: true, Released: true, Spend: 8_500_000},
+			{Debited: true},
+			{Debited: true, Spend: 8_500_000},
+			{Spend: 8_500_000},
+			{UnknownOwner: true},
+		}
+		if !slices.Equal(settled, want) {
+			t.Fatalf("settled %+v, want %+v", settled, want)
+		}
+		if u, _ := e.svc.UserUsage(context.Background(), ana.ID); u.Reserved != 0 || u.Spend != 8_500_000 {
+			t.Errorf("ana: spend %s, reserved %s", u.Spend, u.Reserved)
+		}
+		if got := notifications(t, e, ana.ID); len(got) != 1 || got[0].Threshold != "warning" || got[0].Spend != 8_500_000 {
+			t.Errorf("ana's notifications %+v, want the warning at 8.50", got)
+		}
+		if u, _ := e.svc.UserUsage(context.Background(), boris.ID); u.Spend != 1_000_000 {
+			t.Errorf("boris spent %s", u.Spend)
 		}
 	})
 }
