@@ -109,8 +109,7 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []Card
 	var held []heldRow
 	err := queryGroup(ctx, tx, tx.Together, []statement{
 		stmt(s.lockQuery("a.id, a.account_number, a.balance_micros", numbers)),
-		{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
-			append([]any{KindCallDebit}, anys(references)...)},
+		earlierDebits(references),
 		stmt(s.reservationsQuery("r.id, r.account_id, r.conf_id", numbers)),
 	}, func(rows *sql.Rows) error {
 		var card lockedCard
@@ -119,18 +118,7 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []Card
 		}
 		cards[card.Number] = &card
 		return nil
-	}, func(rows *sql.Rows) error {
-		var reference string
-		var account, user sql.NullInt64
-		if err := rows.Scan(&reference, &account, &user); err != nil {
-			return err
-		}
-		debited[reference] = userOwner(user.Int64)
-		if account.Valid {
-			debited[reference] = cardOwner(account.Int64)
-		}
-		return nil
-	}, func(rows *sql.Rows) error {
+	}, scanDebit(debited), func(rows *sql.Rows) error {
 		var r heldRow
 		if err := rows.Scan(&r.ID, &r.AccountID, &r.ConfID); err != nil {
 			return err
@@ -171,6 +159,29 @@ func (s *Service) SettleCardsTx(ctx context.Context, tx store.Tx, charges []Card
 		return nil, err
 	}
 	return settled, nil
+}
+
+// earlierDebits reads the call debits already posted with these
+// references, for scanDebit.
+func earlierDebits(references []string) statement {
+	return statement{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
+		append([]any{KindCallDebit}, anys(references)...)}
+}
+
+// scanDebit records the owner of each earlier debit by its reference.
+func scanDebit(debited map[string]owner) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var reference string
+		var account, user sql.NullInt64
+		if err := rows.Scan(&reference, &account, &user); err != nil {
+			return err
+		}
+		debited[reference] = userOwner(user.Int64)
+		if account.Valid {
+			debited[reference] = cardOwner(account.Int64)
+		}
+		return nil
+	}
 }
 
 // lockedCard is a card's id and balance, read under its row lock.
@@ -315,8 +326,7 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 	}
 	err := queryGroup(ctx, tx, tx.Together, []statement{
 		{"SELECT " + userColumns + " FROM enterprise_user WHERE id IN (" + placeholders(len(ids)) + ") ORDER BY id" + s.forUpdate(), idArgs},
-		{"SELECT reference, account_id, user_id FROM ledger_entry WHERE kind = ? AND reference IN (" + placeholders(len(references)) + ")",
-			append([]any{KindCallDebit}, anys(references)...)},
+		earlierDebits(references),
 		{"SELECT id, user_id, conf_id FROM credit_reservation WHERE user_id IN (" + placeholders(len(ids)) + ")", idArgs},
 	}, func(rows *sql.Rows) error {
 		var u userRow
@@ -326,18 +336,7 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 		}
 		users[u.ID] = u
 		return nil
-	}, func(rows *sql.Rows) error {
-		var reference string
-		var account, user sql.NullInt64
-		if err := rows.Scan(&reference, &account, &user); err != nil {
-			return err
-		}
-		debited[reference] = userOwner(user.Int64)
-		if account.Valid {
-			debited[reference] = cardOwner(account.Int64)
-		}
-		return nil
-	}, func(rows *sql.Rows) error {
+	}, scanDebit(debited), func(rows *sql.Rows) error {
 		var id, user int64
 		var confID string
 		if err := rows.Scan(&id, &user, &confID); err != nil {

@@ -91,6 +91,16 @@ func strict(cmd *cobra.Command) {
 
 type dbOpener func() (*store.DB, error)
 
+// withDB runs fn with the configured database, closed afterwards.
+func withDB(openDB dbOpener, fn func(*store.DB) error) error {
+	db, err := openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
 func dbCommand(openDB dbOpener) *cobra.Command {
 	db := &cobra.Command{Use: "db", Short: "Database schema"}
 	db.AddCommand(&cobra.Command{

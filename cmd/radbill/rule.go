@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/store"
 )
 
 func ruleCommand(openDB dbOpener) *cobra.Command {
@@ -27,22 +28,19 @@ func ruleListCommand(openDB dbOpener) *cobra.Command {
 		Use:   "list",
 		Short: "List the rules in the order they are tried",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rules, err := db.LoadTranslationRules(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "id\tposition\tgateway\tdirection\tkind\tmatch\treplace\tmin_length\tmax_length\tfinal\tdescription")
-			for _, r := range rules {
-				fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", r.ID, r.Position, terminalSafe(r.Gateway), r.Direction, r.Kind,
-					terminalSafe(r.Match), terminalSafe(r.Replace), r.MinLength, r.MaxLength, r.Final, terminalSafe(r.Description))
-			}
-			return tw.Flush()
+			return withDB(openDB, func(db *store.DB) error {
+				rules, err := db.LoadTranslationRules(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "id\tposition\tgateway\tdirection\tkind\tmatch\treplace\tmin_length\tmax_length\tfinal\tdescription")
+				for _, r := range rules {
+					fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%v\t%s\n", r.ID, r.Position, terminalSafe(r.Gateway), r.Direction, r.Kind,
+						terminalSafe(r.Match), terminalSafe(r.Replace), r.MinLength, r.MaxLength, r.Final, terminalSafe(r.Description))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -57,17 +55,14 @@ func ruleAddCommand(openDB dbOpener) *cobra.Command {
 			"  radbill rule add --direction called --kind regex --match '^00(\\d+)$' --replace '$1' --final",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r.Direction, r.Kind = normalize.Direction(direction), normalize.Kind(kind)
-			db, err := openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			id, err := db.AddTranslationRule(cmd.Context(), r)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "added rule %d\n", id)
-			return waitForServers(cmd.Context(), cmd, db)
+			return withDB(openDB, func(db *store.DB) error {
+				id, err := db.AddTranslationRule(cmd.Context(), r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "added rule %d\n", id)
+				return waitForServers(cmd.Context(), cmd, db)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&direction, "direction", "", "calling or called: which number of a call the rule translates")
@@ -95,16 +90,13 @@ func ruleRemoveCommand(openDB dbOpener) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("rule id %q: want a number (radbill rule list)", args[0])
 			}
-			db, err := openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.RemoveTranslationRule(cmd.Context(), id); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "removed rule %d\n", id)
-			return waitForServers(cmd.Context(), cmd, db)
+			return withDB(openDB, func(db *store.DB) error {
+				if err := db.RemoveTranslationRule(cmd.Context(), id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed rule %d\n", id)
+				return waitForServers(cmd.Context(), cmd, db)
+			})
 		},
 	}
 }
@@ -118,45 +110,42 @@ func ruleTestCommand(openDB dbOpener) *cobra.Command {
 			"  radbill rule test --direction calling --gateway gw-sofia 2001",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rules, err := db.LoadTranslationRules(cmd.Context())
-			if err != nil {
-				return err
-			}
-			translator, err := normalize.Compile(rules)
-			if err != nil {
-				return fmt.Errorf("the rules in the database do not compile: %w", err)
-			}
-			gw := normalize.Gateway{ClientName: gateway, NASIP: gateway, GatewayID: gateway}
-			steps, result, ok := translator.Trace(gw, normalize.Direction(direction), args[0])
-			out := cmd.OutOrStdout()
-			cleaned := result
-			if len(steps) > 0 {
-				cleaned = steps[0].Before
-			}
-			fmt.Fprintf(out, "%s number %s, cleaned up: %s\n", direction, terminalSafe(args[0]), terminalSafe(cleaned))
-			byID := map[int64]normalize.Rule{}
-			for _, r := range rules {
-				byID[r.ID] = r
-			}
-			for _, s := range steps {
-				r := byID[s.RuleID]
-				fmt.Fprintf(out, "  rule %d (%s %q → %q): %s → %s\n", r.ID, r.Kind, terminalSafe(r.Match), terminalSafe(r.Replace),
-					terminalSafe(s.Before), terminalSafe(s.After))
-			}
-			if len(steps) == 0 {
-				fmt.Fprintln(out, "  no rule fired")
-			}
-			verdict := "can be rated"
-			if !ok {
-				verdict = "cannot be rated (too long, or a called number that is not all digits)"
-			}
-			fmt.Fprintf(out, "result: %s, %s\n", terminalSafe(result), verdict)
-			return nil
+			return withDB(openDB, func(db *store.DB) error {
+				rules, err := db.LoadTranslationRules(cmd.Context())
+				if err != nil {
+					return err
+				}
+				translator, err := normalize.Compile(rules)
+				if err != nil {
+					return fmt.Errorf("the rules in the database do not compile: %w", err)
+				}
+				gw := normalize.Gateway{ClientName: gateway, NASIP: gateway, GatewayID: gateway}
+				steps, result, ok := translator.Trace(gw, normalize.Direction(direction), args[0])
+				out := cmd.OutOrStdout()
+				cleaned := result
+				if len(steps) > 0 {
+					cleaned = steps[0].Before
+				}
+				fmt.Fprintf(out, "%s number %s, cleaned up: %s\n", direction, terminalSafe(args[0]), terminalSafe(cleaned))
+				byID := map[int64]normalize.Rule{}
+				for _, r := range rules {
+					byID[r.ID] = r
+				}
+				for _, s := range steps {
+					r := byID[s.RuleID]
+					fmt.Fprintf(out, "  rule %d (%s %q → %q): %s → %s\n", r.ID, r.Kind, terminalSafe(r.Match), terminalSafe(r.Replace),
+						terminalSafe(s.Before), terminalSafe(s.After))
+				}
+				if len(steps) == 0 {
+					fmt.Fprintln(out, "  no rule fired")
+				}
+				verdict := "can be rated"
+				if !ok {
+					verdict = "cannot be rated (too long, or a called number that is not all digits)"
+				}
+				fmt.Fprintf(out, "result: %s, %s\n", terminalSafe(result), verdict)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&direction, "direction", string(normalize.Called), "calling or called")
