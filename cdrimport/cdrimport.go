@@ -26,9 +26,10 @@ import (
 
 // Importer imports into one database.
 type Importer struct {
-	DB     *store.DB
-	Stage  *billing.Stage
-	Writer *store.Writer
+	DB    *store.DB
+	Stage *billing.Stage
+	// Writers take the legs in turn.
+	Writers []*store.Writer
 	// InFlight bounds the legs handed to the writer and not yet committed;
 	// it must stay below the writer's queue size.
 	InFlight int
@@ -54,6 +55,7 @@ type run struct {
 	// lastRejected: the latest row was refused, which at the end of a
 	// file still being written means it is not complete yet.
 	lastRejected bool
+	next         int // the writer the next leg goes to
 }
 
 func (im *Importer) start(ctx context.Context, source, name string) *run {
@@ -91,7 +93,9 @@ func (r *run) leg(line int64, raw string, rec *cdr.Record) {
 	r.im.Stage.Process(rec)
 	r.slots <- struct{}{}
 	r.wg.Add(1)
-	r.im.Writer.Submit(rec, func(o store.Outcome, err error) {
+	w := r.im.Writers[r.next%len(r.im.Writers)]
+	r.next++
+	w.Submit(rec, func(o store.Outcome, err error) {
 		defer func() { <-r.slots; r.wg.Done() }()
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -141,15 +145,28 @@ func (r *run) finish() (store.ImportCounts, error) {
 	return r.counts, r.im.DB.Quarantine(context.WithoutCancel(r.ctx), r.rejects)
 }
 
-// New builds an importer with a writer of its own (large batches, no
+// New builds an importer with writers of its own (large batches, no
 // spool: an import the database cannot take fails and is run again) that
-// charges legs through billing.Settler. Close it when done.
-func New(db *store.DB, money *limits.Service, stage *billing.Stage, reg prometheus.Registerer, log *zap.Logger) *Importer {
+// charge legs through billing.Settler. On MySQL two writers take the legs
+// in turn, so that one batch is written while the other commits; SQLite
+// has one. Their metrics are not exported. Close it when done.
+func New(db *store.DB, money *limits.Service, stage *billing.Stage, log *zap.Logger) *Importer {
 	const inFlight = 4096
-	writer := store.NewWriter(db, store.WriterConfig{BatchSize: 500, Writers: 1, QueueSize: 2 * inFlight, CommitTimeout: 30 * time.Second,
-		Settler: billing.Settler{Limits: money, Log: log}}, reg, log)
-	return &Importer{DB: db, Stage: stage, Writer: writer, InFlight: inFlight}
+	im := &Importer{DB: db, Stage: stage, InFlight: inFlight}
+	lines := 2
+	if db.Driver == store.SQLite {
+		lines = 1
+	}
+	for range lines {
+		im.Writers = append(im.Writers, store.NewWriter(db, store.WriterConfig{BatchSize: 500, Writers: 1, QueueSize: 2 * inFlight,
+			CommitTimeout: 30 * time.Second, Settler: billing.Settler{Limits: money, Log: log}}, prometheus.NewRegistry(), log))
+	}
+	return im
 }
 
 // Close waits for the legs handed to the writer and stops it.
-func (im *Importer) Close() { im.Writer.Close() }
+func (im *Importer) Close() {
+	for _, w := range im.Writers {
+		w.Close()
+	}
+}

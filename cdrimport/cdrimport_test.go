@@ -73,7 +73,7 @@ func (e *env) importer(t testing.TB) *cdrimport.Importer {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	im := cdrimport.New(e.db, e.svc, billing.NewStage(tables, reg), reg, zaptest.NewLogger(t))
+	im := cdrimport.New(e.db, e.svc, billing.NewStage(tables, reg), zaptest.NewLogger(t))
 	t.Cleanup(im.Close)
 	return im
 }

@@ -54,7 +54,7 @@ func withImporter(cmd *cobra.Command, openLimits limitsOpener, fn func(ctx conte
 		if err != nil {
 			return err
 		}
-		im := cdrimport.New(db, money, billing.NewStage(tables, reg), reg, log)
+		im := cdrimport.New(db, money, billing.NewStage(tables, reg), log)
 		defer im.Close()
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()

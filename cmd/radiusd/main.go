@@ -197,7 +197,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	if len(watches) > 0 {
 		// A writer of its own, so imports do not take the Stops' queue; its
 		// metrics stay out of /metrics, each file's outcome is logged.
-		importer = cdrimport.New(db, limitsService, ratingStage, prometheus.NewRegistry(), log)
+		importer = cdrimport.New(db, limitsService, ratingStage, log)
 		cleanup = append(cleanup, importer.Close)
 	}
 	if cfg.SMTP.Host == "" {
