@@ -66,7 +66,7 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, once,
 	read := sha256.New()
 	var in io.Reader = io.TeeReader(file, read)
 	if wrap != nil {
-		in = wrap(file, size)
+		in = wrap(in, size)
 	}
 	r := im.start(ctx, f.Source, path)
 	switch f.Source {
