@@ -45,7 +45,7 @@ func BenchmarkImportCUCM(b *testing.B) {
 			format, _ := cdrimport.NewFormat(cdr.SourceCUCM, "", "")
 			b.ResetTimer()
 			began := time.Now()
-			r, err := im.ImportFile(context.Background(), format, path, false, false, nil)
+			r, err := im.ImportFile(context.Background(), format, path, false, nil)
 			if err != nil || r.Counts.Stored != int64(b.N) {
 				b.Fatalf("%+v, %v", r.Counts, err)
 			}

@@ -30,8 +30,8 @@ type Importer struct {
 	Stage *billing.Stage
 	// Writers take the legs in turn.
 	Writers []*store.Writer
-	// InFlight bounds the legs handed to the writer and not yet committed;
-	// it must stay below the writer's queue size.
+	// InFlight bounds the legs handed to the writers and not yet
+	// committed; it must stay below a writer's queue size.
 	InFlight int
 	// Progress, when set, is told the rows read so far, now and then.
 	Progress func(rows int64)
@@ -164,7 +164,7 @@ func New(db *store.DB, money *limits.Service, stage *billing.Stage, log *zap.Log
 	return im
 }
 
-// Close waits for the legs handed to the writer and stops it.
+// Close waits for the legs handed to the writers and stops them.
 func (im *Importer) Close() {
 	for _, w := range im.Writers {
 		w.Close()

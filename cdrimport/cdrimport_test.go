@@ -102,7 +102,7 @@ func importFile(t *testing.T, im *cdrimport.Importer, source, path string) store
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := im.ImportFile(context.Background(), f, path, false, false, nil)
+	r, err := im.ImportFile(context.Background(), f, path, false, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -305,7 +305,7 @@ func TestAsteriskCSV(t *testing.T) {
 		}
 		var total store.ImportCounts
 		for _, name := range []string{"16.csv", "18.csv", "21.csv"} {
-			r, err := im.ImportFile(context.Background(), f, filepath.Join(dir, name), false, false, nil)
+			r, err := im.ImportFile(context.Background(), f, filepath.Join(dir, name), false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,17 +39,23 @@ type FileResult struct {
 }
 
 // ImportFile imports the file at path and records its outcome in
-// import_file. With once, a file whose content was imported before is not
-// read again (a watcher after a restart); a command re-reads it, and its
-// legs are duplicates. With partial (a watcher), a last row that is cut off
-// makes ErrIncomplete, and nothing is recorded.
-func (im *Importer) ImportFile(ctx context.Context, f Format, path string, once, partial bool, wrap func(io.Reader, int64) io.Reader) (FileResult, error) {
+// import_file. A command (watched false) reads the file whatever it holds;
+// legs imported before are duplicates. A watcher (watched) does not read a
+// file whose content was imported before (after a restart), and a file
+// whose last row is cut off, or that changes while it is read, makes
+// ErrIncomplete and is not recorded: it is still being written.
+func (im *Importer) ImportFile(ctx context.Context, f Format, path string, watched bool, wrap func(io.Reader, int64) io.Reader) (FileResult, error) {
 	result := FileResult{Name: path}
-	sum, size, endsInNewline, err := fingerprint(path)
+	info, err := os.Stat(path)
 	if err != nil {
 		return result, err
 	}
-	if once {
+	var sum string
+	var endsInNewline bool
+	if watched {
+		if sum, endsInNewline, err = fingerprint(path); err != nil {
+			return result, err
+		}
 		seen, err := im.DB.FileImported(ctx, f.Source, sum)
 		if err != nil || seen {
 			result.Seen = seen
@@ -66,7 +72,7 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, once,
 	read := sha256.New()
 	var in io.Reader = io.TeeReader(file, read)
 	if wrap != nil {
-		in = wrap(in, size)
+		in = wrap(in, info.Size())
 	}
 	r := im.start(ctx, f.Source, path)
 	switch f.Source {
@@ -78,8 +84,7 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, once,
 		err = fmt.Errorf("unknown file format %q", f.Source)
 	}
 	readSum := hex.EncodeToString(read.Sum(nil))
-	changed := readSum != sum
-	incomplete := partial && (changed || !endsInNewline && r.lastRejected)
+	incomplete := watched && (readSum != sum || !endsInNewline && r.lastRejected)
 	if incomplete && r.lastRejected {
 		r.dropLastReject()
 	}
@@ -90,30 +95,30 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, once,
 	case incomplete:
 		return result, ErrIncomplete
 	}
-	return result, im.DB.RecordImportedFile(context.WithoutCancel(ctx), store.ImportedFile{Source: f.Source, Name: path, Size: size,
+	return result, im.DB.RecordImportedFile(context.WithoutCancel(ctx), store.ImportedFile{Source: f.Source, Name: path, Size: info.Size(),
 		SHA256: readSum, Counts: result.Counts, ImportedAt: im.now()})
 }
 
 // fingerprint hashes a file and tells whether it ends with a newline.
-func fingerprint(path string) (sum string, size int64, endsInNewline bool, err error) {
+func fingerprint(path string) (sum string, endsInNewline bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, false, err
+		return "", false, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	size, err = io.Copy(h, f)
+	size, err := io.Copy(h, f)
 	if err != nil {
-		return "", 0, false, err
+		return "", false, err
 	}
 	if size > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, size-1); err != nil {
-			return "", 0, false, err
+			return "", false, err
 		}
 		endsInNewline = last[0] == '\n'
 	}
-	return hex.EncodeToString(h.Sum(nil)), size, endsInNewline, nil
+	return hex.EncodeToString(h.Sum(nil)), endsInNewline, nil
 }
 
 func (im *Importer) readCUCM(r *run, in io.Reader, cluster string) error {
@@ -141,9 +146,9 @@ func (im *Importer) readCUCM(r *run, in io.Reader, cluster string) error {
 		case errors.Is(err, cucm.ErrSkipped):
 			r.skip()
 		case err != nil:
-			r.reject(int64(row.Line), row.Raw(), err.Error())
+			r.reject(int64(row.Line), csvLine(row.Fields), err.Error())
 		default:
-			r.leg(int64(row.Line), row.Raw(), rec)
+			r.leg(int64(row.Line), csvLine(row.Fields), rec)
 		}
 	}
 }

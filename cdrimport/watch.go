@@ -74,7 +74,7 @@ func (im *Importer) Follow(ctx context.Context, w Watch, report func(FileResult,
 			if s.done || now.Sub(s.since) < w.Settle {
 				continue
 			}
-			result, err := im.ImportFile(ctx, w.Format, path, true, true, nil)
+			result, err := im.ImportFile(ctx, w.Format, path, true, nil)
 			if errors.Is(err, ErrIncomplete) {
 				s.since = now // cut off: wait for the rest
 				continue

@@ -125,15 +125,6 @@ func (r *Reader) Next() (Row, error) {
 	return Row{Line: line, Fields: fields}, nil
 }
 
-// Raw is the row as CSV, for the quarantine.
-func (r Row) Raw() string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	_ = w.Write(r.Fields)
-	w.Flush()
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
 // ErrSkipped marks a row that is not a call leg (a CMR).
 var ErrSkipped = errors.New("not an end-of-call record")
 

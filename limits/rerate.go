@@ -96,24 +96,26 @@ func (s *Service) correct(ctx context.Context, tx *sqlx.Tx, calls []Rerated) ([]
 	moved := map[int64]rating.Money{}
 	accrued := map[int64]map[string]bool{} // user → accrual instants of its corrections
 	for _, c := range calls {
-		o, currency := cardOwner(c.AccountID), ""
-		if c.AccountID != 0 {
-			card, ok := cards[c.AccountID]
-			if !ok {
-				return nil, fmt.Errorf("re-rated CDR %s: card %d: %w", c.Reference, c.AccountID, ErrNotFound)
-			}
-			currency = card.currency
-		} else {
+		o := cardOwner(c.AccountID)
+		if c.AccountID == 0 {
 			o = userOwner(c.UserID)
-			plan, err := planOf(ctx, tx, users[c.UserID].PlanID)
-			if err != nil {
-				return nil, err
-			}
-			currency = plan.Currency
 		}
 		sum := byOwner[o]
 		if sum == nil {
-			sum = &Correction{AccountID: c.AccountID, UserID: c.UserID, Currency: currency}
+			sum = &Correction{AccountID: c.AccountID, UserID: c.UserID}
+			if c.AccountID != 0 {
+				currency, ok := cards[c.AccountID]
+				if !ok {
+					return nil, fmt.Errorf("re-rated CDR %s: card %d: %w", c.Reference, c.AccountID, ErrNotFound)
+				}
+				sum.Currency = currency
+			} else {
+				plan, err := planOf(ctx, tx, users[c.UserID].PlanID)
+				if err != nil {
+					return nil, err
+				}
+				sum.Currency = plan.Currency
+			}
 			byOwner[o] = sum
 		}
 		was := charged[c.Reference]
@@ -147,20 +149,12 @@ func (s *Service) correct(ctx context.Context, tx *sqlx.Tx, calls []Rerated) ([]
 	for _, c := range byOwner {
 		out = append(out, *c)
 	}
-	slices.SortFunc(out, func(a, b Correction) int {
-		return cmp.Or(cmp.Compare(b.AccountID, a.AccountID), cmp.Compare(a.UserID, b.UserID))
-	})
 	return out, nil
 }
 
-// lockedByID is a card locked for re-rating.
-type lockedByID struct {
-	currency string
-}
-
 // lockCardsByID locks the calls' cards in account-number order, as
-// SettleCardsTx does.
-func (s *Service) lockCardsByID(ctx context.Context, tx *sqlx.Tx, calls []Rerated) (map[int64]lockedByID, error) {
+// SettleCardsTx does, and returns their currencies by id.
+func (s *Service) lockCardsByID(ctx context.Context, tx *sqlx.Tx, calls []Rerated) (map[int64]string, error) {
 	var ids []int64
 	for _, c := range calls {
 		if c.AccountID != 0 {
@@ -186,14 +180,14 @@ func (s *Service) lockCardsByID(ctx context.Context, tx *sqlx.Tx, calls []Rerate
 		return nil, err
 	}
 	defer rows.Close()
-	cards := map[int64]lockedByID{}
+	cards := map[int64]string{}
 	for rows.Next() {
 		var id int64
-		var card lockedByID
-		if err := rows.Scan(&id, &card.currency); err != nil {
+		var currency string
+		if err := rows.Scan(&id, &currency); err != nil {
 			return nil, err
 		}
-		cards[id] = card
+		cards[id] = currency
 	}
 	return cards, rows.Err()
 }

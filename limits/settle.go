@@ -319,7 +319,11 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	users := map[int64]userRow{}
 	debited := map[string]owner{}
-	held := map[[2]any]int64{} // (user, conf-id) → reservation id
+	type userCall struct {
+		userID int64
+		confID string
+	}
+	held := map[userCall]int64{} // reservation ids
 	idArgs := make([]any, len(ids))
 	for i, id := range ids {
 		idArgs[i] = id
@@ -342,7 +346,7 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 		if err := rows.Scan(&id, &user, &confID); err != nil {
 			return err
 		}
-		held[[2]any{user, confID}] = id
+		held[userCall{user, confID}] = id
 		return nil
 	})
 	if err != nil {
@@ -368,9 +372,9 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 		} else if was != o {
 			return nil, fmt.Errorf("%s %q: %w", KindCallDebit, c.Charge.Reference, ErrReferenceReused)
 		}
-		if id, ok := held[[2]any{user.ID, c.Charge.ConfID}]; ok && c.Charge.ConfID != "" {
+		if id, ok := held[userCall{user.ID, c.Charge.ConfID}]; ok && c.Charge.ConfID != "" {
 			released = append(released, id)
-			delete(held, [2]any{user.ID, c.Charge.ConfID})
+			delete(held, userCall{user.ID, c.Charge.ConfID})
 			settled[i].Released = true
 		}
 	}

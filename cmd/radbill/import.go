@@ -90,7 +90,7 @@ func importFilesCommand(openLimits limitsOpener, source, use, short string) *cob
 				}
 				rejected := false
 				for _, path := range paths {
-					r, err := im.ImportFile(ctx, f, path, false, false, progress(cmd, im, filepath.Base(path)))
+					r, err := im.ImportFile(ctx, f, path, false, progress(cmd, im, filepath.Base(path)))
 					printResult(out, r, err)
 					if err != nil {
 						return err
