@@ -107,11 +107,7 @@ func TestEnterpriseUserSpendAndLimitMails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.db.BumpTariffVersion(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := h.db.TariffVersion(ctx)
-		h.waitForTariffVersion(v)
+		h.publishTables()
 
 		// The gateway has no default plan: the legs are rated because they are Ann's.
 		mustAck(t, h, telephonyStop(t, "U1", "35988123456", "10:00:00.000 UTC Wed Nov 25 2026", 120)) // 0.70: 70 %

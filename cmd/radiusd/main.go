@@ -195,7 +195,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	}
 	var importer *cdrimport.Importer
 	if len(watches) > 0 {
-		// A writer of its own, so imports do not take the Stops' queue; its
+		// Writers of its own, so imports do not take the Stops' queue; their
 		// metrics stay out of /metrics, each file's outcome is logged.
 		importer = cdrimport.New(db, limitsService, ratingStage, log)
 		cleanup = append(cleanup, importer.Close)

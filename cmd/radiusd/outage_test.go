@@ -175,11 +175,7 @@ func TestAuthorizationDuringOutage(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := h.db.BumpTariffVersion(ctx); err != nil {
-				t.Fatal(err)
-			}
-			v, _ := h.db.TariffVersion(ctx)
-			h.waitForTariffVersion(v)
+			h.publishTables()
 			proxy.cut()
 
 			code, vsas := h.access(accessRequest(t, "5550002", "1234", "35988123456", "931C146B 0F4411D6 AB5591F0 0000000A"))

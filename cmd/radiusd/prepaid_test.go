@@ -109,11 +109,7 @@ func TestPrepaidCardFlow(t *testing.T) {
 			InitialBalance: 1_000_000, MaxConcurrentCalls: 1, Language: "bg"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.db.BumpTariffVersion(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := h.db.TariffVersion(ctx)
-		h.waitForTariffVersion(v)
+		h.publishTables()
 
 		if code, vsas := h.access(accessRequest(t, "5550001", "9999", "", "")); code != radius.CodeAccessReject || vsas[cisco.AttrReturnCode] != "2" {
 			t.Fatalf("wrong PIN: %v %v", code, vsas)
@@ -191,11 +187,7 @@ func TestPrepaidCHAPWithRadclient(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := h.db.BumpTariffVersion(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := h.db.TariffVersion(ctx)
-		h.waitForTariffVersion(v)
+		h.publishTables()
 
 		// chap sends one Access-Request and returns the reply's code and
 		// Cisco VSAs as radclient prints them.
@@ -264,11 +256,7 @@ func TestCardCallsShareTheBalance(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := h.db.BumpTariffVersion(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := h.db.TariffVersion(ctx)
-		h.waitForTariffVersion(v)
+		h.publishTables()
 
 		// 600 s: 0.40 + 0.20 + 9 × 0.10 = 1.50.
 		for i := range 3 {

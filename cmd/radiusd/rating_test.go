@@ -71,6 +71,17 @@ func (h *harness) rated(session string) ratedRow {
 	return r
 }
 
+// publishTables bumps tariff_version, as the radbill commands do, and
+// waits until the server has the tables in force.
+func (h *harness) publishTables() {
+	h.t.Helper()
+	if err := h.db.BumpTariffVersion(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	v, _ := h.db.TariffVersion(context.Background())
+	h.waitForTariffVersion(v)
+}
+
 // waitForTariffVersion waits until the server has reloaded version v.
 func (h *harness) waitForTariffVersion(v int64) {
 	h.t.Helper()
@@ -105,11 +116,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		if _, err := h.db.Exec("INSERT INTO translation_rule (position, gateway, direction, kind, match_text, replace_text, description) VALUES (1, 'gw-test', 'called', 'prefix', '0', '359', 'national to E.164')"); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.db.BumpTariffVersion(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := h.db.TariffVersion(ctx)
-		h.waitForTariffVersion(v)
+		h.publishTables()
 
 		// Wed 2026-11-25 10:00 UTC is peak: 0.40 + 60 s × 0.20/min + 60 s × 0.10/min = 0.70.
 		mustAck(t, h, telephonyStop(t, "R1", "0888123456", "10:00:00.000 UTC Wed Nov 25 2026", 120))
@@ -145,7 +152,7 @@ func TestStopsAreRatedInRealTime(t *testing.T) {
 		if err := h.db.ImportTariffs(ctx, testTariff(500_000)); err != nil {
 			t.Fatal(err)
 		}
-		v, _ = h.db.TariffVersion(ctx)
+		v, _ := h.db.TariffVersion(ctx)
 		h.waitForTariffVersion(v)
 		mustAck(t, h, telephonyStop(t, "R6", "0888123456", "10:00:00.000 UTC Wed Nov 25 2026", 120))
 		if r := h.rated("R6"); *r.Cost != 800_000 {

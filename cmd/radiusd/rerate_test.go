@@ -43,15 +43,7 @@ func TestRerateMovesTheMoney(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reload := func() {
-			t.Helper()
-			if err := h.db.BumpTariffVersion(ctx); err != nil {
-				t.Fatal(err)
-			}
-			v, _ := h.db.TariffVersion(ctx)
-			h.waitForTariffVersion(v)
-		}
-		reload()
+		h.publishTables()
 
 		// 120 s at 0.40 connect, 0.20 the first minute, 0.10/min after: 0.70.
 		stop := func(session, userName, calling string) []byte {
