@@ -37,6 +37,20 @@ func flatTariff() rating.TariffData {
 	}
 }
 
+// cardsTariff imports flatTariff and returns its plan and a limits
+// service on the harness's database.
+func (h *harness) cardsTariff() (int64, *limits.Service) {
+	h.t.Helper()
+	if err := h.db.ImportTariffs(context.Background(), flatTariff()); err != nil {
+		h.t.Fatal(err)
+	}
+	plan, err := h.db.PlanID(context.Background(), "cards")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return plan, limits.New(h.db, limits.Options{})
+}
+
 // accessRequest is the gateway's Access-Request #1 (account, PIN) or, with
 // a called number and conf-id, #2.
 func accessRequest(t *testing.T, account, pin, called, confID string) []byte {
@@ -100,11 +114,7 @@ func TestPrepaidCardFlow(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		h := startServer(t, b)
 		ctx := context.Background()
-		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
-			t.Fatal(err)
-		}
-		plan, _ := h.db.PlanID(ctx, "cards")
-		svc := limits.New(h.db, limits.Options{})
+		plan, svc := h.cardsTariff()
 		if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: "5550001", PIN: "4321", PlanID: plan, Currency: "EUR",
 			InitialBalance: 1_000_000, MaxConcurrentCalls: 1, Language: "bg"}); err != nil {
 			t.Fatal(err)
@@ -245,11 +255,7 @@ func TestCardCallsShareTheBalance(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		h := startServer(t, b)
 		ctx := context.Background()
-		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
-			t.Fatal(err)
-		}
-		plan, _ := h.db.PlanID(ctx, "cards")
-		svc := limits.New(h.db, limits.Options{})
+		plan, svc := h.cardsTariff()
 		for number, credit := range map[string]time.Duration{"5550001": 10 * time.Minute, "5550002": 0} {
 			if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: number, PIN: "4321", PlanID: plan, InitialBalance: 10_000_000,
 				MaxConcurrentCalls: 10, MaxCreditTime: credit}); err != nil {

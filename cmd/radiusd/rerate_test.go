@@ -25,11 +25,7 @@ func TestRerateMovesTheMoney(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		h := startServer(t, b)
 		ctx := context.Background()
-		if err := h.db.ImportTariffs(ctx, flatTariff()); err != nil {
-			t.Fatal(err)
-		}
-		plan, _ := h.db.PlanID(ctx, "cards")
-		svc := limits.New(h.db, limits.Options{})
+		plan, svc := h.cardsTariff()
 		card, err := svc.CreateAccount(ctx, limits.NewAccount{Number: "5550001", PIN: "4321", PlanID: plan, InitialBalance: 10_000_000})
 		if err != nil {
 			t.Fatal(err)
