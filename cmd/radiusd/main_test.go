@@ -22,7 +22,11 @@ import (
 
 	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/radiusd/cisco"
+	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/rating/tariffcsv"
 	"github.com/radbill/radbill/store"
 )
 
@@ -505,4 +509,93 @@ func TestLimitsOfThePacketFormat(t *testing.T) {
 	if v := h.metric(`radbill_drops_total{client="gw-test",listener="acct",reason="unexpected_code"}`); v != 1 {
 		t.Errorf("unexpected code drops %v", v)
 	}
+}
+
+// TestReadmeTour runs the README's tour with radclient and the demo files:
+// the demo tariff and rules, a prepaid card's two Access-Requests and its
+// Stop, an enterprise user's Stop, with the figures the README shows.
+func TestReadmeTour(t *testing.T) {
+	radclient := lookRadclient(t)
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		h := startServer(t, b)
+		ctx := context.Background()
+		var files []tariffcsv.File
+		var rules []normalize.Rule
+		paths, _ := filepath.Glob("../../scripts/demo/tariff/*.csv")
+		for _, p := range paths {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if filepath.Base(p) == "rules.csv" {
+				if rules, err = normalize.ReadCSV("rules.csv", f); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			files = append(files, tariffcsv.File{Name: filepath.Base(p), Reader: f})
+		}
+		var data rating.TariffData
+		if err := tariffcsv.ReadAll(&data, files...); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.ImportTariffsAndRules(ctx, data, rules); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.db.SetGateway(ctx, "gw-test", "retail", false); err != nil {
+			t.Fatal(err)
+		}
+		svc := limits.New(h.db, limits.Options{})
+		retail, _ := h.db.PlanID(ctx, "retail")
+		business, _ := h.db.PlanID(ctx, "business")
+		if _, err := svc.CreateAccount(ctx, limits.NewAccount{Number: "5550001", PIN: "4321", PlanID: retail, InitialBalance: 10_000_000,
+			MaxConcurrentCalls: 3, MaxCreditTime: 10 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		maria, err := svc.CreateUser(ctx, limits.NewUser{Name: "Maria Ivanova", Email: "maria@example.com", PlanID: business, Numbers: []string{"1110002"},
+			Limit: limits.Limit{Type: limits.LimitNotification, Amount: 1_250_000, WarningPercent: 80}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.publishTables()
+		send := func(file, addr, kind string) string {
+			t.Helper()
+			packets, err := os.ReadFile(filepath.Join("..", "..", "scripts", "demo", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(radclient, "-x", "-r", "1", "-t", "3", addr, kind, secret)
+			cmd.Stdin = strings.NewReader(string(packets))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("radclient %s: %v\n%s", file, err, out)
+			}
+			return string(out)
+		}
+		send("stop.txt", h.acct, "acct")
+		if out := send("card-auth1.txt", h.auth, "auth"); !strings.Contains(out, "Access-Accept") || !strings.Contains(out, `"h323-credit-amount=10.00"`) {
+			t.Errorf("stage 1:\n%s", out)
+		}
+		if out := send("card-auth2.txt", h.auth, "auth"); !strings.Contains(out, "Access-Accept") || !strings.Contains(out, `"h323-credit-time=600"`) {
+			t.Errorf("stage 2:\n%s", out)
+		}
+		send("card-stop.txt", h.acct, "acct")
+		send("user-stop.txt", h.acct, "acct")
+		card, err := svc.Account(ctx, "5550001")
+		if err != nil || card.Balance != 9_270_000 || card.Reserved != 0 {
+			t.Errorf("card: balance %s, reserved %s, %v; want 9.27, 0", card.Balance, card.Reserved, err)
+		}
+		usage, err := svc.UserUsage(ctx, maria.ID)
+		if err != nil || usage.Spend != 1_070_000 {
+			t.Errorf("Maria's spend %s, %v; want 1.07", usage.Spend, err)
+		}
+		if n := h.count("SELECT COUNT(*) FROM limit_notification WHERE user_id = ? AND threshold = 'warning' AND spend_micros = 1070000", maria.ID); n != 1 {
+			t.Errorf("%d warnings for Maria, want 1", n)
+		}
+		var demo int64
+		if err := h.db.Get(&demo, "SELECT cost_micros FROM cdr WHERE acct_session_id = '000B5572'"); err != nil || demo != 610_000 {
+			t.Errorf("the demo Stop costs %d (%v), want 0.61", demo, err)
+		}
+	})
 }
