@@ -48,7 +48,7 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 		if len(legs) == 0 {
 			break
 		}
-		updates := map[int64]cdr.Rating{}
+		var updates []store.Rerating
 		var owed []limits.Rerated
 		now := time.Now()
 		for _, l := range legs {
@@ -72,7 +72,7 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 			if r.Status != l.RatingStatus || !sameValue(r.CostMicros, l.CostMicros) {
 				sum.Changed++
 			}
-			updates[l.ID] = r
+			updates = append(updates, store.Rerating{Leg: l, Rating: r})
 			if r.AccountID != 0 || r.UserID != 0 {
 				o, err := rerated(l, r)
 				if err != nil {
@@ -130,6 +130,12 @@ func legOf(l store.RatedLeg) (Leg, error) {
 	}
 	if l.UserID != nil {
 		leg.Billed.UserID = *l.UserID
+	}
+	if l.DepartmentID != nil {
+		leg.Billed.DepartmentID = *l.DepartmentID
+	}
+	if l.BranchID != nil {
+		leg.Billed.BranchID = *l.BranchID
 	}
 	if l.ConnectTime != nil {
 		connect, err := store.ParseTime(*l.ConnectTime)

@@ -111,9 +111,11 @@ type Leg struct {
 	Billed *Owner
 }
 
-// Owner is a leg's card or user by id; at most one is set.
+// Owner is a leg's card or user by id (at most one is set), and the
+// department and branch it was reported under.
 type Owner struct {
-	AccountID, UserID int64
+	AccountID, UserID      int64
+	DepartmentID, BranchID int64
 }
 
 // Rate prices one leg. It never fails; the status says why a leg has no cost.
@@ -143,6 +145,7 @@ func (t *Tables) Rate(leg Leg, now time.Time) cdr.Rating {
 		far, farOK, near, nearRaw = calling, callingOK && isDigits(calling), called, leg.Called
 	}
 	plan, owned := t.owner(&r, leg, near, nearRaw)
+	t.placeInOrganisation(&r, leg, policy, near, nearRaw)
 	if !owned {
 		if !policy.DefaultPlanID.Valid {
 			r.Status = StatusNoPlan
@@ -172,6 +175,32 @@ func (t *Tables) Rate(leg Leg, now time.Time) cdr.Rating {
 		r.Detail = detailJSON(charge)
 	}
 	return r
+}
+
+// placeInOrganisation sets the department and branch the leg is reported
+// under: its user's department, or the department that owns its number;
+// that department's branch, else the gateway's. A re-rated leg keeps the
+// ones it was stored with.
+func (t *Tables) placeInOrganisation(r *cdr.Rating, leg Leg, gw store.Gateway, numbers ...string) {
+	if leg.Billed != nil {
+		r.DepartmentID, r.BranchID = leg.Billed.DepartmentID, leg.Billed.BranchID
+		return
+	}
+	if r.UserID != 0 {
+		r.DepartmentID = t.Owners.UserDepartments[r.UserID]
+	} else if r.AccountID == 0 {
+		for _, n := range numbers {
+			if id, ok := t.Owners.DepartmentNumbers[n]; ok {
+				r.DepartmentID = id
+				break
+			}
+		}
+	}
+	if branch, ok := t.Owners.DepartmentBranches[r.DepartmentID]; ok {
+		r.BranchID = branch
+	} else if gw.BranchID.Valid {
+		r.BranchID = gw.BranchID.Int64
+	}
 }
 
 func isDigits(s string) bool {

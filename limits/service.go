@@ -14,8 +14,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/radbill/radbill/limits/internal/dbtime"
 	"github.com/radbill/radbill/store"
@@ -157,18 +155,7 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &my) && my.Number == 1213
 }
 
-func isDuplicateKey(err error) bool {
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return my.Number == 1062
-	}
-	var lite *sqlite.Error
-	if errors.As(err, &lite) {
-		code := lite.Code()
-		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
+func isDuplicateKey(err error) bool { return store.IsDuplicateKey(err) }
 
 // forUpdate is appended to the SELECT that locks a card or user row. SQLite
 // has no row locks: the transaction already holds the write lock.

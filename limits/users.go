@@ -66,8 +66,10 @@ func (l Limit) withDefaults() (Limit, error) {
 
 // NewUser describes an enterprise user to create.
 type NewUser struct {
-	Name, Email, Branch, Department string
-	PlanID                          int64
+	Name, Email string
+	// DepartmentID is the user's department (package org); 0: none.
+	DepartmentID int64
+	PlanID       int64
 	Limit                           Limit
 	// Numbers are the calling numbers and extensions that identify the
 	// user, as the gateway reports them after translation.
@@ -76,9 +78,10 @@ type NewUser struct {
 
 // User is an enterprise user as stored.
 type User struct {
-	ID                              int64
-	Name, Email, Branch, Department string
-	PlanID                          int64
+	ID           int64
+	Name, Email  string
+	DepartmentID int64 // 0: none
+	PlanID       int64
 	Limit                           Limit
 	Numbers                         []string
 	CreatedAt                       time.Time
@@ -88,8 +91,7 @@ type userRow struct {
 	ID             int64  `db:"id"`
 	Name           string `db:"name"`
 	Email          string `db:"email"`
-	Branch         string `db:"branch"`
-	Department     string `db:"department"`
+	DepartmentID   sql.NullInt64 `db:"department_id"`
 	PlanID         int64  `db:"plan_id"`
 	LimitType      string `db:"limit_type"`
 	LimitMicros    int64  `db:"limit_micros"`
@@ -98,7 +100,7 @@ type userRow struct {
 	CreatedAt      string `db:"created_at"`
 }
 
-const userColumns = "id, name, email, branch, department, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at"
+const userColumns = "id, name, email, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at"
 
 func (r userRow) limit() Limit {
 	return Limit{Type: LimitType(r.LimitType), Amount: rating.Money(r.LimitMicros), WarningPercent: r.WarningPercent, ResetDay: r.ResetDay}
@@ -124,9 +126,9 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 		if _, err := planOf(ctx, tx, n.PlanID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user (name, email, branch, department, plan_id, limit_type, "+
-			"limit_micros, warning_percent, reset_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			n.Name, n.Email, n.Branch, n.Department, n.PlanID, limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, createdAt)
+		res, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user (name, email, department_id, plan_id, limit_type, "+
+			"limit_micros, warning_percent, reset_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			n.Name, n.Email, sql.NullInt64{Int64: n.DepartmentID, Valid: n.DepartmentID != 0}, n.PlanID, limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, createdAt)
 		if err != nil {
 			return err
 		}
@@ -185,28 +187,28 @@ func (s *Service) UserByNumber(ctx context.Context, number string) (User, error)
 
 func userIDByNumber(ctx context.Context, q sqlx.QueryerContext, number string) (int64, error) {
 	var id int64
-	err := sqlx.GetContext(ctx, q, &id, "SELECT user_id FROM enterprise_user_number WHERE number = ?", number)
+	err := sqlx.GetContext(ctx, q, &id, "SELECT user_id FROM enterprise_user_number WHERE number = ? AND user_id IS NOT NULL", number)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("calling number %s: %w", number, ErrNotFound)
 	}
 	return id, err
 }
 
-// UserFilter selects users for ListUsers; empty fields match all.
+// UserFilter selects users for ListUsers; zero fields match all.
 type UserFilter struct {
-	Branch, Department string
+	BranchID, DepartmentID int64
 }
 
 // ListUsers returns users ordered by name.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
 	query, args := "SELECT "+userColumns+" FROM enterprise_user WHERE 1 = 1", []any{}
-	if f.Branch != "" {
-		query += " AND branch = ?"
-		args = append(args, f.Branch)
+	if f.BranchID != 0 {
+		query += " AND department_id IN (SELECT id FROM department WHERE branch_id = ?)"
+		args = append(args, f.BranchID)
 	}
-	if f.Department != "" {
-		query += " AND department = ?"
-		args = append(args, f.Department)
+	if f.DepartmentID != 0 {
+		query += " AND department_id = ?"
+		args = append(args, f.DepartmentID)
 	}
 	var rows []userRow
 	if err := s.db.SelectContext(ctx, &rows, query+" ORDER BY name, id", args...); err != nil {
@@ -223,7 +225,7 @@ func (s *Service) withNumbers(ctx context.Context, rows []userRow) ([]User, erro
 		if err != nil {
 			return nil, err
 		}
-		users[i] = User{ID: r.ID, Name: r.Name, Email: r.Email, Branch: r.Branch, Department: r.Department,
+		users[i] = User{ID: r.ID, Name: r.Name, Email: r.Email, DepartmentID: r.DepartmentID.Int64,
 			PlanID: r.PlanID, Limit: r.limit(), CreatedAt: created}
 		index[r.ID] = i
 	}
@@ -273,6 +275,19 @@ func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
 	})
 }
 
+// SetUserDepartment moves a user to a department (0: none). Calls already
+// stored stay under the department they were made in.
+func (s *Service) SetUserDepartment(ctx context.Context, id, departmentID int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockUser(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET department_id = ? WHERE id = ?",
+			sql.NullInt64{Int64: departmentID, Valid: departmentID != 0}, id)
+		return err
+	})
+}
+
 // AddUserNumber makes number identify the user.
 func (s *Service) AddUserNumber(ctx context.Context, id int64, number string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -285,7 +300,7 @@ func (s *Service) AddUserNumber(ctx context.Context, id int64, number string) er
 
 // RemoveUserNumber makes number identify nobody.
 func (s *Service) RemoveUserNumber(ctx context.Context, number string) error {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ?", number)
+	res, err := s.db.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND user_id IS NOT NULL", number)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -39,12 +40,31 @@ func notifications(t *testing.T, e *env, userID int64) []notificationRow {
 
 func (e *env) user(t *testing.T, name string, limit limits.Limit, numbers ...string) limits.User {
 	t.Helper()
-	u, err := e.svc.CreateUser(context.Background(), limits.NewUser{Name: name, Email: name + "@example.com", Branch: "Sofia",
-		Department: "Sales", PlanID: e.tariff.RetailPlan, Limit: limit, Numbers: numbers})
+	u, err := e.svc.CreateUser(context.Background(), limits.NewUser{Name: name, Email: name + "@example.com",
+		DepartmentID: e.sales(t), PlanID: e.tariff.RetailPlan, Limit: limit, Numbers: numbers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// sales is the id of department Sofia/Sales, created on first use.
+func (e *env) sales(t *testing.T) int64 {
+	t.Helper()
+	var id int64
+	if err := e.db.Get(&id, "SELECT id FROM department WHERE name = 'Sales'"); err == nil {
+		return id
+	}
+	o := org.New(e.db)
+	b, err := o.CreateBranch(context.Background(), "Sofia")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := o.CreateDepartment(context.Background(), b.ID, "Sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ID
 }
 
 func (e *env) authorizeUser(t *testing.T, number, confID string) limits.Authorization {
@@ -214,14 +234,14 @@ func TestOtherLimitTypes(t *testing.T) {
 		if err := e.svc.RemoveUserNumber(ctx, "2102"); !errors.Is(err, limits.ErrNotFound) {
 			t.Fatalf("removing twice: %v", err)
 		}
-		users, err := e.svc.ListUsers(ctx, limits.UserFilter{Department: "Sales"})
+		users, err := e.svc.ListUsers(ctx, limits.UserFilter{DepartmentID: e.sales(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(users) != 3 || users[0].Name != "boris" || users[2].Name != "dimo" || users[2].Numbers[0] != "2004" {
 			t.Fatalf("listed %+v", users)
 		}
-		if none, _ := e.svc.ListUsers(ctx, limits.UserFilter{Branch: "Varna"}); len(none) != 0 {
+		if none, _ := e.svc.ListUsers(ctx, limits.UserFilter{BranchID: e.sales(t) + 1000}); len(none) != 0 {
 			t.Fatalf("branch filter: %+v", none)
 		}
 	})

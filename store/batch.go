@@ -62,7 +62,7 @@ var cdrColumns = []string{
 	"disconnect_cause", "terminate_cause", "voice_quality", "remote_address", "gw_id", "acct_delay_s",
 	"clock_unsynced", "parse_errors", "raw", "zone", "cost_micros", "currency", "rated_at", "rating_status",
 	"calling_number_norm", "called_number_norm", "direction", "billed", "plan_id", "prefix", "billed_seconds", "rating_detail",
-	"account_id", "user_id", "source",
+	"account_id", "user_id", "source", "department_id", "branch_id",
 }
 
 func cdrValues(p *pending) []any {
@@ -74,7 +74,7 @@ func cdrValues(p *pending) []any {
 		nullInt(r.DisconnectCause), nullInt(r.TerminateCause), nullInt(r.VoiceQuality), r.RemoteAddress, r.GatewayID, nullInt(r.DelayTime),
 		r.ClockUnsynced, strings.Join(r.ParseErrors, ","), rawJSON(r.Raw), nullString(r.Rating.Zone), nullInt(r.Rating.CostMicros), nullString(r.Rating.Currency), nullTime(r.Rating.RatedAt), r.Rating.Status,
 		r.Rating.CallingNorm, r.Rating.CalledNorm, r.Rating.Direction, r.Rating.Billed, nullInt(r.Rating.PlanID), nullString(r.Rating.Prefix), nullInt(r.Rating.BilledSeconds), nullString(r.Rating.Detail),
-		nullID(r.Rating.AccountID), nullID(r.Rating.UserID), cmp.Or(r.Source, "radius"),
+		nullID(r.Rating.AccountID), nullID(r.Rating.UserID), cmp.Or(r.Source, "radius"), nullID(r.Rating.DepartmentID), nullID(r.Rating.BranchID),
 	}
 }
 
@@ -203,7 +203,7 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"), true); err != nil {
 			return err
 		}
-		return b.settle(batch, fresh)
+		return b.charge(batch, fresh)
 	}
 	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"))
 	if err != nil {
@@ -212,7 +212,26 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	if inserted != b.expected(fresh) {
 		return errDuplicatesPresent
 	}
-	return b.settle(batch, fresh)
+	return b.charge(batch, fresh)
+}
+
+// charge settles the stored Stops of idx with their owners and adds the
+// billed ones to the summaries.
+func (b *batchTx) charge(batch []pending, idx []int) error {
+	if err := b.settle(batch, idx); err != nil {
+		return err
+	}
+	var facts []legFacts
+	for _, i := range idx {
+		rec := batch[i].rec
+		if b.outcomes[i] == Stored && rec.Rating.Billed {
+			facts = append(facts, factsOf(rec.CallTime(), rec.ClientName, rec.SessionTime, &rec.Rating))
+		}
+	}
+	return addToSummaries(b.driver, facts, func(query string, args []any) error {
+		_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
+		return err
+	})
 }
 
 // settle charges the stored, rated, billed Stops of idx that have an

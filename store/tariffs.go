@@ -173,12 +173,13 @@ type Gateway struct {
 	ClientName        string        `db:"client_name"`
 	DefaultPlanID     sql.NullInt64 `db:"default_plan_id"`
 	BillVoIPOriginate bool          `db:"bill_voip_originate"`
+	BranchID          sql.NullInt64 `db:"branch_id"`
 }
 
 // LoadGateways reads the per-gateway billing policy.
 func (db *DB) LoadGateways(ctx context.Context) ([]Gateway, error) {
 	var gws []Gateway
-	return gws, db.SelectContext(ctx, &gws, "SELECT client_name, default_plan_id, bill_voip_originate FROM gateway ORDER BY client_name")
+	return gws, db.SelectContext(ctx, &gws, "SELECT client_name, default_plan_id, bill_voip_originate, branch_id FROM gateway ORDER BY client_name")
 }
 
 // LoadTranslationRules reads the number translation rules.
@@ -269,12 +270,20 @@ func (db *DB) PlanID(ctx context.Context, name string) (int64, error) {
 
 // Owners is who legs are charged to, as rating needs it: every prepaid
 // card (by account number and by id) and every enterprise user (by id, and
-// by each number that identifies one).
+// by each number that identifies one), and the departments and branches
+// legs are reported under.
 type Owners struct {
 	Cards       map[string]Card // by account number
 	CardsByID   map[int64]Card
 	UserPlans   map[int64]int64  // user id → plan id
 	UserNumbers map[string]int64 // number → user id
+	// UserDepartments: user id → department id, for users in one.
+	UserDepartments map[int64]int64
+	// DepartmentNumbers: number → department id, for numbers a department
+	// owns directly (shared phones, fax, reception).
+	DepartmentNumbers map[string]int64
+	// DepartmentBranches: department id → branch id.
+	DepartmentBranches map[int64]int64
 }
 
 // Card is a prepaid card as rating sees it.
@@ -292,29 +301,49 @@ func (db *DB) LoadOwners(ctx context.Context) (Owners, error) {
 		return Owners{}, err
 	}
 	var users []struct {
-		ID     int64 `db:"id"`
-		PlanID int64 `db:"plan_id"`
+		ID           int64         `db:"id"`
+		PlanID       int64         `db:"plan_id"`
+		DepartmentID sql.NullInt64 `db:"department_id"`
 	}
-	if err := db.SelectContext(ctx, &users, "SELECT id, plan_id FROM enterprise_user"); err != nil {
+	if err := db.SelectContext(ctx, &users, "SELECT id, plan_id, department_id FROM enterprise_user"); err != nil {
 		return Owners{}, err
 	}
 	var numbers []struct {
-		Number string `db:"number"`
-		UserID int64  `db:"user_id"`
+		Number       string        `db:"number"`
+		UserID       sql.NullInt64 `db:"user_id"`
+		DepartmentID sql.NullInt64 `db:"department_id"`
 	}
-	if err := db.SelectContext(ctx, &numbers, "SELECT number, user_id FROM enterprise_user_number"); err != nil {
+	if err := db.SelectContext(ctx, &numbers, "SELECT number, user_id, department_id FROM enterprise_user_number"); err != nil {
+		return Owners{}, err
+	}
+	var departments []struct {
+		ID       int64 `db:"id"`
+		BranchID int64 `db:"branch_id"`
+	}
+	if err := db.SelectContext(ctx, &departments, "SELECT id, branch_id FROM department"); err != nil {
 		return Owners{}, err
 	}
 	o := Owners{Cards: make(map[string]Card, len(cards)), CardsByID: make(map[int64]Card, len(cards)),
-		UserPlans: make(map[int64]int64, len(users)), UserNumbers: make(map[string]int64, len(numbers))}
+		UserPlans: make(map[int64]int64, len(users)), UserNumbers: make(map[string]int64, len(numbers)),
+		UserDepartments: map[int64]int64{}, DepartmentNumbers: map[string]int64{}, DepartmentBranches: make(map[int64]int64, len(departments))}
 	for _, c := range cards {
 		o.Cards[c.Number], o.CardsByID[c.ID] = c, c
 	}
 	for _, u := range users {
 		o.UserPlans[u.ID] = u.PlanID
+		if u.DepartmentID.Valid {
+			o.UserDepartments[u.ID] = u.DepartmentID.Int64
+		}
 	}
 	for _, n := range numbers {
-		o.UserNumbers[n.Number] = n.UserID
+		if n.UserID.Valid {
+			o.UserNumbers[n.Number] = n.UserID.Int64
+		} else {
+			o.DepartmentNumbers[n.Number] = n.DepartmentID.Int64
+		}
+	}
+	for _, d := range departments {
+		o.DepartmentBranches[d.ID] = d.BranchID
 	}
 	return o, nil
 }

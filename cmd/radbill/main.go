@@ -55,7 +55,7 @@ func rootCommand() *cobra.Command {
 		}
 		return db, limits.New(db, limits.Options{PINKey: pinKey}), nil
 	}
-	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), rerateCommand(openLimits),
+	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), branchCommand(openDB), departmentCommand(openDB), rerateCommand(openLimits),
 		accountCommand(openLimits), userCommand(openLimits), ruleCommand(openDB), importCommand(openLimits))
 	strict(root)
 	return root

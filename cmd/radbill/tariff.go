@@ -71,7 +71,7 @@ func gatewayCommand(openDB dbOpener) *cobra.Command {
 	}
 	set.Flags().StringVar(&plan, "plan", "", "default tariff plan name")
 	set.Flags().BoolVar(&billVoIP, "bill-voip-originate", false, "bill VoIP-originate legs (IP-to-IP gateway trunks)")
-	gateway.AddCommand(set)
+	gateway.AddCommand(set, gatewayBranchCommand(openDB))
 	return gateway
 }
 

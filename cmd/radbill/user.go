@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -29,7 +30,7 @@ func userCommand(openLimits limitsOpener) *cobra.Command {
 			"which starts at local midnight of the reset day in its plan's time zone.\n" + userArgHelp,
 	}
 	user.AddCommand(userCreateCommand(openLimits), userShowCommand(openLimits), userListCommand(openLimits), userLimitCommand(openLimits),
-		userBlockCommand(openLimits), userNumberCommand(openLimits))
+		userBlockCommand(openLimits), userMoveCommand(openLimits), userNumberCommand(openLimits))
 	return user
 }
 
@@ -71,13 +72,13 @@ func (f *limitFlags) apply(cmd *cobra.Command, l *limits.Limit) error {
 
 func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 	var n limits.NewUser
-	var plan string
+	var plan, department string
 	var limit limitFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an enterprise user with its calling numbers",
 		Example: `  radbill user create "Maria Ivanova" --email maria@example.com --plan business --limit 100.00 \
-    --branch Sofia --department Sales --number 2001 --number 35929001`,
+    --department Sofia/Sales --number 2001 --number 35929001`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n.Name = args[0]
@@ -97,6 +98,13 @@ func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 				if n.PlanID, err = db.PlanID(ctx, plan); err != nil {
 					return err
 				}
+				if department != "" {
+					d, err := org.New(db).FindDepartment(ctx, department)
+					if err != nil {
+						return err
+					}
+					n.DepartmentID = d.ID
+				}
 				u, err := svc.CreateUser(ctx, n)
 				if err != nil {
 					return err
@@ -111,8 +119,7 @@ func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&n.Email, "email", "", "address that receives the limit e-mails")
 	cmd.Flags().StringVar(&plan, "plan", "", "tariff plan name that prices the user's calls")
-	cmd.Flags().StringVar(&n.Branch, "branch", "", "branch, for listing and reports")
-	cmd.Flags().StringVar(&n.Department, "department", "", "department, for listing and reports")
+	cmd.Flags().StringVar(&department, "department", "", "the user's department (Branch/Department, a unique name or an id), for reports")
 	cmd.Flags().StringArrayVar(&n.Numbers, "number", nil, "calling number or extension that identifies the user, as the gateway reports it (repeatable)")
 	limit.register(cmd)
 	_ = cmd.MarkFlagRequired("plan")
@@ -142,6 +149,11 @@ func showUser(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Servic
 	if err != nil {
 		return err
 	}
+	departments, err := departmentsByID(ctx, db)
+	if err != nil {
+		return err
+	}
+	d := departments[u.DepartmentID]
 	inCurrency := func(m rating.Money) string { return m.String() + " " + usage.Currency }
 	const periodLayout = "2006-01-02 15:04"
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -149,8 +161,8 @@ func showUser(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Servic
 		{"user", strconv.FormatInt(u.ID, 10)},
 		{"name", u.Name},
 		{"email", u.Email},
-		{"branch", u.Branch},
-		{"department", u.Department},
+		{"branch", d.BranchName},
+		{"department", d.Name},
 		{"plan", plans[u.PlanID].Name},
 		{"numbers", strings.Join(u.Numbers, ", ")},
 		{"limit type", string(u.Limit.Type)},
@@ -169,8 +181,7 @@ func showUser(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Servic
 }
 
 func userListCommand(openLimits limitsOpener) *cobra.Command {
-	var format string
-	var filter limits.UserFilter
+	var format, branch, department string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List enterprise users by name",
@@ -180,6 +191,22 @@ func userListCommand(openLimits limitsOpener) *cobra.Command {
 				return err
 			}
 			return withLimits(cmd, openLimits, func(ctx context.Context, db *store.DB, svc *limits.Service) error {
+				var filter limits.UserFilter
+				o := org.New(db)
+				if branch != "" {
+					b, err := o.FindBranch(ctx, branch)
+					if err != nil {
+						return err
+					}
+					filter.BranchID = b.ID
+				}
+				if department != "" {
+					d, err := o.FindDepartment(ctx, department)
+					if err != nil {
+						return err
+					}
+					filter.DepartmentID = d.ID
+				}
 				users, err := svc.ListUsers(ctx, filter)
 				if err != nil {
 					return err
@@ -188,17 +215,21 @@ func userListCommand(openLimits limitsOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				departments, err := departmentsByID(ctx, db)
+				if err != nil {
+					return err
+				}
 				rows := make([]userRecord, len(users))
 				for i, u := range users {
-					rows[i] = newUserRecord(u, plans)
+					rows[i] = newUserRecord(u, plans, departments[u.DepartmentID])
 				}
 				return writeRecords(cmd.OutOrStdout(), format, userHeader, rows)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
-	cmd.Flags().StringVar(&filter.Branch, "branch", "", "only users of this branch")
-	cmd.Flags().StringVar(&filter.Department, "department", "", "only users of this department")
+	cmd.Flags().StringVar(&branch, "branch", "", "only users of this branch")
+	cmd.Flags().StringVar(&department, "department", "", "only users of this department")
 	return cmd
 }
 
@@ -258,6 +289,45 @@ func setLimit(ctx context.Context, w io.Writer, svc *limits.Service, u limits.Us
 	fmt.Fprintf(w, "user %d %q: %s, limit %s %s, warning at %d%%, reset day %d; spend this period %s, remaining %s\n",
 		u.ID, u.Name, l.Type, l.Amount, usage.Currency, l.WarningPercent, l.ResetDay, usage.Spend, usage.Remaining())
 	return nil
+}
+
+func userMoveCommand(openLimits limitsOpener) *cobra.Command {
+	var department string
+	cmd := &cobra.Command{
+		Use:   "move USER --department DEPARTMENT",
+		Short: "Move a user to a department (\"none\": to none); calls already stored stay where they were made",
+		Long:  "Moves the user to another department; its calls from now on are reported there, its earlier calls stay\nunder the department they were made in.\n" + userArgHelp,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
+				var d org.Department
+				if department != "none" {
+					var err error
+					if d, err = org.New(db).FindDepartment(ctx, department); err != nil {
+						return err
+					}
+				}
+				if err := svc.SetUserDepartment(ctx, u.ID, d.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "user %d %q: department %s\n", u.ID, u.Name, cmp.Or(d.Path(), "none"))
+				return publish(ctx, cmd, db)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&department, "department", "", "Branch/Department, a unique department name, an id, or none")
+	_ = cmd.MarkFlagRequired("department")
+	return cmd
+}
+
+// departmentsByID maps every department's id to it, for showing names.
+func departmentsByID(ctx context.Context, db *store.DB) (map[int64]org.Department, error) {
+	ds, err := org.New(db).Departments(ctx, 0)
+	byID := make(map[int64]org.Department, len(ds))
+	for _, d := range ds {
+		byID[d.ID] = d
+	}
+	return byID, err
 }
 
 func userNumberCommand(openLimits limitsOpener) *cobra.Command {
@@ -360,12 +430,12 @@ type userRecord struct {
 var userHeader = []string{"id", "name", "email", "branch", "department", "plan", "limit_type", "limit", "currency",
 	"warning_percent", "reset_day", "numbers", "created_at"}
 
-func newUserRecord(u limits.User, plans map[int64]planFacts) userRecord {
+func newUserRecord(u limits.User, plans map[int64]planFacts, d org.Department) userRecord {
 	numbers := u.Numbers
 	if numbers == nil {
 		numbers = []string{} // JSON [] rather than null
 	}
-	return userRecord{ID: u.ID, Name: u.Name, Email: u.Email, Branch: u.Branch, Department: u.Department,
+	return userRecord{ID: u.ID, Name: u.Name, Email: u.Email, Branch: d.BranchName, Department: d.Name,
 		Plan: plans[u.PlanID].Name, LimitType: string(u.Limit.Type), Limit: u.Limit.Amount.String(),
 		Currency: plans[u.PlanID].Currency, WarningPercent: u.Limit.WarningPercent, ResetDay: u.Limit.ResetDay,
 		Numbers: numbers, CreatedAt: formatUTC(u.CreatedAt)}

@@ -19,6 +19,7 @@ import (
 	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -67,11 +68,18 @@ func TestUserCommands(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		e := newLimitsEnv(t, b)
 		const name = "Maria Ivanova"
+		e.run(t, "branch", "create", "Sofia")
+		e.run(t, "department", "create", "Sales", "--branch", "Sofia")
+		e.run(t, "department", "create", "Support", "--branch", "Sofia")
 		e.run(t, "user", "create", name, "--email", "maria@example.com", "--plan", "retail", "--limit", "100.00", "--warning", "75",
-			"--reset-day", "5", "--branch", "Sofia", "--department", "Sales", "--number", "2001", "--number", "35929001")
+			"--reset-day", "5", "--department", "Sofia/Sales", "--number", "2001", "--number", "35929001")
 		u := e.userByNumber(t, "2001")
 		wantLimit := limits.Limit{Type: limits.LimitNormal, Amount: 100 * rating.MicrosPerUnit, WarningPercent: 75, ResetDay: 5}
-		if u.Name != name || u.Email != "maria@example.com" || u.Branch != "Sofia" || u.Department != "Sales" || u.PlanID != e.plan ||
+		sales, err := org.New(e.db).FindDepartment(context.Background(), "Sofia/Sales")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Name != name || u.Email != "maria@example.com" || u.DepartmentID != sales.ID || u.PlanID != e.plan ||
 			u.Limit != wantLimit || !slices.Equal(u.Numbers, []string{"2001", "35929001"}) {
 			t.Fatalf("created %+v", u)
 		}
@@ -85,7 +93,7 @@ func TestUserCommands(t *testing.T) {
 		shown := showFields(byName)
 		for key, want := range map[string]string{"user": id, "name": name, "plan": "retail", "numbers": "2001, 35929001",
 			"limit type": "normal", "limit": "100.000000 EUR", "warning at": "75%", "reset day": "5",
-			"spend": "12.345678 EUR", "reserved": "0.600000 EUR", "remaining": "87.054322 EUR"} {
+			"spend": "12.345678 EUR", "reserved": "0.600000 EUR", "remaining": "87.054322 EUR", "branch": "Sofia", "department": "Sales"} {
 			if shown[key] != want {
 				t.Errorf("show %s = %q, want %q", key, shown[key], want)
 			}

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/radbill/radbill/cdr"
+)
+
+// Summaries are what reports read instead of cdr, whose two indexes are
+// kept for insert speed: the billed legs added up per UTC day and every
+// report dimension (cdr_daily), and per month with fewer dimensions
+// (cdr_monthly_owner for users, departments and branches,
+// cdr_monthly_route for zones and gateways), so that a month's report
+// reads a few thousand rows. The writer adds each batch's legs in the
+// batch's transaction, one row per group; rerate moves a leg's figures
+// from its old group to its new one; RebuildSummaries recomputes them.
+
+// A SummaryTable is one summary: its time grain and dimensions.
+type SummaryTable struct {
+	Name    string
+	Monthly bool     // grain: a month (its first day) rather than a day
+	Dims    []string // besides the time and the currency
+}
+
+// SummaryTables are the summaries, the daily one (every dimension) first.
+var SummaryTables = []SummaryTable{
+	{Name: "cdr_daily", Dims: []string{"branch_id", "department_id", "user_id", "zone", "gateway", "direction"}},
+	{Name: "cdr_monthly_owner", Monthly: true, Dims: []string{"branch_id", "department_id", "user_id", "direction"}},
+	{Name: "cdr_monthly_route", Monthly: true, Dims: []string{"branch_id", "department_id", "zone", "gateway", "direction"}},
+}
+
+// TimeColumn is the table's time column: day or month.
+func (t SummaryTable) TimeColumn() string {
+	if t.Monthly {
+		return "month"
+	}
+	return "day"
+}
+
+// Has tells whether the table keeps dimension dim.
+func (t SummaryTable) Has(dim string) bool { return slices.Contains(t.Dims, dim) }
+
+// SummaryMeasures are the figures each summary row adds up.
+var SummaryMeasures = []string{"calls", "answered", "unrated", "billed_seconds", "cost_micros"}
+
+// legFacts is one billed leg's contribution to the summaries; sign -1
+// takes it out again (rerate).
+type legFacts struct {
+	day                              string // YYYY-MM-DD, UTC
+	branchID, departmentID, userID   int64
+	zone, gateway, direction, curr   string
+	answered, unrated, billedSeconds int64
+	costMicros                       int64
+	sign                             int64
+}
+
+func factsOf(callTime time.Time, clientName string, duration *int64, r *cdr.Rating) legFacts {
+	f := legFacts{day: callTime.UTC().Format(time.DateOnly), branchID: r.BranchID, departmentID: r.DepartmentID, userID: r.UserID,
+		zone: r.Zone, gateway: clientName, direction: r.Direction, curr: r.Currency, sign: 1}
+	if duration != nil && *duration > 0 {
+		f.answered = 1
+	}
+	if r.CostMicros == nil {
+		f.unrated = 1
+	} else {
+		f.costMicros = *r.CostMicros
+	}
+	if r.BilledSeconds != nil {
+		f.billedSeconds = *r.BilledSeconds
+	}
+	return f
+}
+
+// summaryRow is one group of one summary table and its figures.
+type summaryRow struct {
+	key      []any
+	measures [5]int64
+}
+
+// groupFacts adds the legs up per group of table t, in key order so that
+// concurrent transactions lock summary rows in the same order.
+func groupFacts(t SummaryTable, facts []legFacts) []summaryRow {
+	byKey := map[string]*summaryRow{}
+	for _, f := range facts {
+		period := f.day
+		if t.Monthly {
+			period = f.day[:8] + "01"
+		}
+		key := []any{period}
+		for _, d := range t.Dims {
+			switch d {
+			case "branch_id":
+				key = append(key, f.branchID)
+			case "department_id":
+				key = append(key, f.departmentID)
+			case "user_id":
+				key = append(key, f.userID)
+			case "zone":
+				key = append(key, f.zone)
+			case "gateway":
+				key = append(key, f.gateway)
+			case "direction":
+				key = append(key, f.direction)
+			}
+		}
+		key = append(key, f.curr)
+		text := keyText(key)
+		row := byKey[text]
+		if row == nil {
+			row = &summaryRow{key: key}
+			byKey[text] = row
+		}
+		row.measures[0] += f.sign
+		row.measures[1] += f.sign * f.answered
+		row.measures[2] += f.sign * f.unrated
+		row.measures[3] += f.sign * f.billedSeconds
+		row.measures[4] += f.sign * f.costMicros
+	}
+	rows := make([]summaryRow, 0, len(byKey))
+	for _, r := range byKey {
+		rows = append(rows, *r)
+	}
+	slices.SortFunc(rows, func(a, b summaryRow) int { return compareKeys(a.key, b.key) })
+	return rows
+}
+
+// keyText joins a group's key into a map key; NUL separates the parts,
+// which no number or name holds.
+func keyText(key []any) string {
+	b := make([]byte, 0, 64)
+	for _, k := range key {
+		switch x := k.(type) {
+		case int64:
+			b = strconv.AppendInt(b, x, 10)
+		case string:
+			b = append(b, x...)
+		}
+		b = append(b, 0)
+	}
+	return string(b)
+}
+
+func compareKeys(a, b []any) int {
+	for i := range a {
+		var c int
+		switch x := a[i].(type) {
+		case int64:
+			c = cmp.Compare(x, b[i].(int64))
+		case string:
+			c = strings.Compare(x, b[i].(string))
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// summaryUpsert is the statement that adds rows rows to table t.
+func summaryUpsert(t SummaryTable, driver string, rows int) string {
+	cols := append(append([]string{t.TimeColumn()}, t.Dims...), "currency")
+	all := append(slices.Clone(cols), SummaryMeasures...)
+	var set []string
+	for _, m := range SummaryMeasures {
+		if driver == MySQL {
+			set = append(set, m+" = "+m+" + VALUES("+m+")")
+		} else {
+			set = append(set, m+" = "+m+" + excluded."+m)
+		}
+	}
+	q := "INSERT INTO " + t.Name + " (" + strings.Join(all, ", ") + ") VALUES " + placeholders(rows, len(all))
+	if driver == MySQL {
+		return q + " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+	}
+	return q + " ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+// addToSummaries adds the legs' facts to every summary table in tx, with
+// exec running each statement (prepared by the writer, plain otherwise).
+func addToSummaries(driver string, facts []legFacts, exec func(query string, args []any) error) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	for _, t := range SummaryTables {
+		rows := groupFacts(t, facts)
+		for len(rows) > 0 {
+			size := chunkSizes(min(len(rows), 256))[0]
+			var args []any
+			for _, r := range rows[:size] {
+				args = append(args, r.key...)
+				for _, m := range r.measures {
+					args = append(args, m)
+				}
+			}
+			if err := exec(summaryUpsert(t, driver, size), args); err != nil {
+				return fmt.Errorf("%s: %w", t.Name, err)
+			}
+			rows = rows[size:]
+		}
+	}
+	return nil
+}
+
+// RebuildSummaries recomputes the summaries of the whole UTC months that
+// hold [from, to) from the CDRs, in one transaction, and returns the
+// months rebuilt. Running it changes nothing when the summaries are right.
+func (db *DB) RebuildSummaries(ctx context.Context, from, to time.Time) (first, end time.Time, err error) {
+	first = time.Date(from.UTC().Year(), from.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	end = time.Date(to.UTC().Year(), to.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	if end.Before(to) {
+		end = end.AddDate(0, 1, 0)
+	}
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return first, end, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	lo, hi := first.Format(time.DateOnly), end.Format(time.DateOnly)
+	for _, t := range SummaryTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+" WHERE "+t.TimeColumn()+" >= ? AND "+t.TimeColumn()+" < ?", lo, hi); err != nil {
+			return first, end, err
+		}
+	}
+	day, month := "substr(call_time, 1, 10)", "substr(day, 1, 7) || '-01'"
+	if db.Driver == MySQL {
+		day, month = "DATE(call_time)", "DATE_FORMAT(day, '%Y-%m-01')"
+	}
+	daily := SummaryTables[0]
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+daily.Name+` SELECT `+day+`, COALESCE(branch_id, 0), COALESCE(department_id, 0),
+		COALESCE(user_id, 0), COALESCE(zone, ''), client_name, direction, COALESCE(currency, ''),
+		COUNT(*), SUM(CASE WHEN duration_s > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
+		SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0))
+		FROM cdr WHERE billed = 1 AND call_time >= ? AND call_time < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
+		formatTime(first), formatTime(end)); err != nil {
+		return first, end, err
+	}
+	for _, t := range SummaryTables[1:] {
+		groups := make([]string, len(t.Dims)+2)
+		for i := range groups {
+			groups[i] = fmt.Sprint(i + 1)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" SELECT "+month+", "+strings.Join(t.Dims, ", ")+
+			", currency, SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros) FROM "+daily.Name+
+			" WHERE day >= ? AND day < ? GROUP BY "+strings.Join(groups, ", "), lo, hi); err != nil {
+			return first, end, err
+		}
+	}
+	return first, end, tx.Commit()
+}
+
+// dropEmptySummaries deletes the rows a rerate emptied (every leg moved to
+// another group) between the days lo and hi, inclusive.
+func dropEmptySummaries(ctx context.Context, tx *sqlx.Tx, lo, hi string) error {
+	for _, t := range SummaryTables {
+		from := lo
+		if t.Monthly {
+			from = lo[:8] + "01"
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+" WHERE calls = 0 AND "+t.TimeColumn()+" >= ? AND "+t.TimeColumn()+" <= ?", from, hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
