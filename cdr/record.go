@@ -123,16 +123,16 @@ type Rating struct {
 	// incoming one). Empty and 0 when the leg has no owner (the gateway's
 	// default plan rated it). The ids are stored on the CDR, which keeps
 	// them when re-rated.
-	Account       string
-	AccountID     int64
-	UserID        int64
+	Account   string
+	AccountID int64
+	UserID    int64
 	// DepartmentID is the owner's department when the leg was rated (or
 	// the department that owns the number directly), BranchID that
 	// department's branch, else the gateway's; 0 when none. Reports group
 	// by them, so a user moved later keeps last month's calls where they
 	// were made.
-	DepartmentID int64
-	BranchID     int64
+	DepartmentID  int64
+	BranchID      int64
 	PlanID        *int64
 	Zone          string
 	Prefix        string

@@ -70,7 +70,7 @@ type NewUser struct {
 	// DepartmentID is the user's department (package org); 0: none.
 	DepartmentID int64
 	PlanID       int64
-	Limit                           Limit
+	Limit        Limit
 	// Numbers are the calling numbers and extensions that identify the
 	// user, as the gateway reports them after translation.
 	Numbers []string
@@ -82,22 +82,22 @@ type User struct {
 	Name, Email  string
 	DepartmentID int64 // 0: none
 	PlanID       int64
-	Limit                           Limit
-	Numbers                         []string
-	CreatedAt                       time.Time
+	Limit        Limit
+	Numbers      []string
+	CreatedAt    time.Time
 }
 
 type userRow struct {
-	ID             int64  `db:"id"`
-	Name           string `db:"name"`
-	Email          string `db:"email"`
+	ID             int64         `db:"id"`
+	Name           string        `db:"name"`
+	Email          string        `db:"email"`
 	DepartmentID   sql.NullInt64 `db:"department_id"`
-	PlanID         int64  `db:"plan_id"`
-	LimitType      string `db:"limit_type"`
-	LimitMicros    int64  `db:"limit_micros"`
-	WarningPercent int    `db:"warning_percent"`
-	ResetDay       int    `db:"reset_day"`
-	CreatedAt      string `db:"created_at"`
+	PlanID         int64         `db:"plan_id"`
+	LimitType      string        `db:"limit_type"`
+	LimitMicros    int64         `db:"limit_micros"`
+	WarningPercent int           `db:"warning_percent"`
+	ResetDay       int           `db:"reset_day"`
+	CreatedAt      string        `db:"created_at"`
 }
 
 const userColumns = "id, name, email, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at"
