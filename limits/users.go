@@ -415,3 +415,65 @@ func (s *Service) UserUsage(ctx context.Context, id int64) (Usage, error) {
 	}
 	return Usage{Period: period, Limit: user.Limit, Currency: plan.Currency, Spend: spend, Reserved: live.amount}, nil
 }
+
+// UserPeriod is where a user stood in one limit period.
+type UserPeriod struct {
+	User     User
+	Period   Period
+	Currency string
+	Spend    rating.Money
+	// Mails are the limit e-mails of the period by threshold (warning,
+	// limit) and their delivery status (pending, sent, failed).
+	Mails map[string]string
+}
+
+// PeriodReport returns every user's period that starts in the given month
+// (at its reset day, in its plan's time zone) with the spend accrued in
+// it and the e-mails it caused, ordered by user name.
+func (s *Service) PeriodReport(ctx context.Context, year int, month time.Month) ([]UserPeriod, error) {
+	users, err := s.ListUsers(ctx, UserFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var mails []struct {
+		UserID    int64  `db:"user_id"`
+		Start     string `db:"period_start"`
+		Threshold string `db:"threshold"`
+		Status    string `db:"status"`
+	}
+	if err := s.db.SelectContext(ctx, &mails, "SELECT user_id, period_start, threshold, status FROM limit_notification"); err != nil {
+		return nil, err
+	}
+	type periodKey struct {
+		user  int64
+		start string
+	}
+	sent := map[periodKey]map[string]string{}
+	for _, m := range mails {
+		k := periodKey{m.UserID, m.Start}
+		if sent[k] == nil {
+			sent[k] = map[string]string{}
+		}
+		sent[k][m.Threshold] = m.Status
+	}
+	out := make([]UserPeriod, 0, len(users))
+	for _, u := range users {
+		plan, err := planOf(ctx, s.db, u.PlanID)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := s.location(plan.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		start := resetMidnight(year, month, u.Limit.ResetDay, loc)
+		p := Period{Start: start, End: resetMidnight(year, month+1, u.Limit.ResetDay, loc)}
+		spend, err := spendIn(ctx, s.db, u.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, UserPeriod{User: u, Period: p, Currency: plan.Currency, Spend: spend,
+			Mails: sent[periodKey{u.ID, start.Format(dateLayout)}]})
+	}
+	return out, nil
+}

@@ -39,8 +39,9 @@ type CDR struct {
 	Account  *string `db:"account" json:"account"`
 	UserID   *int64  `db:"user_id" json:"user_id"`
 	UserName *string `db:"user_name" json:"user_name"`
-	// CauseName names DisconnectCause; the CLI fills it.
-	CauseName string `db:"-" json:"disconnect_cause_name,omitempty"`
+	// Department ("Branch/Department") and Branch the leg is reported under.
+	Department *string `db:"department" json:"department"`
+	Branch     *string `db:"branch" json:"branch"`
 }
 
 // CDRFilter selects CDRs. Zero fields do not filter.
@@ -51,8 +52,9 @@ type CDRFilter struct {
 	Limit  int
 }
 
-// ListCDRs returns matching CDRs, oldest call first.
-func (db *DB) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
+// EachCDR calls fn with each matching CDR, oldest call first, reading
+// them one at a time: a listing of millions holds one in memory.
+func (db *DB) EachCDR(ctx context.Context, f CDRFilter, fn func(*CDR) error) error {
 	var where []string
 	var args []any
 	if !f.From.IsZero() {
@@ -71,9 +73,11 @@ func (db *DB) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 	q := `SELECT c.id, c.call_time, c.client_name, c.nas_ip, c.acct_session_id, c.conf_id, c.call_origin, c.call_type,
 		c.calling_number, c.called_number, c.called_number_norm, c.setup_time, c.connect_time, c.disconnect_time, c.duration_s,
 		c.disconnect_cause, c.gw_id, c.clock_unsynced, c.parse_errors, c.direction, c.billed, c.zone, c.cost_micros, c.currency,
-		c.rating_status, p.name AS plan, a.account_number AS account, c.user_id, u.name AS user_name
+		c.rating_status, p.name AS plan, a.account_number AS account, c.user_id, u.name AS user_name,
+		d.name AS department, b.name AS branch
 		FROM cdr c LEFT JOIN tariff_plan p ON p.id = c.plan_id LEFT JOIN prepaid_account a ON a.id = c.account_id
-		LEFT JOIN enterprise_user u ON u.id = c.user_id`
+		LEFT JOIN enterprise_user u ON u.id = c.user_id LEFT JOIN department d ON d.id = c.department_id
+		LEFT JOIN branch b ON b.id = c.branch_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -82,8 +86,22 @@ func (db *DB) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	var out []CDR
-	return out, db.SelectContext(ctx, &out, q, args...)
+	rows, err := db.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var c CDR
+	for rows.Next() {
+		c = CDR{}
+		if err := rows.StructScan(&c); err != nil {
+			return err
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func escapeLike(s string) string {

@@ -294,3 +294,6 @@ func IsDuplicateKey(err error) bool {
 	}
 	return false
 }
+
+// FormatTime writes t as time columns store it, for queries outside store.
+func FormatTime(t time.Time) string { return formatTime(t) }

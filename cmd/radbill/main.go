@@ -56,7 +56,8 @@ func rootCommand() *cobra.Command {
 		return db, limits.New(db, limits.Options{PINKey: pinKey}), nil
 	}
 	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), branchCommand(openDB), departmentCommand(openDB), rerateCommand(openLimits),
-		accountCommand(openLimits), userCommand(openLimits), ruleCommand(openDB), importCommand(openLimits))
+		accountCommand(openLimits), userCommand(openLimits), ruleCommand(openDB), importCommand(openLimits),
+		reportCommand(openDB, openLimits))
 	strict(root)
 	return root
 }

@@ -284,11 +284,12 @@ func TestCDRListShowsOwnerPlanAndCause(t *testing.T) {
 				t.Errorf("row %d: cause, name, owner, plan = %q, want %q", i+1, got, want)
 			}
 		}
-		var rows []store.CDR
+		var rows []map[string]any
 		if err := json.Unmarshal([]byte(e.run(t, "cdr", "list", "--format", "json")), &rows); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 3 || rows[1].CauseName != "user busy" || rows[1].Account == nil || *rows[1].Account != "5550001" || *rows[0].UserName != "Maria Ivanova" {
+		if len(rows) != 3 || rows[1]["cause_name"] != "user busy" || rows[1]["owner"] != "card 5550001" || rows[0]["owner"] != "user "+strconv.FormatInt(u.ID, 10)+" Maria Ivanova" ||
+			rows[1]["cause"] != 17.0 || rows[1]["cost"] == nil {
 			t.Errorf("json rows %+v", rows)
 		}
 	})
