@@ -285,13 +285,10 @@ func (s *Service) SetGatewayBranch(ctx context.Context, clientName string, branc
 		}
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE gateway SET branch_id = ? WHERE client_name = ?", branch, clientName)
-		if err != nil {
+		if err := store.EnsureGatewayTx(ctx, tx, clientName); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			_, err = tx.ExecContext(ctx, "INSERT INTO gateway (client_name, branch_id) VALUES (?, ?)", clientName, branch)
-		}
+		_, err := tx.ExecContext(ctx, "UPDATE gateway SET branch_id = ? WHERE client_name = ?", branch, clientName)
 		return err
 	})
 }

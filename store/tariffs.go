@@ -243,19 +243,28 @@ func (db *DB) SetGateway(ctx context.Context, clientName, planName string, billV
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	res, err := tx.ExecContext(ctx, "UPDATE gateway SET default_plan_id = ?, bill_voip_originate = ? WHERE client_name = ?", planID, billVoIPOriginate, clientName)
-	if err != nil {
+	if err := EnsureGatewayTx(ctx, tx, clientName); err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO gateway (client_name, default_plan_id, bill_voip_originate) VALUES (?, ?, ?)", clientName, planID, billVoIPOriginate); err != nil {
-			return err
-		}
+	if _, err := tx.ExecContext(ctx, "UPDATE gateway SET default_plan_id = ?, bill_voip_originate = ? WHERE client_name = ?", planID, billVoIPOriginate, clientName); err != nil {
+		return err
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// EnsureGatewayTx creates the gateway row of clientName, with no plan,
+// unless it exists. (An UPDATE's affected-row count cannot tell: MySQL
+// counts a row set to the values it had as unchanged.)
+func EnsureGatewayTx(ctx context.Context, tx *sqlx.Tx, clientName string) error {
+	var n int
+	if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM gateway WHERE client_name = ?", clientName); err != nil || n > 0 {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO gateway (client_name) VALUES (?)", clientName)
+	return err
 }
 
 // PlanID returns the id of the plan called name.
