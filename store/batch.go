@@ -32,6 +32,7 @@ type batchTx struct {
 	oneByOne bool
 	settler  Settler // nil: nothing to charge
 	stmts    *statements
+	facts    []legFacts // the stored billed legs, for the summaries
 }
 
 // Settler charges a newly stored Stop to its owner in the transaction that
@@ -215,20 +216,24 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	return b.charge(batch, fresh)
 }
 
-// charge settles the stored Stops of idx with their owners and adds the
-// billed ones to the summaries.
+// charge settles the stored Stops of idx with their owners and keeps the
+// billed ones for the summaries (addToSummaries).
 func (b *batchTx) charge(batch []pending, idx []int) error {
 	if err := b.settle(batch, idx); err != nil {
 		return err
 	}
-	var facts []legFacts
 	for _, i := range idx {
 		rec := batch[i].rec
 		if b.outcomes[i] == Stored && rec.Rating.Billed {
-			facts = append(facts, factsOf(rec.CallTime(), rec.ClientName, rec.SessionTime, &rec.Rating))
+			b.facts = append(b.facts, factsOf(rec.CallTime(), rec.ClientName, rec.SessionTime, &rec.Rating))
 		}
 	}
-	return addToSummaries(b.driver, facts, func(query string, args []any) error {
+	return nil
+}
+
+// addToSummaries adds the batch's billed legs to the summaries.
+func (b *batchTx) addToSummaries() error {
+	return addToSummaries(b.driver, b.facts, func(query string, args []any) error {
 		_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
 		return err
 	})

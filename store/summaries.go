@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,87 +80,81 @@ func factsOf(callTime time.Time, clientName string, duration *int64, r *cdr.Rati
 
 // summaryRow is one group of one summary table and its figures.
 type summaryRow struct {
-	key      []any
+	key      groupKey
 	measures [5]int64
 }
 
+// groupKey is a group of any summary table: the dimensions a table does
+// not keep stay zero.
+type groupKey struct {
+	period                         string
+	branchID, departmentID, userID int64
+	zone, gateway, direction, curr string
+}
+
+// args appends the key's columns in table t's order.
+func (k groupKey) args(t SummaryTable, to []any) []any {
+	to = append(to, k.period)
+	for _, d := range t.Dims {
+		switch d {
+		case "branch_id":
+			to = append(to, k.branchID)
+		case "department_id":
+			to = append(to, k.departmentID)
+		case "user_id":
+			to = append(to, k.userID)
+		case "zone":
+			to = append(to, k.zone)
+		case "gateway":
+			to = append(to, k.gateway)
+		case "direction":
+			to = append(to, k.direction)
+		}
+	}
+	return append(to, k.curr)
+}
+
+func (k groupKey) compare(o groupKey) int {
+	return cmp.Or(strings.Compare(k.period, o.period), cmp.Compare(k.branchID, o.branchID), cmp.Compare(k.departmentID, o.departmentID),
+		cmp.Compare(k.userID, o.userID), strings.Compare(k.zone, o.zone), strings.Compare(k.gateway, o.gateway),
+		strings.Compare(k.direction, o.direction), strings.Compare(k.curr, o.curr))
+}
+
 // groupFacts adds the legs up per group of table t, in key order so that
-// concurrent transactions lock summary rows in the same order.
+// concurrent transactions lock summary rows in the same order (the order
+// of the table's primary key, whose columns come in groupKey's order).
 func groupFacts(t SummaryTable, facts []legFacts) []summaryRow {
-	byKey := map[string]*summaryRow{}
+	byKey := make(map[groupKey]int, len(facts))
+	var rows []summaryRow
 	for _, f := range facts {
-		period := f.day
+		k := groupKey{period: f.day, curr: f.curr, branchID: f.branchID, departmentID: f.departmentID, direction: f.direction}
 		if t.Monthly {
-			period = f.day[:8] + "01"
+			k.period = f.day[:8] + "01"
 		}
-		key := []any{period}
-		for _, d := range t.Dims {
-			switch d {
-			case "branch_id":
-				key = append(key, f.branchID)
-			case "department_id":
-				key = append(key, f.departmentID)
-			case "user_id":
-				key = append(key, f.userID)
-			case "zone":
-				key = append(key, f.zone)
-			case "gateway":
-				key = append(key, f.gateway)
-			case "direction":
-				key = append(key, f.direction)
-			}
+		if t.Has("user_id") {
+			k.userID = f.userID
 		}
-		key = append(key, f.curr)
-		text := keyText(key)
-		row := byKey[text]
-		if row == nil {
-			row = &summaryRow{key: key}
-			byKey[text] = row
+		if t.Has("zone") {
+			k.zone = f.zone
 		}
-		row.measures[0] += f.sign
-		row.measures[1] += f.sign * f.answered
-		row.measures[2] += f.sign * f.unrated
-		row.measures[3] += f.sign * f.billedSeconds
-		row.measures[4] += f.sign * f.costMicros
+		if t.Has("gateway") {
+			k.gateway = f.gateway
+		}
+		i, ok := byKey[k]
+		if !ok {
+			i = len(rows)
+			byKey[k] = i
+			rows = append(rows, summaryRow{key: k})
+		}
+		m := &rows[i].measures
+		m[0] += f.sign
+		m[1] += f.sign * f.answered
+		m[2] += f.sign * f.unrated
+		m[3] += f.sign * f.billedSeconds
+		m[4] += f.sign * f.costMicros
 	}
-	rows := make([]summaryRow, 0, len(byKey))
-	for _, r := range byKey {
-		rows = append(rows, *r)
-	}
-	slices.SortFunc(rows, func(a, b summaryRow) int { return compareKeys(a.key, b.key) })
+	slices.SortFunc(rows, func(a, b summaryRow) int { return a.key.compare(b.key) })
 	return rows
-}
-
-// keyText joins a group's key into a map key; NUL separates the parts,
-// which no number or name holds.
-func keyText(key []any) string {
-	b := make([]byte, 0, 64)
-	for _, k := range key {
-		switch x := k.(type) {
-		case int64:
-			b = strconv.AppendInt(b, x, 10)
-		case string:
-			b = append(b, x...)
-		}
-		b = append(b, 0)
-	}
-	return string(b)
-}
-
-func compareKeys(a, b []any) int {
-	for i := range a {
-		var c int
-		switch x := a[i].(type) {
-		case int64:
-			c = cmp.Compare(x, b[i].(int64))
-		case string:
-			c = strings.Compare(x, b[i].(string))
-		}
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
 }
 
 // summaryUpsert is the statement that adds rows rows to table t.
@@ -195,7 +188,7 @@ func addToSummaries(driver string, facts []legFacts, exec func(query string, arg
 			size := chunkSizes(min(len(rows), 256))[0]
 			var args []any
 			for _, r := range rows[:size] {
-				args = append(args, r.key...)
+				args = r.key.args(t, args)
 				for _, m := range r.measures {
 					args = append(args, m)
 				}

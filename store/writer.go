@@ -427,6 +427,11 @@ func (w *Writer) writeOnce(ctx context.Context, batch []pending, oneByOne bool) 
 	if err := bt.writeSegment(batch, segStart, len(batch)); err != nil {
 		return nil, nil, err
 	}
+	// Last, so that the summary rows — which concurrent batches share —
+	// are locked for the shortest time before the commit.
+	if err := bt.addToSummaries(); err != nil {
+		return nil, nil, err
+	}
 	return tx.Tx, bt.outcomes, nil
 }
 

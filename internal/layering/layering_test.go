@@ -58,7 +58,7 @@ func TestLayering(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"store", "limits", "billing", "rating", "cdr"} {
+	for _, name := range []string{"store", "limits", "billing", "rating", "cdr", "org", "report", "export"} {
 		if _, ok := pkgs[name]; !ok {
 			t.Errorf("package %s is missing", name)
 		}
@@ -68,6 +68,21 @@ func TestLayering(t *testing.T) {
 	for _, imp := range pkgs["rating"].Imports {
 		if slices.Contains(io, imp) || strings.HasPrefix(imp, module+"/") {
 			t.Errorf("rating imports %s; it must do no I/O and depend on no other radbill package", imp)
+		}
+	}
+	// Reports only read: they know the store and the owners' money, never
+	// the billing path or a source; export writes tables and knows nothing
+	// of where they come from.
+	for _, dep := range pkgs["report"].Deps {
+		for _, forbidden := range []string{"billing", "cdrimport", "radiusd", "cucm", "asterisk"} {
+			if under(strings.TrimPrefix(dep, module+"/"), forbidden) {
+				t.Errorf("report imports %s: reports read the summaries, they do not bill", dep)
+			}
+		}
+	}
+	for _, imp := range pkgs["export"].Imports {
+		if strings.HasPrefix(imp, module+"/") && imp != module+"/rating" {
+			t.Errorf("export imports %s; it writes tables and depends on no radbill package but rating (Money)", imp)
 		}
 	}
 	// Each package owns its configuration: config reads the file and the
