@@ -115,6 +115,9 @@ func Cost(ctx context.Context, db *store.DB, q CostQuery) (CostReport, error) {
 	}
 	rep := CostReport{Query: q}
 	for _, l := range lines {
+		if l.Out == (Figures{}) && l.In == (Figures{}) {
+			continue // a group a rerate emptied, whose shards' rows cancel out
+		}
 		l.Label = labels(l.Key)
 		rep.Lines = append(rep.Lines, *l)
 	}

@@ -231,12 +231,35 @@ func (b *batchTx) charge(batch []pending, idx []int) error {
 	return nil
 }
 
-// addToSummaries adds the batch's billed legs to the summaries.
+// shard is the summary shard of the batch: SQLite writes one batch at a
+// time, so its summaries need no more than one.
+func (b *batchTx) shard() uint32 {
+	if b.driver == SQLite || len(b.facts) == 0 {
+		return 0
+	}
+	return nextShard.Add(1) % summaryShards
+}
+
+// addToSummaries adds the batch's billed legs to the summaries: in one
+// round trip when the connection takes several statements per query, as
+// the other batches' rows they share are locked from there to the commit.
 func (b *batchTx) addToSummaries() error {
-	return addToSummaries(b.driver, b.facts, func(query string, args []any) error {
-		_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
+	if !b.tx.Together {
+		return addToSummaries(b.driver, b.shard(), b.facts, func(query string, args []any) error {
+			_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
+			return err
+		})
+	}
+	var queries []string
+	var all []any
+	if err := addToSummaries(b.driver, b.shard(), b.facts, func(query string, args []any) error {
+		queries, all = append(queries, query), append(all, args...)
+		return nil
+	}); err != nil || len(queries) == 0 {
 		return err
-	})
+	}
+	_, err := b.tx.ExecContext(b.ctx, strings.Join(queries, "; "), all...)
+	return err
 }
 
 // settle charges the stored, rated, billed Stops of idx that have an

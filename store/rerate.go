@@ -103,7 +103,7 @@ func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings []Rerating) error
 		day := callTime.UTC().Format(time.DateOnly)
 		lo, hi = min(lo, day), max(hi, day)
 	}
-	err := addToSummaries(tx.DriverName(), facts, func(query string, args []any) error {
+	err := addToSummaries(tx.DriverName(), 0, facts, func(query string, args []any) error {
 		_, err := tx.ExecContext(ctx, query, args...)
 		return err
 	})

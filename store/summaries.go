@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -49,6 +50,18 @@ func (t SummaryTable) Has(dim string) bool { return slices.Contains(t.Dims, dim)
 
 // SummaryMeasures are the figures each summary row adds up.
 var SummaryMeasures = []string{"calls", "answered", "unrated", "billed_seconds", "cost_micros"}
+
+// summaryShards is how many rows a group may have, its figures their sum.
+// Consecutive batches — the one committing and the next being written,
+// or two writers' — add to different shards, so that the next need not
+// wait for the other's commit to update a group they share (and under a
+// steady stream most batches share a few groups: today's calls of a
+// trunk to its commonest zones). Rerate and rebuild write shard 0.
+const summaryShards = 4
+
+// nextShard deals shards to batches in turn, across every writer of the
+// process.
+var nextShard atomic.Uint32
 
 // legFacts is one billed leg's contribution to the summaries; sign -1
 // takes it out again (rerate).
@@ -159,8 +172,8 @@ func groupFacts(t SummaryTable, facts []legFacts) []summaryRow {
 
 // summaryUpsert is the statement that adds rows rows to table t.
 func summaryUpsert(t SummaryTable, driver string, rows int) string {
-	cols := append(append([]string{t.TimeColumn()}, t.Dims...), "currency")
-	all := append(slices.Clone(cols), SummaryMeasures...)
+	cols := append(append([]string{t.TimeColumn()}, t.Dims...), "currency", "shard")
+	all := append(slices.Clone(cols[:len(cols)-1]), append(slices.Clone(SummaryMeasures), "shard")...)
 	var set []string
 	for _, m := range SummaryMeasures {
 		if driver == MySQL {
@@ -176,9 +189,10 @@ func summaryUpsert(t SummaryTable, driver string, rows int) string {
 	return q + " ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-// addToSummaries adds the legs' facts to every summary table in tx, with
-// exec running each statement (prepared by the writer, plain otherwise).
-func addToSummaries(driver string, facts []legFacts, exec func(query string, args []any) error) error {
+// addToSummaries adds the legs' facts to shard of every summary table,
+// with exec running each statement (prepared by the writer, plain
+// otherwise).
+func addToSummaries(driver string, shard uint32, facts []legFacts, exec func(query string, args []any) error) error {
 	if len(facts) == 0 {
 		return nil
 	}
@@ -192,6 +206,7 @@ func addToSummaries(driver string, facts []legFacts, exec func(query string, arg
 				for _, m := range r.measures {
 					args = append(args, m)
 				}
+				args = append(args, shard)
 			}
 			if err := exec(summaryUpsert(t, driver, size), args); err != nil {
 				return fmt.Errorf("%s: %w", t.Name, err)
@@ -230,7 +245,7 @@ func (db *DB) RebuildSummaries(ctx context.Context, from, to time.Time) (first, 
 	if _, err := tx.ExecContext(ctx, "INSERT INTO "+daily.Name+` SELECT `+day+`, COALESCE(branch_id, 0), COALESCE(department_id, 0),
 		COALESCE(user_id, 0), COALESCE(zone, ''), client_name, direction, COALESCE(currency, ''),
 		COUNT(*), SUM(CASE WHEN duration_s > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
-		SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0))
+		SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0)), 0
 		FROM cdr WHERE billed = 1 AND call_time >= ? AND call_time < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
 		formatTime(first), formatTime(end)); err != nil {
 		return first, end, err
@@ -241,7 +256,7 @@ func (db *DB) RebuildSummaries(ctx context.Context, from, to time.Time) (first, 
 			groups[i] = fmt.Sprint(i + 1)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" SELECT "+month+", "+strings.Join(t.Dims, ", ")+
-			", currency, SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros) FROM "+daily.Name+
+			", currency, SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0 FROM "+daily.Name+
 			" WHERE day >= ? AND day < ? GROUP BY "+strings.Join(groups, ", "), lo, hi); err != nil {
 			return first, end, err
 		}
@@ -250,14 +265,16 @@ func (db *DB) RebuildSummaries(ctx context.Context, from, to time.Time) (first, 
 }
 
 // dropEmptySummaries deletes the rows a rerate emptied (every leg moved to
-// another group) between the days lo and hi, inclusive.
+// another group) between the days lo and hi, inclusive. A row of one
+// shard may hold negative figures then (the leg was added to another
+// shard); the group's sum is right, and rebuild folds it into shard 0.
 func dropEmptySummaries(ctx context.Context, tx *sqlx.Tx, lo, hi string) error {
 	for _, t := range SummaryTables {
 		from := lo
 		if t.Monthly {
 			from = lo[:8] + "01"
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+" WHERE calls = 0 AND "+t.TimeColumn()+" >= ? AND "+t.TimeColumn()+" <= ?", from, hi); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+" WHERE calls = 0 AND answered = 0 AND unrated = 0 AND billed_seconds = 0 AND cost_micros = 0 AND "+t.TimeColumn()+" >= ? AND "+t.TimeColumn()+" <= ?", from, hi); err != nil {
 			return err
 		}
 	}

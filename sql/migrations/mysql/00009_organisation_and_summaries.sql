@@ -57,7 +57,9 @@ UPDATE cdr c JOIN department d ON d.id = c.department_id SET c.branch_id = d.bra
 
 -- Summaries of billed legs. 0 and '' stand for "none" so that every group
 -- has a primary key. Kept by the writer in each batch's transaction and by
--- rerate; radbill report rebuild recomputes them from cdr.
+-- rerate; radbill report rebuild recomputes them from cdr. A group's
+-- figures are the sum of its shards' rows: consecutive batches add to
+-- different shards, so that one need not wait for the other's commit.
 CREATE TABLE cdr_daily (
     day            DATE            NOT NULL COMMENT 'UTC day of call_time',
     branch_id      BIGINT UNSIGNED NOT NULL,
@@ -72,7 +74,8 @@ CREATE TABLE cdr_daily (
     unrated        BIGINT          NOT NULL,
     billed_seconds BIGINT          NOT NULL,
     cost_micros    BIGINT          NOT NULL,
-    PRIMARY KEY (day, branch_id, department_id, user_id, zone, gateway, direction, currency)
+    shard          SMALLINT        NOT NULL DEFAULT 0 COMMENT 'the figures of a group are the sum of its shards',
+    PRIMARY KEY (day, branch_id, department_id, user_id, zone, gateway, direction, currency, shard)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='billed legs per day and every report dimension';
 
 CREATE TABLE cdr_monthly_owner (
@@ -87,7 +90,8 @@ CREATE TABLE cdr_monthly_owner (
     unrated        BIGINT          NOT NULL,
     billed_seconds BIGINT          NOT NULL,
     cost_micros    BIGINT          NOT NULL,
-    PRIMARY KEY (month, branch_id, department_id, user_id, direction, currency)
+    shard          SMALLINT        NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, branch_id, department_id, user_id, direction, currency, shard)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='billed legs per month and owner';
 
 CREATE TABLE cdr_monthly_route (
@@ -103,22 +107,23 @@ CREATE TABLE cdr_monthly_route (
     unrated        BIGINT          NOT NULL,
     billed_seconds BIGINT          NOT NULL,
     cost_micros    BIGINT          NOT NULL,
-    PRIMARY KEY (month, branch_id, department_id, zone, gateway, direction, currency)
+    shard          SMALLINT        NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, branch_id, department_id, zone, gateway, direction, currency, shard)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='billed legs per month, destination and gateway';
 
 INSERT INTO cdr_daily
     SELECT DATE(call_time), COALESCE(branch_id, 0), COALESCE(department_id, 0), COALESCE(user_id, 0),
            COALESCE(zone, ''), client_name, direction, COALESCE(currency, ''),
            COUNT(*), SUM(CASE WHEN duration_s > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
-           SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0))
+           SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0)), 0
     FROM cdr WHERE billed = 1 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 INSERT INTO cdr_monthly_owner
     SELECT DATE_FORMAT(day, '%Y-%m-01'), branch_id, department_id, user_id, direction, currency,
-           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros)
+           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0
     FROM cdr_daily GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO cdr_monthly_route
     SELECT DATE_FORMAT(day, '%Y-%m-01'), branch_id, department_id, zone, gateway, direction, currency,
-           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros)
+           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0
     FROM cdr_daily GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 -- +goose Down

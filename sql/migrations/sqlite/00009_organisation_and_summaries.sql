@@ -60,7 +60,9 @@ UPDATE cdr SET branch_id = (SELECT branch_id FROM department WHERE id = cdr.depa
 
 -- Summaries of billed legs. 0 and '' stand for "none" so that every group
 -- has a primary key. Kept by the writer in each batch's transaction and by
--- rerate; radbill report rebuild recomputes them from cdr.
+-- rerate; radbill report rebuild recomputes them from cdr. A group's
+-- figures are the sum of its shards' rows: consecutive batches add to
+-- different shards, so that one need not wait for the other's commit.
 CREATE TABLE cdr_daily (
     day            TEXT    NOT NULL,
     branch_id      INTEGER NOT NULL,
@@ -75,7 +77,8 @@ CREATE TABLE cdr_daily (
     unrated        INTEGER NOT NULL,
     billed_seconds INTEGER NOT NULL,
     cost_micros    INTEGER NOT NULL,
-    PRIMARY KEY (day, branch_id, department_id, user_id, zone, gateway, direction, currency)
+    shard          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, branch_id, department_id, user_id, zone, gateway, direction, currency, shard)
 ) WITHOUT ROWID;
 
 CREATE TABLE cdr_monthly_owner (
@@ -90,7 +93,8 @@ CREATE TABLE cdr_monthly_owner (
     unrated        INTEGER NOT NULL,
     billed_seconds INTEGER NOT NULL,
     cost_micros    INTEGER NOT NULL,
-    PRIMARY KEY (month, branch_id, department_id, user_id, direction, currency)
+    shard          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, branch_id, department_id, user_id, direction, currency, shard)
 ) WITHOUT ROWID;
 
 CREATE TABLE cdr_monthly_route (
@@ -106,22 +110,23 @@ CREATE TABLE cdr_monthly_route (
     unrated        INTEGER NOT NULL,
     billed_seconds INTEGER NOT NULL,
     cost_micros    INTEGER NOT NULL,
-    PRIMARY KEY (month, branch_id, department_id, zone, gateway, direction, currency)
+    shard          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, branch_id, department_id, zone, gateway, direction, currency, shard)
 ) WITHOUT ROWID;
 
 INSERT INTO cdr_daily
     SELECT substr(call_time, 1, 10), COALESCE(branch_id, 0), COALESCE(department_id, 0), COALESCE(user_id, 0),
            COALESCE(zone, ''), client_name, direction, COALESCE(currency, ''),
            COUNT(*), SUM(CASE WHEN duration_s > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END),
-           SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0))
+           SUM(COALESCE(billed_seconds, 0)), SUM(COALESCE(cost_micros, 0)), 0
     FROM cdr WHERE billed = 1 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 INSERT INTO cdr_monthly_owner
     SELECT substr(day, 1, 7) || '-01', branch_id, department_id, user_id, direction, currency,
-           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros)
+           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0
     FROM cdr_daily GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO cdr_monthly_route
     SELECT substr(day, 1, 7) || '-01', branch_id, department_id, zone, gateway, direction, currency,
-           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros)
+           SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0
     FROM cdr_daily GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 -- +goose Down
