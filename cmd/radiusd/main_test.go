@@ -24,9 +24,11 @@ import (
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/radiusd/cisco"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/rating/tariffcsv"
+	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/store"
 )
 
@@ -553,8 +555,17 @@ func TestReadmeTour(t *testing.T) {
 			MaxConcurrentCalls: 3, MaxCreditTime: 10 * time.Minute}); err != nil {
 			t.Fatal(err)
 		}
+		o := org.New(h.db)
+		sofia, err := o.CreateBranch(ctx, "Sofia")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sales, err := o.CreateDepartment(ctx, sofia.ID, "Sales")
+		if err != nil {
+			t.Fatal(err)
+		}
 		maria, err := svc.CreateUser(ctx, limits.NewUser{Name: "Maria Ivanova", Email: "maria@example.com", PlanID: business, Numbers: []string{"1110002"},
-			Limit: limits.Limit{Type: limits.LimitNotification, Amount: 1_250_000, WarningPercent: 80}})
+			DepartmentID: sales.ID, Limit: limits.Limit{Type: limits.LimitNotification, Amount: 1_250_000, WarningPercent: 80}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -581,6 +592,12 @@ func TestReadmeTour(t *testing.T) {
 			t.Errorf("stage 2:\n%s", out)
 		}
 		send("card-stop.txt", h.acct, "acct")
+		// The README puts the gateway in Sofia here: the calls before stay
+		// in no branch.
+		if err := o.SetGatewayBranch(ctx, "gw-test", sofia.ID); err != nil {
+			t.Fatal(err)
+		}
+		h.publishTables()
 		send("user-stop.txt", h.acct, "acct")
 		card, err := svc.Account(ctx, "5550001")
 		if err != nil || card.Balance != 9_270_000 || card.Reserved != 0 {
@@ -597,5 +614,31 @@ func TestReadmeTour(t *testing.T) {
 		if err := h.db.Get(&demo, "SELECT cost_micros FROM cdr WHERE acct_session_id = '000B5572'"); err != nil || demo != 610_000 {
 			t.Errorf("the demo Stop costs %d (%v), want 0.61", demo, err)
 		}
+		// The README's reports.
+		january := time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC)
+		byBranch, err := report.Cost(ctx, h.db, report.CostQuery{By: report.ByBranch, From: january, To: january.AddDate(0, 1, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(costLines(byBranch)); got != "[(no branch) 2 1.340000 Sofia 1 1.070000 TOTAL 3 2.410000]" {
+			t.Errorf("cost by branch: %s", got)
+		}
+		split, err := report.InvoiceSplit(ctx, h.db, report.SplitQuery{Month: january, Total: 3_000_000, Decimals: 2, By: report.ByDepartment})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(split.Lines) != 2 || split.Lines[0].Label != "(no department)" || split.Lines[0].Share != 1_670_000 ||
+			split.Lines[1].Label != "Sofia/Sales" || split.Lines[1].Share != 1_330_000 || split.Difference != 590_000 {
+			t.Errorf("invoice split: %+v", split)
+		}
 	})
+}
+
+// costLines are a cost report's lines and totals as label, calls, cost.
+func costLines(r report.CostReport) []string {
+	var out []string
+	for _, l := range append(r.Lines, r.Totals...) {
+		out = append(out, l.Label, strconv.FormatInt(l.Out.Calls+l.In.Calls, 10), l.Cost().String())
+	}
+	return out
 }
