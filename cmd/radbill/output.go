@@ -72,6 +72,9 @@ func (o *outputFlags) write(cmd *cobra.Command, cols []export.Column, sheet stri
 	if file == nil {
 		return nil
 	}
+	if err := file.Chmod(0o644); err != nil { // CreateTemp made it private
+		return err
+	}
 	if err := file.Sync(); err != nil {
 		return err
 	}

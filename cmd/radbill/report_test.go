@@ -195,4 +195,3 @@ func TestReportCommands(t *testing.T) {
 		}
 	})
 }
-
