@@ -86,11 +86,14 @@ func benchDB(b *testing.B, driver string) *store.DB {
 func fillBench(b *testing.B, db *store.DB, n int) {
 	b.Helper()
 	ctx := context.Background()
-	var have int
+	var have, november int
 	if err := db.Get(&have, "SELECT COUNT(*) FROM cdr"); err != nil {
 		b.Fatal(err)
 	}
-	if have == n {
+	if err := db.Get(&november, "SELECT COUNT(*) FROM cdr_monthly_owner WHERE month = '2026-11-01'"); err != nil {
+		b.Fatal(err)
+	}
+	if have == n && november > 0 {
 		return
 	}
 	for _, table := range []string{"cdr_daily", "cdr_monthly_owner", "cdr_monthly_route", "cdr", "enterprise_user_number", "enterprise_user", "department", "branch"} {
@@ -144,7 +147,8 @@ var benchColumns = []string{"dedup_key", "leg_key", "received_at", "call_time", 
 // to one of the zones, spread evenly over 2026.
 func benchRow(i int, rng *rand.Rand, n int) []any {
 	year := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := year.Add(time.Duration(int64(i) * int64(365*24*time.Hour) / int64(n))).Format("2006-01-02 15:04:05.000")
+	const yearSeconds = 365 * 24 * 60 * 60
+	at := year.Add(time.Duration(int64(i)*yearSeconds/int64(n)) * time.Second).Format("2006-01-02 15:04:05.000")
 	user := rng.IntN(benchUsers) + 1
 	dept := userDepartment(user)
 	branch := (dept-1)/benchDepartmentsPer + 1
