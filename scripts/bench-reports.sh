@@ -12,7 +12,7 @@ SQLITE=${RADBILL_REPORT_BENCH_SQLITE:-${TMPDIR:-/tmp}/radbill-report-bench.db}
 MYSQL_DSN=${RADBILL_BENCH_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}radbill_report_bench
 ROWS=${ROWS:-1000000}
 export RADBILL_REPORT_BENCH_SQLITE=$SQLITE
-go test -run '^$' -bench MonthReport -benchtime 10x -timeout 120m ./report/
+go test -v -run '^$' -bench MonthReport -benchtime 10x -timeout 120m ./report/
 make build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -240,14 +241,18 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 	return cmd
 }
 
-// percent is part of whole in percent with one decimal, rounded down
-// ("" when whole is 0).
+// percent is part of whole in percent with one decimal, rounded toward
+// zero ("" when whole is 0).
 func percent(part, whole rating.Money) string {
 	if whole == 0 {
 		return ""
 	}
-	tenths := int64(part) * 1000 / int64(whole)
-	return fmt.Sprintf("%d.%d", tenths/10, tenths%10)
+	tenths := new(big.Int).Quo(big.NewInt(0).Mul(big.NewInt(int64(part)), big.NewInt(1000)), big.NewInt(int64(whole))).Int64()
+	sign := ""
+	if tenths < 0 {
+		sign, tenths = "-", -tenths
+	}
+	return fmt.Sprintf("%s%d.%d", sign, tenths/10, tenths%10)
 }
 
 func mails(m map[string]string) string {

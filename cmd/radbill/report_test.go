@@ -19,6 +19,7 @@ import (
 	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
 
@@ -85,6 +86,8 @@ func TestOrganisationCommands(t *testing.T) {
 		e.run(t, "department", "number", "remove", "Varna/Sales", "2999")
 		e.run(t, "department", "delete", "Varna/Sales")
 		e.run(t, "branch", "rename", "Varna", "Varna-Port")
+		e.run(t, "branch", "rename", "Varna-Port", "Varna-Port") // MySQL counts the row unchanged: still no error
+		e.fail(t, "not found", "branch", "rename", "Plovdiv", "Plovdiv-2")
 		e.run(t, "gateway", "branch", "gw", "Varna-Port")
 		e.run(t, "gateway", "branch", "gw", "Varna-Port") // again: nothing changes, nothing fails
 		if out := e.run(t, "branch", "show", "Varna-Port"); !strings.Contains(out, "gw") || !strings.Contains(out, "Счетоводство") {
@@ -194,4 +197,15 @@ func TestReportCommands(t *testing.T) {
 			t.Errorf("the export left files behind: %v", entries)
 		}
 	})
+}
+
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		part, whole int64
+		want        string
+	}{{1, 3, "33.3"}, {-590_000, 2_410_000, "-24.4"}, {5, 0, ""}, {9_000_000_000_000_000, 9_000_000_000_000_000, "100.0"}} {
+		if got := percent(rating.Money(c.part), rating.Money(c.whole)); got != c.want {
+			t.Errorf("percent(%d, %d) = %q, want %q", c.part, c.whole, got, c.want)
+		}
+	}
 }
