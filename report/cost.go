@@ -217,7 +217,15 @@ func addSegment(ctx context.Context, db *store.DB, q CostQuery, seg segment, lin
 			key = "DATE_FORMAT(" + timeCol + ", '%Y-%m')"
 		}
 	}
-	query := "SELECT " + key + " AS k, direction, currency, SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros) FROM " +
+	// The lines are added up here in any case (segments, shards). MariaDB
+	// groups through a temporary table, at about 4 µs a row, more than
+	// sending the row (a month by user: 110 ms against 30 ms for 20,000
+	// rows); SQLite groups in process, cheaper than handing each row out.
+	figures, group := "calls, answered, unrated, billed_seconds, cost_micros", ""
+	if db.Driver == store.SQLite {
+		figures, group = "SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros)", " GROUP BY 1, 2, 3"
+	}
+	query := "SELECT " + key + " AS k, direction, currency, " + figures + " FROM " +
 		seg.table.Name + " WHERE " + timeCol + " >= ? AND " + timeCol + " < ?"
 	args := []any{seg.from, seg.to}
 	for _, f := range []struct {
@@ -229,7 +237,7 @@ func addSegment(ctx context.Context, db *store.DB, q CostQuery, seg segment, lin
 			args = append(args, f.id)
 		}
 	}
-	rows, err := db.QueryContext(ctx, query+" GROUP BY 1, 2, 3", args...)
+	rows, err := db.QueryContext(ctx, query+group, args...)
 	if err != nil {
 		return err
 	}

@@ -6,42 +6,42 @@ import (
 	"time"
 )
 
-// CDR is one stored call leg as the admin CLI shows it. Times are UTC text.
+// CDR is one stored call leg as cdr list shows it. Times are UTC text.
 type CDR struct {
-	ID              int64   `db:"id" json:"id"`
-	CallTime        string  `db:"call_time" json:"call_time"`
-	ClientName      string  `db:"client_name" json:"client"`
-	NASIP           string  `db:"nas_ip" json:"nas_ip"`
-	AcctSessionID   string  `db:"acct_session_id" json:"acct_session_id"`
-	ConfID          string  `db:"conf_id" json:"conf_id"`
-	CallOrigin      string  `db:"call_origin" json:"call_origin"`
-	CallType        string  `db:"call_type" json:"call_type"`
-	CallingNumber   string  `db:"calling_number" json:"calling_number"`
-	CalledNumber    string  `db:"called_number" json:"called_number"`
-	CalledNorm      string  `db:"called_number_norm" json:"called_number_norm"`
-	SetupTime       *string `db:"setup_time" json:"setup_time"`
-	ConnectTime     *string `db:"connect_time" json:"connect_time"`
-	DisconnectTime  *string `db:"disconnect_time" json:"disconnect_time"`
-	DurationS       *int64  `db:"duration_s" json:"duration_s"`
-	DisconnectCause *int64  `db:"disconnect_cause" json:"disconnect_cause"`
-	GatewayID       string  `db:"gw_id" json:"gw_id"`
-	ClockUnsynced   bool    `db:"clock_unsynced" json:"clock_unsynced"`
-	ParseErrors     string  `db:"parse_errors" json:"parse_errors"`
-	Direction       string  `db:"direction" json:"direction"`
-	Billed          bool    `db:"billed" json:"billed"`
-	Zone            *string `db:"zone" json:"zone"`
-	CostMicros      *int64  `db:"cost_micros" json:"cost_micros"`
-	Currency        *string `db:"currency" json:"currency"`
-	RatingStatus    string  `db:"rating_status" json:"rating_status"`
-	Plan            *string `db:"plan" json:"plan"`
+	ID              int64   `db:"id"`
+	CallTime        string  `db:"call_time"`
+	ClientName      string  `db:"client_name"`
+	NASIP           string  `db:"nas_ip"`
+	AcctSessionID   string  `db:"acct_session_id"`
+	ConfID          string  `db:"conf_id"`
+	CallOrigin      string  `db:"call_origin"`
+	CallType        string  `db:"call_type"`
+	CallingNumber   string  `db:"calling_number"`
+	CalledNumber    string  `db:"called_number"`
+	CalledNorm      string  `db:"called_number_norm"`
+	SetupTime       *string `db:"setup_time"`
+	ConnectTime     *string `db:"connect_time"`
+	DisconnectTime  *string `db:"disconnect_time"`
+	DurationS       *int64  `db:"duration_s"`
+	DisconnectCause *int64  `db:"disconnect_cause"`
+	GatewayID       string  `db:"gw_id"`
+	ClockUnsynced   bool    `db:"clock_unsynced"`
+	ParseErrors     string  `db:"parse_errors"`
+	Direction       string  `db:"direction"`
+	Billed          bool    `db:"billed"`
+	Zone            *string `db:"zone"`
+	CostMicros      *int64  `db:"cost_micros"`
+	Currency        *string `db:"currency"`
+	RatingStatus    string  `db:"rating_status"`
+	Plan            *string `db:"plan"`
 	// Account is the prepaid card's number, UserID and UserName the
 	// enterprise user the leg was billed to; empty when it has no owner.
-	Account  *string `db:"account" json:"account"`
-	UserID   *int64  `db:"user_id" json:"user_id"`
-	UserName *string `db:"user_name" json:"user_name"`
-	// Department ("Branch/Department") and Branch the leg is reported under.
-	Department *string `db:"department" json:"department"`
-	Branch     *string `db:"branch" json:"branch"`
+	Account  *string `db:"account"`
+	UserID   *int64  `db:"user_id"`
+	UserName *string `db:"user_name"`
+	// Department and Branch name where the leg is reported.
+	Department *string `db:"department"`
+	Branch     *string `db:"branch"`
 }
 
 // CDRFilter selects CDRs. Zero fields do not filter.
@@ -73,11 +73,8 @@ func (db *DB) EachCDR(ctx context.Context, f CDRFilter, fn func(*CDR) error) err
 	q := `SELECT c.id, c.call_time, c.client_name, c.nas_ip, c.acct_session_id, c.conf_id, c.call_origin, c.call_type,
 		c.calling_number, c.called_number, c.called_number_norm, c.setup_time, c.connect_time, c.disconnect_time, c.duration_s,
 		c.disconnect_cause, c.gw_id, c.clock_unsynced, c.parse_errors, c.direction, c.billed, c.zone, c.cost_micros, c.currency,
-		c.rating_status, p.name AS plan, a.account_number AS account, c.user_id, u.name AS user_name,
-		d.name AS department, b.name AS branch
-		FROM cdr c LEFT JOIN tariff_plan p ON p.id = c.plan_id LEFT JOIN prepaid_account a ON a.id = c.account_id
-		LEFT JOIN enterprise_user u ON u.id = c.user_id LEFT JOIN department d ON d.id = c.department_id
-		LEFT JOIN branch b ON b.id = c.branch_id`
+		c.rating_status, c.plan_id, a.account_number AS account, c.user_id, c.department_id, c.branch_id
+		FROM cdr c LEFT JOIN prepaid_account a ON a.id = c.account_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -86,22 +83,67 @@ func (db *DB) EachCDR(ctx context.Context, f CDRFilter, fn func(*CDR) error) err
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
 	}
-	rows, err := db.QueryxContext(ctx, q, args...)
+	// Plans, users, departments and branches are named from maps read
+	// first: joining them cost a third of an export's time. Cards, which
+	// may be millions, stay joined.
+	names := map[string]map[int64]*string{}
+	for _, table := range []string{"tariff_plan", "enterprise_user", "department", "branch"} {
+		byID, err := db.namesOf(ctx, table)
+		if err != nil {
+			return err
+		}
+		names[table] = byID
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	var c CDR
+	var plan, department, branch *int64
+	// Scanned by hand, in the SELECT's order: reflection (StructScan) was
+	// a fifth of an export's time.
+	fields := []any{&c.ID, &c.CallTime, &c.ClientName, &c.NASIP, &c.AcctSessionID, &c.ConfID, &c.CallOrigin, &c.CallType,
+		&c.CallingNumber, &c.CalledNumber, &c.CalledNorm, &c.SetupTime, &c.ConnectTime, &c.DisconnectTime, &c.DurationS,
+		&c.DisconnectCause, &c.GatewayID, &c.ClockUnsynced, &c.ParseErrors, &c.Direction, &c.Billed, &c.Zone, &c.CostMicros, &c.Currency,
+		&c.RatingStatus, &plan, &c.Account, &c.UserID, &department, &branch}
+	name := func(table string, id *int64) *string {
+		if id == nil {
+			return nil
+		}
+		return names[table][*id]
+	}
 	for rows.Next() {
-		c = CDR{}
-		if err := rows.StructScan(&c); err != nil {
+		c, plan, department, branch = CDR{}, nil, nil, nil
+		if err := rows.Scan(fields...); err != nil {
 			return err
 		}
+		c.Plan, c.UserName = name("tariff_plan", plan), name("enterprise_user", c.UserID)
+		c.Department, c.Branch = name("department", department), name("branch", branch)
 		if err := fn(&c); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// namesOf maps the ids of a table's rows to their names.
+func (db *DB) namesOf(ctx context.Context, table string) (map[int64]*string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT id, name FROM "+table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[int64]*string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		names[id] = &name
+	}
+	return names, rows.Err()
 }
 
 func escapeLike(s string) string {
