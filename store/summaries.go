@@ -280,3 +280,60 @@ func dropEmptySummaries(ctx context.Context, tx *sqlx.Tx, lo, hi string) error {
 	}
 	return nil
 }
+
+// FoldSummaries adds the shards of the summary rows of the last few closed
+// periods (the week before today for cdr_daily, the two months before this
+// one for the monthly tables; UTC) into shard 0, so that reports of past
+// months read one row per group. Nothing writes there any more but rerate
+// and rebuild, which write shard 0. Returns the rows folded away. radiusd
+// runs it every hour; rebuild folds every period it recomputes. SQLite
+// writes shard 0 only.
+func (db *DB) FoldSummaries(ctx context.Context, now time.Time) (int64, error) {
+	if db.Driver != MySQL {
+		return 0, nil
+	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var folded int64
+	for _, t := range SummaryTables {
+		from, to := today.AddDate(0, 0, -7), today
+		if t.Monthly {
+			from, to = month.AddDate(0, -2, 0), month
+		}
+		n, err := db.foldTable(ctx, t, from.Format(time.DateOnly), to.Format(time.DateOnly))
+		if err != nil {
+			return folded, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		folded += n
+	}
+	return folded, nil
+}
+
+func (db *DB) foldTable(ctx context.Context, t SummaryTable, from, to string) (int64, error) {
+	keys := strings.Join(append(append([]string{t.TimeColumn()}, t.Dims...), "currency"), ", ")
+	var set []string
+	for _, m := range SummaryMeasures {
+		set = append(set, m+" = "+m+" + VALUES("+m+")")
+	}
+	where := " WHERE " + t.TimeColumn() + " >= ? AND " + t.TimeColumn() + " < ? AND shard > 0"
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	// Locks the rows to fold first, so that two servers folding at once
+	// take turns, and the second finds nothing left.
+	var n int64
+	if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM (SELECT 1 FROM "+t.Name+where+" FOR UPDATE) AS folding", from, to); err != nil || n == 0 {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" ("+keys+", "+strings.Join(SummaryMeasures, ", ")+", shard) SELECT "+keys+
+		", SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0 FROM "+t.Name+where+" GROUP BY "+keys+
+		" ON DUPLICATE KEY UPDATE "+strings.Join(set, ", "), from, to); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+where, from, to); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}

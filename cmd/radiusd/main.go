@@ -255,6 +255,7 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 func (in *instance) run(ctx context.Context) {
 	go every(ctx, in.reloadEvery, func() { in.pollTariffs(ctx) })
 	go every(ctx, time.Minute, func() { in.sweepReservations(ctx) })
+	go every(ctx, time.Hour, func() { in.foldSummaries(ctx) })
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
@@ -309,6 +310,16 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 		case <-tick.C:
 			fn()
 		}
+	}
+}
+
+// foldSummaries keeps past periods' summaries at one row per group, so
+// that their reports read no more rows than they need (store.FoldSummaries).
+func (in *instance) foldSummaries(ctx context.Context) {
+	if n, err := in.db.FoldSummaries(ctx, time.Now()); err != nil {
+		in.log.Warn("folding the CDR summaries' shards failed; reports stay right, only slower", zap.Error(err))
+	} else if n > 0 {
+		in.log.Info("CDR summaries of closed periods folded", zap.Int64("rows", n))
 	}
 }
 
