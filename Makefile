@@ -46,11 +46,14 @@ test-faults:
 	$(GO) test -tags faults -count=1 -run Fault -v -timeout 15m ./cmd/radiusd/
 
 # Benchmarks: Go micro-benchmarks, then the load generator against radiusd on
-# MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306).
+# MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306), then
+# reports and exports over 10,000,000 CDRs (filled once, about 15 minutes,
+# and kept: see scripts/bench-reports.sh).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./billing/ ./store/... ./rating/ ./normalize/ ./spool/
+	$(GO) test -run '^$$' -bench . -benchmem ./radiusd/... ./billing/ ./store/... ./rating/ ./normalize/ ./spool/ ./export/
 	$(GO) test -run '^$$' -bench ImportCUCM -benchtime 200000x ./cdrimport/
 	scripts/bench.sh
+	scripts/bench-reports.sh
 
 # Every fuzz target for FUZZTIME each (default 60s).
 fuzz:
