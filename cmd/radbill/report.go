@@ -131,10 +131,12 @@ func resolveFilters(ctx context.Context, db *store.DB, branch, department, user 
 	return nil
 }
 
-// singleCurrency is the currency of every line, or "" when they differ.
-func singleCurrency(currencies ...string) string {
+// singleCurrency is the currency of every line, or "" when they differ:
+// a money column's header names it when there is one.
+func singleCurrency[L any](lines []L, currency func(L) string) string {
 	var one string
-	for _, c := range currencies {
+	for _, l := range lines {
+		c := currency(l)
 		if c == "" {
 			continue
 		}
@@ -147,11 +149,7 @@ func singleCurrency(currencies ...string) string {
 }
 
 func writeCost(cmd *cobra.Command, out *outputFlags, rep report.CostReport) error {
-	var currencies []string
-	for _, t := range rep.Totals {
-		currencies = append(currencies, t.Currency)
-	}
-	cur := singleCurrency(currencies...)
+	cur := singleCurrency(rep.Totals, func(l report.CostLine) string { return l.Currency })
 	cols := []export.Column{{Name: string(rep.Query.By)}, {Name: "currency"},
 		{Name: "out_calls", Kind: export.Integer}, {Name: "out_answered", Kind: export.Integer}, {Name: "out_minutes", Kind: export.Minutes},
 		{Name: "out_cost", Kind: export.Money, Currency: cur},
@@ -198,14 +196,12 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var currencies []string
 				totals := map[string][2]rating.Money{}
 				for _, l := range rep.Lines {
-					currencies = append(currencies, l.Currency)
 					t := totals[l.Currency]
 					totals[l.Currency] = [2]rating.Money{t[0] + l.User.Limit.Amount, t[1] + l.Spend}
 				}
-				cur := singleCurrency(currencies...)
+				cur := singleCurrency(rep.Lines, func(l limits.UserPeriod) string { return l.Currency })
 				cols := []export.Column{{Name: "user_id", Kind: export.Integer}, {Name: "user"}, {Name: "department"},
 					{Name: "period_start"}, {Name: "period_end"}, {Name: "limit_type"}, {Name: "limit", Kind: export.Money, Currency: cur},
 					{Name: "warning_percent", Kind: export.Integer}, {Name: "spend", Kind: export.Money, Currency: cur},
@@ -297,11 +293,7 @@ func reportCardsCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var currencies []string
-				for _, t := range rep.Totals {
-					currencies = append(currencies, t.Currency)
-				}
-				cur := singleCurrency(currencies...)
+				cur := singleCurrency(rep.Totals, func(l report.CardLine) string { return l.Currency })
 				money := func(name string) export.Column { return export.Column{Name: name, Kind: export.Money, Currency: cur} }
 				cols := []export.Column{{Name: "account"}, {Name: "status"}, {Name: "currency"}, {Name: "calls", Kind: export.Integer},
 					money("opening"), money("topups"), money("refunds"), money("adjustments"), money("call_debits"), money("closing")}
