@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -87,15 +88,13 @@ func New(format string, w io.Writer, cols []Column, opt Options) (Writer, error)
 	case "xlsx":
 		return newXLSXWriter(w, cols, opt)
 	}
-	return nil, fmt.Errorf("format %q: want %s", format, strings.Join(Formats, ", "))
+	return nil, CheckFormat(format)
 }
 
 // CheckFormat tells whether New takes format.
 func CheckFormat(format string) error {
-	for _, f := range Formats {
-		if f == format {
-			return nil
-		}
+	if slices.Contains(Formats, format) {
+		return nil
 	}
 	return fmt.Errorf("--format %q: want %s", format, strings.Join(Formats, ", "))
 }
@@ -151,7 +150,7 @@ func (t *tableWriter) WriteRow(cells ...any) error {
 		if i > 0 {
 			fmt.Fprint(t.tw, "\t")
 		}
-		fmt.Fprint(t.tw, terminalSafe(text(t.cols[i], v)))
+		fmt.Fprint(t.tw, TerminalSafe(text(t.cols[i], v)))
 	}
 	_, err := fmt.Fprintln(t.tw)
 	return err
@@ -159,9 +158,9 @@ func (t *tableWriter) WriteRow(cells ...any) error {
 
 func (t *tableWriter) Close() error { return t.tw.Flush() }
 
-// terminalSafe escapes control bytes (and tabs, which would break the
+// TerminalSafe escapes control bytes (and tabs, which would break a
 // table's columns) so that stored text cannot act on the terminal.
-func terminalSafe(s string) string {
+func TerminalSafe(s string) string {
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
 }

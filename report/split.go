@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -85,7 +86,7 @@ func InvoiceSplit(ctx context.Context, db *store.DB, q SplitQuery) (SplitReport,
 	}
 	if q.Currency == "" {
 		if len(byCurrency) > 1 {
-			return SplitReport{}, fmt.Errorf("the month's calls are rated in %s: give --currency", strings.Join(sortedKeys(byCurrency), ", "))
+			return SplitReport{}, fmt.Errorf("the month's calls are rated in %s: give --currency", strings.Join(slices.Sorted(maps.Keys(byCurrency)), ", "))
 		}
 		for c := range byCurrency {
 			q.Currency = c
@@ -121,15 +122,6 @@ func gatewayNote(g string) string {
 		return ""
 	}
 	return " through gateway " + g
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // distribute sets each line's Share (largest remainder, see InvoiceSplit).

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/export"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
@@ -568,9 +569,5 @@ func writeRecords[R record](w io.Writer, format string, header []string, rows []
 	return checkRecordsFormat(format)
 }
 
-// printable escapes control bytes (and tabs, which would break the
-// table's columns) so that stored text cannot act on the terminal.
-func terminalSafe(s string) string {
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
-}
+// terminalSafe escapes what stored text must not send to the terminal.
+var terminalSafe = export.TerminalSafe

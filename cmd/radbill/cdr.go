@@ -118,11 +118,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-// money formats micro-units exactly, with 6 decimals.
-func money(micros *int64) string {
-	if micros == nil {
-		return ""
-	}
-	return rating.Money(*micros).String()
-}

@@ -14,7 +14,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	"golang.org/x/term"
 
 	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/cdr"
@@ -162,8 +161,8 @@ func printResult(w io.Writer, r cdrimport.FileResult, err error) {
 
 // progress shows a bar on a terminal: bytes, rows, rows/s, time left.
 func progress(cmd *cobra.Command, im *cdrimport.Importer, name string) func(io.Reader, int64) io.Reader {
-	out, ok := cmd.ErrOrStderr().(*os.File)
-	if !ok || !term.IsTerminal(int(out.Fd())) {
+	out := cmd.ErrOrStderr()
+	if !isTerminal(out) {
 		return nil
 	}
 	return func(r io.Reader, size int64) io.Reader {

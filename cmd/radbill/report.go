@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -220,7 +221,7 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 							return err
 						}
 					}
-					for _, c := range sortedKeys(totals) {
+					for _, c := range slices.Sorted(maps.Keys(totals)) {
 						t := totals[c]
 						if err := w.WriteRow(nil, "TOTAL", "", "", "", "", t[0], nil, t[1], percent(t[1], t[0]), c, ""); err != nil {
 							return err
@@ -259,15 +260,6 @@ func mails(m map[string]string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func reportCardsCommand(openDB dbOpener) *cobra.Command {
