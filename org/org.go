@@ -59,7 +59,7 @@ type Service struct {
 // New returns a Service on db.
 func New(db *store.DB) *Service { return &Service{db: db, now: time.Now} }
 
-func (s *Service) stamp() string { return s.now().UTC().Format("2006-01-02 15:04:05.000") }
+func (s *Service) stamp() string { return store.FormatTime(s.now()) }
 
 func checkName(what, name string) error {
 	if strings.TrimSpace(name) == "" || len(name) > 255 || strings.Contains(name, "/") {

@@ -37,6 +37,25 @@ var SummaryTables = []SummaryTable{
 	{Name: "cdr_monthly_route", Monthly: true, Dims: []string{"branch_id", "department_id", "zone", "gateway", "direction"}},
 }
 
+// keyColumns are the columns of a group: time, dimensions, currency.
+func (t SummaryTable) keyColumns() []string {
+	return append(append([]string{t.TimeColumn()}, t.Dims...), "currency")
+}
+
+// addMeasures is the SET list of an upsert that adds the new row's
+// figures to the stored row's.
+func addMeasures(driver string) string {
+	set := make([]string, len(SummaryMeasures))
+	for i, m := range SummaryMeasures {
+		if driver == MySQL {
+			set[i] = m + " = " + m + " + VALUES(" + m + ")"
+		} else {
+			set[i] = m + " = " + m + " + excluded." + m
+		}
+	}
+	return strings.Join(set, ", ")
+}
+
 // TimeColumn is the table's time column: day or month.
 func (t SummaryTable) TimeColumn() string {
 	if t.Monthly {
@@ -172,21 +191,13 @@ func groupFacts(t SummaryTable, facts []legFacts) []summaryRow {
 
 // summaryUpsert is the statement that adds rows rows to table t.
 func summaryUpsert(t SummaryTable, driver string, rows int) string {
-	cols := append(append([]string{t.TimeColumn()}, t.Dims...), "currency", "shard")
-	all := append(slices.Clone(cols[:len(cols)-1]), append(slices.Clone(SummaryMeasures), "shard")...)
-	var set []string
-	for _, m := range SummaryMeasures {
-		if driver == MySQL {
-			set = append(set, m+" = "+m+" + VALUES("+m+")")
-		} else {
-			set = append(set, m+" = "+m+" + excluded."+m)
-		}
-	}
+	keys := t.keyColumns()
+	all := append(append(slices.Clone(keys), SummaryMeasures...), "shard")
 	q := "INSERT INTO " + t.Name + " (" + strings.Join(all, ", ") + ") VALUES " + placeholders(rows, len(all))
 	if driver == MySQL {
-		return q + " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+		return q + " ON DUPLICATE KEY UPDATE " + addMeasures(driver)
 	}
-	return q + " ON CONFLICT (" + strings.Join(cols, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	return q + " ON CONFLICT (" + strings.Join(keys, ", ") + ", shard) DO UPDATE SET " + addMeasures(driver)
 }
 
 // addToSummaries adds the legs' facts to shard of every summary table,
@@ -310,11 +321,7 @@ func (db *DB) FoldSummaries(ctx context.Context, now time.Time) (int64, error) {
 }
 
 func (db *DB) foldTable(ctx context.Context, t SummaryTable, from, to string) (int64, error) {
-	keys := strings.Join(append(append([]string{t.TimeColumn()}, t.Dims...), "currency"), ", ")
-	var set []string
-	for _, m := range SummaryMeasures {
-		set = append(set, m+" = "+m+" + VALUES("+m+")")
-	}
+	keys := strings.Join(t.keyColumns(), ", ")
 	where := " WHERE " + t.TimeColumn() + " >= ? AND " + t.TimeColumn() + " < ? AND shard > 0"
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -329,7 +336,7 @@ func (db *DB) foldTable(ctx context.Context, t SummaryTable, from, to string) (i
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" ("+keys+", "+strings.Join(SummaryMeasures, ", ")+", shard) SELECT "+keys+
 		", SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0 FROM "+t.Name+where+" GROUP BY "+keys+
-		" ON DUPLICATE KEY UPDATE "+strings.Join(set, ", "), from, to); err != nil {
+		" ON DUPLICATE KEY UPDATE "+addMeasures(MySQL), from, to); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM "+t.Name+where, from, to); err != nil {
