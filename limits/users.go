@@ -441,7 +441,11 @@ func (s *Service) PeriodReport(ctx context.Context, year int, month time.Month) 
 		Threshold string `db:"threshold"`
 		Status    string `db:"status"`
 	}
-	if err := s.db.SelectContext(ctx, &mails, "SELECT user_id, period_start, threshold, status FROM limit_notification"); err != nil {
+	// A period starts on its reset day of the month, so its mails have a
+	// period_start in the month.
+	first := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.db.SelectContext(ctx, &mails, "SELECT user_id, period_start, threshold, status FROM limit_notification WHERE period_start >= ? AND period_start < ?",
+		first.Format(dateLayout), first.AddDate(0, 1, 0).Format(dateLayout)); err != nil {
 		return nil, err
 	}
 	type periodKey struct {
@@ -457,10 +461,14 @@ func (s *Service) PeriodReport(ctx context.Context, year int, month time.Month) 
 		sent[k][m.Threshold] = m.Status
 	}
 	out := make([]UserPeriod, 0, len(users))
+	plans := map[int64]planFacts{} // users share a few plans
 	for _, u := range users {
-		plan, err := planOf(ctx, s.db, u.PlanID)
-		if err != nil {
-			return nil, err
+		plan, ok := plans[u.PlanID]
+		if !ok {
+			if plan, err = planOf(ctx, s.db, u.PlanID); err != nil {
+				return nil, err
+			}
+			plans[u.PlanID] = plan
 		}
 		loc, err := s.location(plan.TimeZone)
 		if err != nil {
