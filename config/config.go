@@ -22,7 +22,11 @@ type Config struct {
 		Auth    string `mapstructure:"auth"`
 		Acct    string `mapstructure:"acct"`
 		Metrics string `mapstructure:"metrics"`
+		// Web is the console's and admin API's address.
+		Web string `mapstructure:"web"`
 	} `mapstructure:"listen"`
+	// Web configures the console; web.ParseConfig reads it.
+	Web      map[string]any `mapstructure:"web"`
 	Database struct {
 		Driver string `mapstructure:"driver"`
 		DSN    string `mapstructure:"dsn"`
@@ -100,6 +104,8 @@ var defaults = map[string]any{
 	"listen.auth":                     "127.0.0.1:1812",
 	"listen.acct":                     "127.0.0.1:1813",
 	"listen.metrics":                  "127.0.0.1:9812",
+	"listen.web":                      "127.0.0.1:8080",
+	"web.enabled":                     false,
 	"database.driver":                 "sqlite",
 	"database.dsn":                    "data/radbill.db",
 	"dictionaries":                    "dictionaries",

@@ -11,7 +11,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/history"
+	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -177,15 +178,16 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 		if err != nil {
 			return err
 		}
-		if n.InitialBalance == 0 {
-			return nil
-		}
 		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
-		_, err = s.post(ctx, tx, id, Posting{Kind: KindTopUp, Amount: n.InitialBalance, Reason: "initial balance"}, createdAt)
-		return err
+		if n.InitialBalance != 0 {
+			if _, err = s.post(ctx, tx, id, Posting{Kind: KindTopUp, Amount: n.InitialBalance, Reason: "initial balance"}, createdAt); err != nil {
+				return err
+			}
+		}
+		return history.Record(ctx, tx, "card", id, history.Create)
 	})
 	if err != nil {
 		return Account{}, err
@@ -226,8 +228,10 @@ func (s *Service) SetCallLimits(ctx context.Context, number string, l CallLimits
 		case l.MaxCreditTime < 0:
 			credit = sql.NullInt64{}
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE prepaid_account SET max_concurrent_calls = ?, max_credit_seconds = ? WHERE id = ?", calls, credit, card.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE prepaid_account SET max_concurrent_calls = ?, max_credit_seconds = ? WHERE id = ?", calls, credit, card.ID); err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, "card", card.ID, history.Update)
 	})
 }
 
@@ -290,16 +294,16 @@ func (s *Service) SetAccountStatus(ctx context.Context, number string, status Ac
 	if status != AccountActive && status != AccountBlocked {
 		return fmt.Errorf("account status %q: want %q or %q", status, AccountActive, AccountBlocked)
 	}
-	res, err := s.db.ExecContext(ctx, "UPDATE prepaid_account SET status = ? WHERE account_number = ?", status, number)
-	if err != nil {
-		return err
-	}
-	// MySQL counts changed rows only, so an unchanged status reads as 0.
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
-	}
-	_, err = s.Account(ctx, number)
-	return err
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		card, err := s.lockAccount(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE prepaid_account SET status = ? WHERE id = ?", status, card.ID); err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, "card", card.ID, history.Update)
+	})
 }
 
 // EntryKind is the kind of a ledger entry.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 )
 

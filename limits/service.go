@@ -15,7 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/store"
 )
 

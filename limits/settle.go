@@ -335,7 +335,7 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 	}, func(rows *sql.Rows) error {
 		var u userRow
 		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.DepartmentID, &u.PlanID, &u.LimitType, &u.LimitMicros,
-			&u.WarningPercent, &u.ResetDay, &u.CreatedAt); err != nil {
+			&u.WarningPercent, &u.ResetDay, &u.CreatedAt, &u.DeletedAt); err != nil {
 			return err
 		}
 		users[u.ID] = u

@@ -11,7 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/history"
+	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -98,9 +99,12 @@ type userRow struct {
 	WarningPercent int           `db:"warning_percent"`
 	ResetDay       int           `db:"reset_day"`
 	CreatedAt      string        `db:"created_at"`
+	// DeletedAt: a deleted user keeps its row for its calls, ledger and
+	// e-mails, without numbers; only history can bring it back.
+	DeletedAt sql.NullString `db:"deleted_at"`
 }
 
-const userColumns = "id, name, email, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at"
+const userColumns = "id, name, email, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at, deleted_at"
 
 func (r userRow) limit() Limit {
 	return Limit{Type: LimitType(r.LimitType), Amount: rating.Money(r.LimitMicros), WarningPercent: r.WarningPercent, ResetDay: r.ResetDay}
@@ -140,7 +144,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 				return err
 			}
 		}
-		return nil
+		return history.Record(ctx, tx, "user", id, history.Create)
 	})
 	if err != nil {
 		return User{}, err
@@ -162,7 +166,7 @@ func addNumber(ctx context.Context, tx sqlx.ExecerContext, userID int64, number 
 // User returns the user with that id.
 func (s *Service) User(ctx context.Context, id int64) (User, error) {
 	var row userRow
-	err := s.db.GetContext(ctx, &row, "SELECT "+userColumns+" FROM enterprise_user WHERE id = ?", id)
+	err := s.db.GetContext(ctx, &row, "SELECT "+userColumns+" FROM enterprise_user WHERE id = ? AND deleted_at IS NULL", id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
 	}
@@ -201,7 +205,7 @@ type UserFilter struct {
 
 // ListUsers returns users ordered by name.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
-	query, args := "SELECT "+userColumns+" FROM enterprise_user WHERE 1 = 1", []any{}
+	query, args := "SELECT "+userColumns+" FROM enterprise_user WHERE deleted_at IS NULL", []any{}
 	if f.BranchID != 0 {
 		query += " AND department_id IN (SELECT id FROM department WHERE branch_id = ?)"
 		args = append(args, f.BranchID)
@@ -265,10 +269,7 @@ func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
 	if err != nil {
 		return fmt.Errorf("user %d: %w", id, err)
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := s.lockUser(ctx, tx, id); err != nil {
-			return err
-		}
+	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET limit_type = ?, limit_micros = ?, warning_percent = ?, reset_day = ? WHERE id = ?",
 			limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, id)
 		return err
@@ -278,10 +279,7 @@ func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
 // SetUserDepartment moves a user to a department (0: none). Calls already
 // stored stay under the department they were made in.
 func (s *Service) SetUserDepartment(ctx context.Context, id, departmentID int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := s.lockUser(ctx, tx, id); err != nil {
-			return err
-		}
+	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET department_id = ? WHERE id = ?",
 			sql.NullInt64{Int64: departmentID, Valid: departmentID != 0}, id)
 		return err
@@ -290,24 +288,70 @@ func (s *Service) SetUserDepartment(ctx context.Context, id, departmentID int64)
 
 // AddUserNumber makes number identify the user.
 func (s *Service) AddUserNumber(ctx context.Context, id int64, number string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := s.lockUser(ctx, tx, id); err != nil {
-			return err
-		}
+	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		return addNumber(ctx, tx, id, number)
 	})
 }
 
 // RemoveUserNumber makes number identify nobody.
 func (s *Service) RemoveUserNumber(ctx context.Context, number string) error {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND user_id IS NOT NULL", number)
+	id, err := userIDByNumber(ctx, s.db, number)
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return cmp.Or(err, fmt.Errorf("calling number %s: %w", number, ErrNotFound))
+	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND user_id = ?", number, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, fmt.Errorf("calling number %s: %w", number, ErrNotFound))
+		}
+		return nil
+	})
+}
+
+// DeleteUser deletes a user: its numbers identify nobody from now on, so
+// its calls are no longer its own, and it leaves the lists. Its row stays
+// for the calls, ledger and e-mails it already has; history restores it.
+func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockLiveUser(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := history.Record(ctx, tx, "user", id, history.Delete); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE user_id = ?", id); err != nil {
+			return err
+		}
+		_, createdAt := s.nowStamp()
+		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET deleted_at = ? WHERE id = ?", createdAt, id)
+		return err
+	})
+}
+
+// changeUser runs an administrator's change of a live user in a
+// transaction that holds the user's row and records the new version.
+func (s *Service) changeUser(ctx context.Context, id int64, change func(*sqlx.Tx) error) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := s.lockLiveUser(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := change(tx); err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, "user", id, history.Update)
+	})
+}
+
+// lockLiveUser is lockUser for a change: a deleted user is not found.
+func (s *Service) lockLiveUser(ctx context.Context, tx *sqlx.Tx, id int64) (userRow, error) {
+	row, err := s.lockUser(ctx, tx, id)
+	if err == nil && row.DeletedAt.Valid {
+		return row, fmt.Errorf("user %d is deleted: %w", id, ErrNotFound)
 	}
-	return nil
+	return row, err
 }
 
 // lockUser reads the user's row and locks it until tx ends: authorizing

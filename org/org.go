@@ -19,6 +19,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/store"
 )
 
@@ -73,14 +74,10 @@ func (s *Service) CreateBranch(ctx context.Context, name string) (Branch, error)
 	if err := checkName("branch", name); err != nil {
 		return Branch{}, err
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO branch (name, created_at) VALUES (?, ?)", name, s.stamp())
+	id, err := s.insert(ctx, "branch", "INSERT INTO branch (name, created_at) VALUES (?, ?)", name, s.stamp())
 	if store.IsDuplicateKey(err) {
 		return Branch{}, fmt.Errorf("branch %q: %w", name, ErrExists)
 	}
-	if err != nil {
-		return Branch{}, err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Branch{}, err
 	}
@@ -152,14 +149,10 @@ func (s *Service) CreateDepartment(ctx context.Context, branchID int64, name str
 	if _, err := s.branchByID(ctx, branchID); err != nil {
 		return Department{}, err
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO department (branch_id, name, created_at) VALUES (?, ?, ?)", branchID, name, s.stamp())
+	id, err := s.insert(ctx, "department", "INSERT INTO department (branch_id, name, created_at) VALUES (?, ?, ?)", branchID, name, s.stamp())
 	if store.IsDuplicateKey(err) {
 		return Department{}, fmt.Errorf("department %q in branch %d: %w", name, branchID, ErrExists)
 	}
-	if err != nil {
-		return Department{}, err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Department{}, err
 	}
@@ -256,23 +249,30 @@ func (s *Service) AddNumber(ctx context.Context, departmentID int64, number stri
 	if _, err := s.Department(ctx, departmentID); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, "INSERT INTO enterprise_user_number (number, department_id) VALUES (?, ?)", number, departmentID)
-	if store.IsDuplicateKey(err) {
-		return fmt.Errorf("number %s belongs to a user or department already: %w", number, ErrExists)
-	}
-	return err
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user_number (number, department_id) VALUES (?, ?)", number, departmentID)
+		if store.IsDuplicateKey(err) {
+			return fmt.Errorf("number %s belongs to a user or department already: %w", number, ErrExists)
+		}
+		if err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, "department", departmentID, history.Update)
+	})
 }
 
 // RemoveNumber takes a number from the department.
 func (s *Service) RemoveNumber(ctx context.Context, departmentID int64, number string) error {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND department_id = ?", number, departmentID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("number %s is not department %d's: %w", number, departmentID, ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND department_id = ?", number, departmentID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("number %s is not department %d's: %w", number, departmentID, ErrNotFound)
+		}
+		return history.Record(ctx, tx, "department", departmentID, history.Update)
+	})
 }
 
 // SetGatewayBranch puts a gateway (a NAS client or trunk, by its client
@@ -285,41 +285,62 @@ func (s *Service) SetGatewayBranch(ctx context.Context, clientName string, branc
 		}
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := store.EnsureGatewayTx(ctx, tx, clientName); err != nil {
+		op, err := store.EnsureGatewayTx(ctx, tx, clientName)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "UPDATE gateway SET branch_id = ? WHERE client_name = ?", branch, clientName)
-		return err
+		if _, err := tx.ExecContext(ctx, "UPDATE gateway SET branch_id = ? WHERE client_name = ?", branch, clientName); err != nil {
+			return err
+		}
+		return history.RecordKey(ctx, tx, "gateway", clientName, op)
 	})
 }
 
+// rename renames a branch or department; the table is the entity's name.
 func (s *Service) rename(ctx context.Context, table string, id int64, name string) error {
-	res, err := s.db.ExecContext(ctx, "UPDATE "+table+" SET name = ? WHERE id = ?", name, id)
-	if store.IsDuplicateKey(err) {
-		return fmt.Errorf("%s %q: %w", table, name, ErrExists)
-	}
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// MySQL counts a row set to the name it had as unchanged.
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var exists int
-		if err := s.db.GetContext(ctx, &exists, "SELECT COUNT(*) FROM "+table+" WHERE id = ?", id); err != nil || exists == 0 {
+		if err := tx.GetContext(ctx, &exists, "SELECT COUNT(*) FROM "+table+" WHERE id = ?", id); err != nil || exists == 0 {
 			return cmp.Or(err, fmt.Errorf("%s %d: %w", table, id, ErrNotFound))
 		}
-	}
-	return nil
+		_, err := tx.ExecContext(ctx, "UPDATE "+table+" SET name = ? WHERE id = ?", name, id)
+		if store.IsDuplicateKey(err) {
+			return fmt.Errorf("%s %q: %w", table, name, ErrExists)
+		}
+		if err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, table, id, history.Update)
+	})
 }
 
+// insert creates a branch or department and records its first version.
+func (s *Service) insert(ctx context.Context, table, query string, args ...any) (int64, error) {
+	var id int64
+	return id, s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return history.Record(ctx, tx, table, id, history.Create)
+	})
+}
+
+// deleteRow deletes a branch or department, its last version recorded
+// first so that history can restore it.
 func deleteRow(ctx context.Context, tx *sqlx.Tx, table string, id int64) error {
-	res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
-	if err != nil {
+	var exists int
+	if err := tx.GetContext(ctx, &exists, "SELECT COUNT(*) FROM "+table+" WHERE id = ?", id); err != nil || exists == 0 {
+		return cmp.Or(err, fmt.Errorf("%s %d: %w", table, id, ErrNotFound))
+	}
+	if err := history.Record(ctx, tx, table, id, history.Delete); err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s %d: %w", table, id, ErrNotFound)
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
+	return err
 }
 
 func (s *Service) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {

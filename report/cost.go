@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ type CostQuery struct {
 	By                             Dimension
 	From, To                       time.Time
 	BranchID, DepartmentID, UserID int64 // 0: all
+	// Branches, when not nil, keeps only these branches' calls: a branch
+	// manager's scope. An empty, non-nil list keeps nothing.
+	Branches []int64
 	// Top keeps the N dearest lines and adds the rest up in one "(others)"
 	// line; 0 keeps all.
 	Top int
@@ -185,7 +189,7 @@ func covers(t store.SummaryTable, q CostQuery) bool {
 	if c := q.By.column(); c != "" {
 		need = append(need, c)
 	}
-	if q.BranchID != 0 {
+	if q.BranchID != 0 || q.Branches != nil {
 		need = append(need, "branch_id")
 	}
 	if q.DepartmentID != 0 {
@@ -236,6 +240,9 @@ func addSegment(ctx context.Context, db *store.DB, q CostQuery, seg segment, lin
 			query += " AND " + f.col + " = ?"
 			args = append(args, f.id)
 		}
+	}
+	if q.Branches != nil {
+		query += " AND branch_id IN (" + idList(q.Branches) + ")"
 	}
 	rows, err := db.QueryContext(ctx, query+group, args...)
 	if err != nil {
@@ -384,4 +391,16 @@ func ParseMonth(flag, s string) (time.Time, error) {
 		return t, fmt.Errorf("--%s %q: want a month, 2006-01", flag, s)
 	}
 	return t, nil
+}
+
+// idList writes ids for an IN list; "NULL" for none, which matches nothing.
+func idList(ids []int64) string {
+	if len(ids) == 0 {
+		return "NULL"
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
 }

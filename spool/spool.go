@@ -213,6 +213,32 @@ func (s *Spool) Depth() (records int, bytes int64) {
 	return s.pendingRecords, s.pendingBytes
 }
 
+// DirBytes is what the segment files in dir hold on disk, for a process
+// other than the spool's owner (the web console's dashboard), which cannot
+// open it: a spool is locked by the one server that uses it. A missing
+// dir holds nothing.
+func DirBytes(dir string) (int64, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), segmentSuffix) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // replayed and removed meanwhile
+		}
+		total += info.Size()
+	}
+	return total, nil
+}
+
 // Replay hands waiting records to fn in append order, oldest first, in
 // batches of at most batchSize. A batch is consumed, durably, only after fn
 // returns nil for it; if fn returns an error Replay stops, returns it, and

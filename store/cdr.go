@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,6 +52,9 @@ type CDRFilter struct {
 	// Number matches calling or called numbers that start with it.
 	Number string
 	Limit  int
+	// Branches, when not nil, keeps only legs reported in these branches
+	// (a branch manager's scope); empty keeps none.
+	Branches []int64
 }
 
 // EachCDR calls fn with each matching CDR, oldest call first, reading
@@ -69,6 +74,13 @@ func (db *DB) EachCDR(ctx context.Context, f CDRFilter, fn func(*CDR) error) err
 		like := escapeLike(f.Number) + "%"
 		where = append(where, `(c.calling_number LIKE ? ESCAPE '!' OR c.called_number LIKE ? ESCAPE '!')`)
 		args = append(args, like, like)
+	}
+	if f.Branches != nil {
+		ids := make([]string, len(f.Branches))
+		for i, id := range f.Branches {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		where = append(where, "c.branch_id IN ("+cmp.Or(strings.Join(ids, ", "), "NULL")+")")
 	}
 	q := `SELECT c.id, c.call_time, c.client_name, c.nas_ip, c.acct_session_id, c.conf_id, c.call_origin, c.call_type,
 		c.calling_number, c.called_number, c.called_number_norm, c.setup_time, c.connect_time, c.disconnect_time, c.duration_s,

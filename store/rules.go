@@ -6,6 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/normalize"
 )
 
@@ -22,6 +23,9 @@ func (db *DB) AddTranslationRule(ctx context.Context, r normalize.Rule) (int64, 
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	id, err := insertRule(ctx, tx, r)
 	if err != nil {
+		return 0, err
+	}
+	if err := history.RecordKey(ctx, tx, "translation_rules", "", history.Update); err != nil {
 		return 0, err
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {
@@ -46,6 +50,9 @@ func (db *DB) RemoveTranslationRule(ctx context.Context, id int64) error {
 		if err == nil {
 			err = fmt.Errorf("no translation rule %d", id)
 		}
+		return err
+	}
+	if err := history.RecordKey(ctx, tx, "translation_rules", "", history.Update); err != nil {
 		return err
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {

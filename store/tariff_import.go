@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/rating"
 )
@@ -65,6 +66,12 @@ func (db *DB) ImportTariffsAndRules(ctx context.Context, data rating.TariffData,
 				return err
 			}
 		}
+		if err := history.RecordKey(ctx, tx, "translation_rules", "", history.Update); err != nil {
+			return err
+		}
+	}
+	if err := history.RecordKey(ctx, tx, "tariff", "", history.Update); err != nil {
+		return err
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {
 		return err

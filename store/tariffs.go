@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/rating"
 )
@@ -243,10 +244,14 @@ func (db *DB) SetGateway(ctx context.Context, clientName, planName string, billV
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := EnsureGatewayTx(ctx, tx, clientName); err != nil {
+	op, err := EnsureGatewayTx(ctx, tx, clientName)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE gateway SET default_plan_id = ?, bill_voip_originate = ? WHERE client_name = ?", planID, billVoIPOriginate, clientName); err != nil {
+		return err
+	}
+	if err := history.RecordKey(ctx, tx, "gateway", clientName, op); err != nil {
 		return err
 	}
 	if err := bumpTariffVersion(ctx, tx); err != nil {
@@ -255,16 +260,17 @@ func (db *DB) SetGateway(ctx context.Context, clientName, planName string, billV
 	return tx.Commit()
 }
 
-// EnsureGatewayTx creates the gateway row of clientName, with no plan,
-// unless it exists. (An UPDATE's affected-row count cannot tell: MySQL
-// counts a row set to the values it had as unchanged.)
-func EnsureGatewayTx(ctx context.Context, tx *sqlx.Tx, clientName string) error {
+// EnsureGatewayTx creates clientName's gateway row, with no plan, unless
+// it exists, and returns what the caller's change of it is for history: an
+// update, or the gateway's creation. (An UPDATE's affected-row count
+// cannot tell: MySQL counts a row set to the values it had as unchanged.)
+func EnsureGatewayTx(ctx context.Context, tx *sqlx.Tx, clientName string) (history.Operation, error) {
 	var n int
 	if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM gateway WHERE client_name = ?", clientName); err != nil || n > 0 {
-		return err
+		return history.Update, err
 	}
 	_, err := tx.ExecContext(ctx, "INSERT INTO gateway (client_name) VALUES (?)", clientName)
-	return err
+	return history.Create, err
 }
 
 // PlanID returns the id of the plan called name.

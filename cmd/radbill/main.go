@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/config"
+	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/store"
 )
@@ -23,13 +24,18 @@ func main() {
 }
 
 func rootCommand() *cobra.Command {
-	var configPath string
+	var configPath, reason string
 	root := &cobra.Command{
 		Use:           "radbill",
 		Short:         "Administer a radbill VoIP billing database",
 		SilenceUsage:  true,
 		SilenceErrors: false,
+		// Every change is recorded in history as made by cli:<os user>.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			cmd.SetContext(history.WithActor(cmd.Context(), history.CLIActor(reason)))
+		},
 	}
+	root.PersistentFlags().StringVar(&reason, "reason", "", "why: kept in history with each change the command makes")
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "", "YAML configuration file (the one radiusd uses)")
 	root.PersistentFlags().Duration(waitFlag, 15*time.Second, "how long a command that changes what radiusd rates with (tariffs, gateways, cards, users, numbers, rules) "+
 		"waits for every running radiusd to load the change")
@@ -57,7 +63,7 @@ func rootCommand() *cobra.Command {
 	}
 	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), branchCommand(openDB), departmentCommand(openDB), rerateCommand(openLimits),
 		accountCommand(openLimits), userCommand(openLimits), ruleCommand(openDB), importCommand(openLimits),
-		reportCommand(openDB, openLimits))
+		reportCommand(openDB, openLimits), historyCommand(openDB))
 	strict(root)
 	return root
 }

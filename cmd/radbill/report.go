@@ -3,18 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"math/big"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/radbill/radbill/export"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/org"
-	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/store"
 )
@@ -134,39 +129,13 @@ func resolveFilters(ctx context.Context, db *store.DB, branch, department, user 
 
 // singleCurrency is the currency of every line, or "" when they differ:
 // a money column's header names it when there is one.
-func singleCurrency[L any](lines []L, currency func(L) string) string {
-	var one string
-	for _, l := range lines {
-		c := currency(l)
-		if c == "" {
-			continue
-		}
-		if one != "" && c != one {
-			return ""
-		}
-		one = c
-	}
-	return one
+func writeCost(cmd *cobra.Command, out *outputFlags, rep report.CostReport) error {
+	return writeTable(cmd, out, report.CostTable(rep))
 }
 
-func writeCost(cmd *cobra.Command, out *outputFlags, rep report.CostReport) error {
-	cur := singleCurrency(rep.Totals, func(l report.CostLine) string { return l.Currency })
-	cols := []export.Column{{Name: string(rep.Query.By)}, {Name: "currency"},
-		{Name: "out_calls", Kind: export.Integer}, {Name: "out_answered", Kind: export.Integer}, {Name: "out_minutes", Kind: export.Minutes},
-		{Name: "out_cost", Kind: export.Money, Currency: cur},
-		{Name: "in_calls", Kind: export.Integer}, {Name: "in_answered", Kind: export.Integer}, {Name: "in_minutes", Kind: export.Minutes},
-		{Name: "in_cost", Kind: export.Money, Currency: cur},
-		{Name: "unrated", Kind: export.Integer}, {Name: "cost", Kind: export.Money, Currency: cur}}
-	return out.write(cmd, cols, "Cost by "+string(rep.Query.By), func(w export.Writer, progress func()) error {
-		for _, l := range append(rep.Lines, rep.Totals...) {
-			progress()
-			if err := w.WriteRow(l.Label, l.Currency, l.Out.Calls, l.Out.Answered, l.Out.BilledSeconds, l.Out.Cost,
-				l.In.Calls, l.In.Answered, l.In.BilledSeconds, l.In.Cost, l.Out.Unrated+l.In.Unrated, l.Cost()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// writeTable writes a report's table in the --format and --output asked for.
+func writeTable(cmd *cobra.Command, out *outputFlags, t report.Table) error {
+	return out.write(cmd, t.Columns, t.Sheet, t.Write)
 }
 
 func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
@@ -197,38 +166,13 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				totals := map[string][2]rating.Money{}
-				for _, l := range rep.Lines {
-					t := totals[l.Currency]
-					totals[l.Currency] = [2]rating.Money{t[0] + l.User.Limit.Amount, t[1] + l.Spend}
+				paths := make(map[int64]string, len(departments))
+				for id, d := range departments {
+					paths[id] = d.Path()
 				}
-				cur := singleCurrency(rep.Lines, func(l limits.UserPeriod) string { return l.Currency })
-				cols := []export.Column{{Name: "user_id", Kind: export.Integer}, {Name: "user"}, {Name: "department"},
-					{Name: "period_start"}, {Name: "period_end"}, {Name: "limit_type"}, {Name: "limit", Kind: export.Money, Currency: cur},
-					{Name: "warning_percent", Kind: export.Integer}, {Name: "spend", Kind: export.Money, Currency: cur},
-					{Name: "spent_percent"}, {Name: "currency"}, {Name: "mails"}}
-				return out.write(cmd, cols, "Limits "+period, func(w export.Writer, progress func()) error {
-					for _, l := range rep.Lines {
-						progress()
-						d := departments[l.User.DepartmentID]
-						var dept string
-						if d.ID != 0 {
-							dept = d.Path()
-						}
-						if err := w.WriteRow(l.User.ID, l.User.Name, dept, l.Period.Start.Format(time.DateOnly), l.Period.End.Format(time.DateOnly),
-							string(l.User.Limit.Type), l.User.Limit.Amount, int64(l.User.Limit.WarningPercent), l.Spend,
-							percent(l.Spend, l.User.Limit.Amount), l.Currency, mails(l.Mails)); err != nil {
-							return err
-						}
-					}
-					for _, c := range slices.Sorted(maps.Keys(totals)) {
-						t := totals[c]
-						if err := w.WriteRow(nil, "TOTAL", "", "", "", "", t[0], nil, t[1], percent(t[1], t[0]), c, ""); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
+				t := report.LimitsTable(rep, paths)
+				t.Sheet = "Limits " + period
+				return writeTable(cmd, &out, t)
 			})
 		},
 	}
@@ -236,30 +180,6 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 	_ = cmd.MarkFlagRequired("period")
 	out.register(cmd)
 	return cmd
-}
-
-// percent is part of whole in percent with one decimal, rounded toward
-// zero ("" when whole is 0).
-func percent(part, whole rating.Money) string {
-	if whole == 0 {
-		return ""
-	}
-	tenths := new(big.Int).Quo(big.NewInt(0).Mul(big.NewInt(int64(part)), big.NewInt(1000)), big.NewInt(int64(whole))).Int64()
-	sign := ""
-	if tenths < 0 {
-		sign, tenths = "-", -tenths
-	}
-	return fmt.Sprintf("%s%d.%d", sign, tenths/10, tenths%10)
-}
-
-func mails(m map[string]string) string {
-	var parts []string
-	for _, threshold := range []string{"warning", "limit"} {
-		if status, ok := m[threshold]; ok {
-			parts = append(parts, threshold+" "+status)
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 func reportCardsCommand(openDB dbOpener) *cobra.Command {
@@ -285,20 +205,7 @@ func reportCardsCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				cur := singleCurrency(rep.Totals, func(l report.CardLine) string { return l.Currency })
-				money := func(name string) export.Column { return export.Column{Name: name, Kind: export.Money, Currency: cur} }
-				cols := []export.Column{{Name: "account"}, {Name: "status"}, {Name: "currency"}, {Name: "calls", Kind: export.Integer},
-					money("opening"), money("topups"), money("refunds"), money("adjustments"), money("call_debits"), money("closing")}
-				return out.write(cmd, cols, "Cards", func(w export.Writer, progress func()) error {
-					for _, l := range append(rep.Lines, rep.Totals...) {
-						progress()
-						if err := w.WriteRow(l.Account, l.Status, l.Currency, l.Calls, l.Opening, l.TopUps, l.Refunds, l.Adjustments,
-							l.Debits, l.Closing); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
+				return writeTable(cmd, &out, report.CardsTable(rep))
 			})
 		},
 	}
@@ -341,21 +248,7 @@ func reportSplitCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				cur := rep.Query.Currency
-				cols := []export.Column{{Name: by}, {Name: "rated", Kind: export.Money, Currency: cur},
-					{Name: "rated_percent"}, {Name: "invoice_share", Kind: export.Money, Currency: cur}}
-				return out.write(cmd, cols, "Invoice "+period, func(w export.Writer, progress func()) error {
-					for _, l := range rep.Lines {
-						progress()
-						if err := w.WriteRow(l.Label, l.Rated, percent(l.Rated, rep.Rated), l.Share); err != nil {
-							return err
-						}
-					}
-					if err := w.WriteRow("TOTAL", rep.Rated, "100.0", q.Total); err != nil {
-						return err
-					}
-					return w.WriteRow("difference (invoice - rated)", nil, percent(rep.Difference, rep.Rated), rep.Difference)
-				})
+				return writeTable(cmd, &out, report.SplitTable(rep))
 			})
 		},
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/testdb"
-	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
 
@@ -197,15 +196,4 @@ func TestReportCommands(t *testing.T) {
 			t.Errorf("the export left files behind: %v", entries)
 		}
 	})
-}
-
-func TestPercent(t *testing.T) {
-	for _, c := range []struct {
-		part, whole int64
-		want        string
-	}{{1, 3, "33.3"}, {-590_000, 2_410_000, "-24.4"}, {5, 0, ""}, {9_000_000_000_000_000, 9_000_000_000_000_000, "100.0"}} {
-		if got := percent(rating.Money(c.part), rating.Money(c.whole)); got != c.want {
-			t.Errorf("percent(%d, %d) = %q, want %q", c.part, c.whole, got, c.want)
-		}
-	}
 }

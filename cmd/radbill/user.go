@@ -30,7 +30,7 @@ func userCommand(openLimits limitsOpener) *cobra.Command {
 			"which starts at local midnight of the reset day in its plan's time zone.\n" + userArgHelp,
 	}
 	user.AddCommand(userCreateCommand(openLimits), userShowCommand(openLimits), userListCommand(openLimits), userLimitCommand(openLimits),
-		userBlockCommand(openLimits), userMoveCommand(openLimits), userNumberCommand(openLimits))
+		userBlockCommand(openLimits), userMoveCommand(openLimits), userNumberCommand(openLimits), userDeleteCommand(openLimits))
 	return user
 }
 
@@ -444,4 +444,22 @@ func newUserRecord(u limits.User, plans map[int64]planFacts, d org.Department) u
 func (r userRecord) fields() []string {
 	return []string{strconv.FormatInt(r.ID, 10), r.Name, r.Email, r.Branch, r.Department, r.Plan, r.LimitType, r.Limit,
 		r.Currency, strconv.Itoa(r.WarningPercent), strconv.Itoa(r.ResetDay), strings.Join(r.Numbers, " "), r.CreatedAt}
+}
+
+func userDeleteCommand(openLimits limitsOpener) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete USER",
+		Short: "Delete a user: its numbers identify nobody from now on; history restore brings it back",
+		Long:  "Deletes the user: its numbers are freed and its calls from now on are nobody's. Its row stays\nfor the calls, ledger and e-mails it has; `radbill history restore user ID` brings it back.\n" + userArgHelp,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, db *store.DB, svc *limits.Service, u limits.User) error {
+				if err := svc.DeleteUser(ctx, u.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "user %d %q deleted\n", u.ID, u.Name)
+				return publish(ctx, cmd, db) // servers forget its numbers
+			})
+		},
+	}
 }

@@ -27,7 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/radbill/radbill/limits"
-	"github.com/radbill/radbill/limits/internal/dbtime"
+	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
