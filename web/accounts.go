@@ -57,11 +57,11 @@ type NewConsoleUser struct {
 
 // Accounts keeps console users, their sessions and API tokens.
 type Accounts struct {
-	db     *store.DB
-	cfg    Config
-	cost   int
-	now    func() time.Time
-	dummy  []byte // a hash compared against for unknown names, so they take as long
+	db    *store.DB
+	cfg   Config
+	cost  int
+	now   func() time.Time
+	dummy []byte // a hash compared against for unknown names, so they take as long
 }
 
 // NewAccounts returns the console's accounts on db; bcryptCost 0 is

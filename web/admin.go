@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"slices"
-	"strconv"
 
 	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/org"
@@ -182,6 +180,16 @@ func (s *Server) removeRule(r *http.Request, _ Principal, _ input) (any, string,
 // there).
 type NASClient struct {
 	Name, Address string
+}
+
+// ConfiguredClients names the clients of the configuration's clients:
+// list, without their secrets.
+func ConfiguredClients(raw []map[string]any) []NASClient {
+	out := make([]NASClient, 0, len(raw))
+	for _, c := range raw {
+		out = append(out, NASClient{Name: fmt.Sprint(c["name"]), Address: fmt.Sprint(c["address"])})
+	}
+	return out
 }
 
 // Gateways is the gateways' billing policy and the configured NAS clients.

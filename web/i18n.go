@@ -118,6 +118,9 @@ func (t translator) T(id string, pairs ...any) string {
 	return t.text(id, data)
 }
 
+// Lang is the translator's language tag.
+func (t translator) Lang() string { return t.lang }
+
 // separators are a language's decimal and thousands separators.
 func (t translator) separators() (decimal, thousands string) {
 	if t.lang == "en" {

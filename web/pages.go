@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,12 +46,12 @@ type navItem struct {
 }
 
 var nav = []navItem{
-	{"nav.dashboard", "/", ViewDashboard}, {"nav.cdrs", "/cdrs", ViewCDRs}, {"nav.cost", "/reports/cost", ViewReports},
-	{"nav.limits", "/reports/limits", ViewReports}, {"nav.cards_report", "/reports/cards", ViewCards},
-	{"nav.split", "/reports/invoice-split", ViewReports, true}, {"nav.org", "/org", ViewOrg}, {"nav.users", "/users", ViewUsers},
-	{"nav.cards", "/cards", ViewCards}, {"nav.tariffs", "/tariffs", ViewTariffs}, {"nav.rules", "/rules", ViewTariffs},
-	{"nav.gateways", "/gateways", ViewGateways}, {"nav.console", "/console", ViewConsole}, {"nav.history", "/history", ViewHistory},
-	{"nav.audit", "/audit", ViewAudit},
+	{Key: "nav.dashboard", Path: "/", Perm: ViewDashboard}, {Key: "nav.cdrs", Path: "/cdrs", Perm: ViewCDRs}, {Key: "nav.cost", Path: "/reports/cost", Perm: ViewReports},
+	{Key: "nav.limits", Path: "/reports/limits", Perm: ViewReports}, {Key: "nav.cards_report", Path: "/reports/cards", Perm: ViewCards},
+	{Key: "nav.split", Path: "/reports/invoice-split", Perm: ViewReports, Unscoped: true}, {Key: "nav.org", Path: "/org", Perm: ViewOrg}, {Key: "nav.users", Path: "/users", Perm: ViewUsers},
+	{Key: "nav.cards", Path: "/cards", Perm: ViewCards}, {Key: "nav.tariffs", Path: "/tariffs", Perm: ViewTariffs}, {Key: "nav.rules", Path: "/rules", Perm: ViewTariffs},
+	{Key: "nav.gateways", Path: "/gateways", Perm: ViewGateways}, {Key: "nav.console", Path: "/console", Perm: ViewConsole}, {Key: "nav.history", Path: "/history", Perm: ViewHistory},
+	{Key: "nav.audit", Path: "/audit", Perm: ViewAudit},
 }
 
 // pageData is what every template gets.
@@ -71,27 +72,23 @@ type pageData struct {
 }
 
 var templateFuncs = template.FuncMap{
-	"chart":      barChart,
-	"cell":       func(t translator, c export.Column, v any) string { return t.cell(c, v) },
-	"isTotal":    func(row []any) bool { return len(row) > 0 && (row[0] == "TOTAL" || row[0] == "(others)") },
-	"path":       func(parts ...any) string { return fmt.Sprint(parts...) },
-	"lower":      strings.ToLower,
-	"day":        func(t time.Time) string { return t.Format(time.DateOnly) },
-	"month":      func(t time.Time) string { return t.Format("2006-01") },
-	"contains":   func(list []int64, id int64) bool { return containsID(list, id) },
-	"colName":    func(c export.Column) string { return c.Name },
-	"prevDay":    func(t time.Time) string { return t.AddDate(0, 0, -1).Format(time.DateOnly) },
-	"operation":  func(op history.Operation) string { return string(op) },
-	"moneyCells": moneyCells,
-}
-
-func containsID(list []int64, id int64) bool {
-	for _, v := range list {
-		if v == id {
-			return true
+	"cell":     func(t translator, c export.Column, v any) string { return t.cell(c, v) },
+	"isTotal":  func(row []any) bool { return len(row) > 0 && (row[0] == "TOTAL" || row[0] == "(others)") },
+	"day":      func(t time.Time) string { return t.Format(time.DateOnly) },
+	"month":    func(t time.Time) string { return t.Format("2006-01") },
+	"contains": slices.Contains[[]int64],
+	"calls":    func(l report.CostLine) int64 { return l.Out.Calls + l.In.Calls },
+	"chartTable": func(t report.Table) template.HTML {
+		labels, values := moneyCells(t)
+		return barChart(labels, values)
+	},
+	"chartDays": func(lines []report.CostLine) template.HTML {
+		labels, values := make([]string, len(lines)), make([]rating.Money, len(lines))
+		for i, l := range lines {
+			labels[i], values[i] = l.Key, l.Cost()
 		}
-	}
-	return false
+		return barChart(labels, values)
+	},
 }
 
 func parsePages() (map[string]*template.Template, error) {

@@ -237,7 +237,9 @@ func (e httpError) Unwrap() error { return e.err }
 
 func badRequest(err error) error { return httpError{http.StatusBadRequest, err} }
 func forbidden(msg string) error { return httpError{http.StatusForbidden, errors.New(msg)} }
-func notFound(what string) error { return httpError{http.StatusNotFound, errors.New(what + ": not found")} }
+func notFound(what string) error {
+	return httpError{http.StatusNotFound, errors.New(what + ": not found")}
+}
 
 // status is the HTTP status of err: its own, 404 for what is not found, 409
 // for conflicts, 400 for the rest of what a request got wrong; 500 only

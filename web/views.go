@@ -196,9 +196,10 @@ func (s *Server) costQuery(ctx context.Context, p Principal, in input) (report.C
 
 // CostPage is a cost report with what its page needs around it.
 type CostPage struct {
-	Report   report.CostReport
-	Table    report.Table
-	Branches []org.Branch `json:"-"`
+	Report     report.CostReport
+	Table      report.Table
+	Branches   []org.Branch       `json:"-"`
+	Dimensions []report.Dimension `json:"-"`
 }
 
 func (s *Server) costReport(r *http.Request, p Principal, in input) (any, error) {
@@ -211,7 +212,7 @@ func (s *Server) costReport(r *http.Request, p Principal, in input) (any, error)
 		return nil, invalid(err)
 	}
 	branches, err := s.visibleBranches(r.Context(), p)
-	return CostPage{Report: rep, Table: report.CostTable(rep), Branches: branches}, err
+	return CostPage{Report: rep, Table: report.CostTable(rep), Branches: branches, Dimensions: report.Dimensions}, err
 }
 
 // LimitsPage is the limits report of a month.
@@ -442,6 +443,7 @@ type UserPage struct {
 	User        UserInfo
 	Usage       limits.Usage
 	Departments []org.Department `json:"-"`
+	LimitTypes  []string         `json:"-"`
 }
 
 // Users is the user list and what its form needs.
@@ -530,7 +532,8 @@ func (s *Server) user(r *http.Request, p Principal, _ input) (any, error) {
 		return nil, err
 	}
 	usage, err := s.limits.UserUsage(r.Context(), id)
-	return UserPage{User: u, Usage: usage, Departments: visible}, err
+	types := []string{string(limits.LimitNormal), string(limits.LimitNotification), string(limits.LimitUnrestricted), string(limits.LimitBlocked)}
+	return UserPage{User: u, Usage: usage, Departments: visible, LimitTypes: types}, err
 }
 
 // scopedDepartment checks that p may put a user in department (0: none,
@@ -807,6 +810,15 @@ func (s *Server) recentHistory(r *http.Request, _ Principal, in input) (any, err
 	return Recent{Entity: in.str("entity"), Entities: history.Entities(), Versions: vs}, err
 }
 
+// AuditPage is the latest of the audit log.
+type AuditPage struct {
+	Entries []AuditEntry
+	Actions []string `json:"-"`
+}
+
+// auditActions are what the audit log records.
+var auditActions = []string{"login", "login_failed", "login_throttled", "logout", "denied", "csrf_refused", "change"}
+
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	At      time.Time
@@ -840,5 +852,5 @@ func (s *Server) audit(r *http.Request, _ Principal, in input) (any, error) {
 		}
 		out = append(out, AuditEntry{At: at, Actor: row.Actor, Address: row.Address, Action: row.Action, Detail: row.Detail})
 	}
-	return out, nil
+	return AuditPage{Entries: out, Actions: auditActions}, nil
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/radbill/radbill/radiusd/authorize"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
+	"github.com/radbill/radbill/web"
 )
 
 func main() {
@@ -78,6 +79,7 @@ type instance struct {
 	server  *radiusd.Server
 	metrics *http.Server
 	spool   *spool.Spool // nil when disabled
+	console *web.Server  // nil unless web.enabled
 	// accounting is kept to swap its decoder when dictionaries are reloaded.
 	accounting *radiusd.Accounting
 	mailer     *notify.Sender // nil without smtp.host
@@ -204,8 +206,18 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		mailer = nil
 		log.Info("smtp.host not set: limit e-mails stay queued in limit_notification")
 	}
+	webConfig, err := web.ParseConfig(cfg.Listen.Web, cfg.Web)
+	if err != nil {
+		return nil, err
+	}
+	var console *web.Server
+	if webConfig.Enabled {
+		if console, err = web.New(webConfig, db, web.Options{Limits: limitsService, Spool: sp, Clients: web.ConfiguredClients(cfg.Clients), Log: log}); err != nil {
+			return nil, err
+		}
+	}
 	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log,
-		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches}
+		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches, console: console}
 	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
 		return nil, err
@@ -260,6 +272,14 @@ func (in *instance) run(ctx context.Context) {
 		go in.mailer.Run(ctx)
 	}
 	var following sync.WaitGroup
+	if in.console != nil {
+		// Its own listener and goroutines: never on the packet path.
+		following.Go(func() {
+			if err := in.console.Serve(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				in.log.Error("web console failed", zap.Error(err))
+			}
+		})
+	}
 	for _, w := range in.watches {
 		following.Go(func() { in.importer.Follow(ctx, w, in.logImport) })
 	}
