@@ -97,8 +97,9 @@ func Recent(ctx context.Context, q sqlx.QueryerContext, entity string, limit int
 
 // FieldChange is one field that differs between two versions.
 type FieldChange struct {
-	Field    string `json:"field"`
-	Old, New string
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // Diff lists what changed from a to b, field by field: the entity's

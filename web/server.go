@@ -291,6 +291,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, rt route, p Pri
 		if code >= 500 {
 			msg = "internal error; the server's log says more"
 		}
+		var pe problemsError
+		if errors.As(err, &pe) {
+			writeJSON(w, code, map[string]any{"error": msg, "problems": pe.problems})
+			return
+		}
 		writeJSONError(w, code, msg)
 		return
 	}

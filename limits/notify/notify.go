@@ -26,8 +26,8 @@ import (
 	"github.com/wneessen/go-mail"
 	"go.uber.org/zap"
 
-	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/internal/dbtime"
+	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
