@@ -12,12 +12,14 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# The demo: the sample tariff (scripts/demo/tariff) imported and plan
-# "retail" set for the demo client, then radiusd in the foreground.
+# The demo: the sample tariff (scripts/demo/tariff) imported, plan "retail"
+# set for the demo client, a console user "admin" (its password printed the
+# first time), then radiusd with the web console in the foreground.
 run: build
 	$(BIN)/radbill --config $(CONFIG) db migrate
 	$(BIN)/radbill --config $(CONFIG) tariff import scripts/demo/tariff/*.csv
 	$(BIN)/radbill --config $(CONFIG) gateway set localhost --plan retail
+	$(BIN)/radbill --config $(CONFIG) web user create admin --role admin --if-absent
 	$(BIN)/radiusd -config $(CONFIG)
 
 test: fmt-check vet test-go test-tcl
