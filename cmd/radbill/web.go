@@ -32,7 +32,7 @@ func webCommand(configPath *string) *cobra.Command {
 		db, err := store.Open(cfg.Database.Driver, cfg.Database.DSN)
 		return db, cfg, wc, err
 	}
-	cmd := &cobra.Command{Use: "web", Short: "The web console and admin API: serve them, their users and API tokens"}
+	cmd := &cobra.Command{Use: "web", Short: "The web console and admin API: serve, user, token"}
 	cmd.AddCommand(webServeCommand(open), webUserCommand(open), webTokenCommand(open))
 	return cmd
 }
