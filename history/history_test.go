@@ -3,8 +3,6 @@ package history_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,33 +11,7 @@ import (
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
-	"github.com/radbill/radbill/rating/tariffcsv"
-	"github.com/radbill/radbill/store"
 )
-
-func demoTariff(t *testing.T, db *store.DB) {
-	t.Helper()
-	paths, _ := filepath.Glob("../scripts/demo/tariff/*.csv")
-	var files []tariffcsv.File
-	for _, p := range paths {
-		if filepath.Base(p) == "rules.csv" {
-			continue
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		files = append(files, tariffcsv.File{Name: filepath.Base(p), Reader: f})
-	}
-	var data rating.TariffData
-	if err := tariffcsv.ReadAll(&data, files...); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ImportTariffs(context.Background(), data); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
@@ -57,7 +29,7 @@ func must[T any](t *testing.T) func(T, error) T {
 func TestUserVersionsRevertAndRestore(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
-		demoTariff(t, db)
+		testdb.DemoTariff(t, db, "..")
 		ctx := history.WithActor(context.Background(), history.Actor{Name: "web:alice", Reason: "new starter"})
 		o := org.New(db)
 		branch := must[org.Branch](t)(o.CreateBranch(ctx, "Sofia"))
@@ -150,7 +122,7 @@ func TestUserVersionsRevertAndRestore(t *testing.T) {
 func TestBranchTariffAndCard(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
 		db := testdb.Open(t, b)
-		demoTariff(t, db)
+		testdb.DemoTariff(t, db, "..")
 		ctx := history.WithActor(context.Background(), history.Actor{Name: "cli:root"})
 		o := org.New(db)
 		branch := must[org.Branch](t)(o.CreateBranch(ctx, "Plovdiv"))

@@ -56,8 +56,12 @@ func Versions(ctx context.Context, q sqlx.QueryerContext, entity, key string) ([
 	if _, err := specOf(entity); err != nil {
 		return nil, err
 	}
+	return selectVersions(ctx, q, "SELECT "+versionColumns+" FROM entity_version WHERE entity = ? AND entity_key = ? ORDER BY version", entity, key)
+}
+
+func selectVersions(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) ([]Version, error) {
 	var rows []versionRow
-	if err := sqlx.SelectContext(ctx, q, &rows, "SELECT "+versionColumns+" FROM entity_version WHERE entity = ? AND entity_key = ? ORDER BY version", entity, key); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
 		return nil, err
 	}
 	out := make([]Version, 0, len(rows))
@@ -79,20 +83,7 @@ func Recent(ctx context.Context, q sqlx.QueryerContext, entity string, limit int
 		query += " WHERE entity = ?"
 		args = append(args, entity)
 	}
-	query += " ORDER BY id DESC LIMIT ?"
-	var rows []versionRow
-	if err := sqlx.SelectContext(ctx, q, &rows, query, append(args, limit)...); err != nil {
-		return nil, err
-	}
-	out := make([]Version, 0, len(rows))
-	for _, r := range rows {
-		v, err := r.version()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return selectVersions(ctx, q, query+" ORDER BY id DESC LIMIT ?", append(args, limit)...)
 }
 
 // FieldChange is one field that differs between two versions.

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,7 +25,6 @@ import (
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
-	"github.com/radbill/radbill/rating/tariffcsv"
 	"github.com/radbill/radbill/store"
 )
 
@@ -63,7 +61,7 @@ type fixture struct {
 func newFixture(t *testing.T, b testdb.Backend) *fixture {
 	t.Helper()
 	db := testdb.Open(t, b)
-	importDemoTariff(t, db)
+	testdb.DemoTariff(t, db, "..")
 	f := &fixture{t: t, db: db, clock: &clock{t: time.Now()}, password: "correct horse battery"}
 	cfg, err := ParseConfig("127.0.0.1:0", nil)
 	if err != nil {
@@ -88,29 +86,6 @@ func newFixture(t *testing.T, b testdb.Backend) *fixture {
 	f.ivan = must[limits.User](t)(svc.CreateUser(ctx, limits.NewUser{Name: "Ivan", DepartmentID: f.port.ID, PlanID: plan,
 		Limit: limits.Limit{Amount: 20 * rating.MicrosPerUnit}, Numbers: []string{"3001"}}))
 	return f
-}
-
-func importDemoTariff(t testing.TB, db *store.DB) {
-	t.Helper()
-	paths, _ := filepath.Glob("../scripts/demo/tariff/*.csv")
-	var files []tariffcsv.File
-	for _, p := range paths {
-		if filepath.Base(p) == "rules.csv" {
-			continue
-		}
-		content, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, tariffcsv.File{Name: filepath.Base(p), Reader: strings.NewReader(string(content))})
-	}
-	var data rating.TariffData
-	if err := tariffcsv.ReadAll(&data, files...); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ImportTariffs(context.Background(), data); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func must[T any](t testing.TB) func(T, error) T {

@@ -6,6 +6,7 @@
 package testdb
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/rating/tariffcsv"
 	"github.com/radbill/radbill/store"
 )
 
@@ -104,4 +107,30 @@ func Open(t testing.TB, b Backend) *store.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// DemoTariff imports the demo tariff (scripts/demo/tariff, without the
+// rules) into db; root is the path from the test's package to the
+// repository's root.
+func DemoTariff(t testing.TB, db *store.DB, root string) {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(root, "scripts/demo/tariff/*.csv"))
+	var files []tariffcsv.File
+	for _, p := range paths {
+		if filepath.Base(p) == "rules.csv" {
+			continue
+		}
+		content, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, tariffcsv.File{Name: filepath.Base(p), Reader: bytes.NewReader(content)})
+	}
+	var data rating.TariffData
+	if err := tariffcsv.ReadAll(&data, files...); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportTariffs(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
 }
