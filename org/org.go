@@ -124,7 +124,7 @@ func (s *Service) RenameBranch(ctx context.Context, id int64, name string) error
 // DeleteBranch deletes a branch with no departments and no gateways. Its
 // past calls keep its id, which reports then show as a number.
 func (s *Service) DeleteBranch(ctx context.Context, id int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		for _, ref := range []struct{ table, what string }{{"department", "departments"}, {"gateway", "gateways"}} {
 			var n int
 			if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM "+ref.table+" WHERE branch_id = ?", id); err != nil {
@@ -220,7 +220,7 @@ func (s *Service) RenameDepartment(ctx context.Context, id int64, name string) e
 
 // DeleteDepartment deletes a department no user and no number belongs to.
 func (s *Service) DeleteDepartment(ctx context.Context, id int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		for _, ref := range []struct{ table, what string }{{"enterprise_user", "users"}, {"enterprise_user_number", "numbers"}} {
 			var n int
 			if err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM "+ref.table+" WHERE department_id = ?", id); err != nil {
@@ -249,7 +249,7 @@ func (s *Service) AddNumber(ctx context.Context, departmentID int64, number stri
 	if _, err := s.Department(ctx, departmentID); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user_number (number, department_id) VALUES (?, ?)", number, departmentID)
 		if store.IsDuplicateKey(err) {
 			return fmt.Errorf("number %s belongs to a user or department already: %w", number, ErrExists)
@@ -263,7 +263,7 @@ func (s *Service) AddNumber(ctx context.Context, departmentID int64, number stri
 
 // RemoveNumber takes a number from the department.
 func (s *Service) RemoveNumber(ctx context.Context, departmentID int64, number string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM enterprise_user_number WHERE number = ? AND department_id = ?", number, departmentID)
 		if err != nil {
 			return err
@@ -284,7 +284,7 @@ func (s *Service) SetGatewayBranch(ctx context.Context, clientName string, branc
 			return err
 		}
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		op, err := store.EnsureGatewayTx(ctx, tx, clientName)
 		if err != nil {
 			return err
@@ -298,7 +298,7 @@ func (s *Service) SetGatewayBranch(ctx context.Context, clientName string, branc
 
 // rename renames a branch or department; the table is the entity's name.
 func (s *Service) rename(ctx context.Context, table string, id int64, name string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var exists int
 		if err := tx.GetContext(ctx, &exists, "SELECT COUNT(*) FROM "+table+" WHERE id = ?", id); err != nil || exists == 0 {
 			return cmp.Or(err, fmt.Errorf("%s %d: %w", table, id, ErrNotFound))
@@ -317,7 +317,7 @@ func (s *Service) rename(ctx context.Context, table string, id int64, name strin
 // insert creates a branch or department and records its first version.
 func (s *Service) insert(ctx context.Context, table, query string, args ...any) (int64, error) {
 	var id int64
-	return id, s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return id, s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -341,16 +341,4 @@ func deleteRow(ctx context.Context, tx *sqlx.Tx, table string, id int64) error {
 	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
 	return err
-}
-
-func (s *Service) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

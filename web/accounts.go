@@ -111,7 +111,7 @@ func (a *Accounts) CreateUser(ctx context.Context, n NewConsoleUser) (ConsoleUse
 		return ConsoleUser{}, err
 	}
 	var id int64
-	err = a.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO console_user (username, password_hash, role, can_edit, language, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 			n.Username, string(hash), n.Role, n.CanEdit, n.Language, a.stamp())
 		if store.IsDuplicateKey(err) {
@@ -191,7 +191,7 @@ func (a *Accounts) SetPassword(ctx context.Context, id int64, password string) e
 
 // DeleteUser deletes a console user, its sessions and tokens.
 func (a *Accounts) DeleteUser(ctx context.Context, id int64) error {
-	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+	return a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := a.exists(ctx, tx, id); err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (a *Accounts) exists(ctx context.Context, tx *sqlx.Tx, id int64) error {
 }
 
 func (a *Accounts) changeUser(ctx context.Context, id int64, change func(*sqlx.Tx) error) error {
-	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+	return a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := a.exists(ctx, tx, id); err != nil {
 			return err
 		}
@@ -336,7 +336,7 @@ func (a *Accounts) Login(ctx context.Context, username, password, address string
 	}
 	secret, hash := newSecret()
 	csrf, _ := newSecret()
-	err = a.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE console_user SET failed_logins = 0, locked_until = NULL WHERE id = ?", r.ID); err != nil {
 			return err
 		}
@@ -448,7 +448,7 @@ func (a *Accounts) CreateToken(ctx context.Context, userID int64, name string, r
 	secret = tokenPrefix + secret
 	hash = hashSecret(secret)
 	var id int64
-	err := a.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := a.exists(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -470,7 +470,7 @@ func (a *Accounts) CreateToken(ctx context.Context, userID int64, name string, r
 
 // RevokeToken makes a token refused from now on.
 func (a *Accounts) RevokeToken(ctx context.Context, id int64) error {
-	return a.inTx(ctx, func(tx *sqlx.Tx) error {
+	return a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE api_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", a.stamp(), id)
 		if err != nil {
 			return err
@@ -579,16 +579,4 @@ func hashSecret(secret string) string {
 // sameToken compares two CSRF tokens in constant time.
 func sameToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-func (a *Accounts) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := a.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
