@@ -98,8 +98,9 @@ type spec struct {
 	// to (CDRs, gateways, cards): a revert updates and adds them but never
 	// deletes one.
 	parents []string
-	// reloads: a revert changes what radiusd rates with, so tariff_version
-	// moves and every server reloads.
+	// reloads: a revert or restore changes what radiusd rates and owns
+	// calls with (tariffs, rules, gateways, users' and departments'
+	// numbers, cards), so tariff_version moves and every server reloads.
 	reloads bool
 }
 
@@ -114,10 +115,10 @@ type child struct {
 
 var specs = map[string]spec{
 	"branch":     {table: "branch"},
-	"department": {table: "department", children: []child{{"enterprise_user_number", "department_id", "number", true}}},
-	"user":       {table: "enterprise_user", children: []child{{"enterprise_user_number", "user_id", "number", true}}},
+	"department": {table: "department", children: []child{{"enterprise_user_number", "department_id", "number", true}}, reloads: true},
+	"user":       {table: "enterprise_user", children: []child{{"enterprise_user_number", "user_id", "number", true}}, reloads: true},
 	"card": {table: "prepaid_account", omit: []string{"pin_hash", "pin_sealed"},
-		keep: []string{"balance_micros"}},
+		keep: []string{"balance_micros"}, reloads: true},
 	"gateway": {table: "gateway", key: "client_name", reloads: true},
 	"console_user": {table: "console_user", children: []child{{"console_user_branch", "user_id", "branch_id", false}},
 		omit: []string{"password_hash"}, keep: []string{"failed_logins", "locked_until"}},

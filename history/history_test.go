@@ -88,8 +88,12 @@ func TestUserVersionsRevertAndRestore(t *testing.T) {
 		if err := svc.RemoveUserNumber(ctx, "2001"); err != nil {
 			t.Fatal(err)
 		}
+		before := must[int64](t)(db.TariffVersion(ctx))
 		if err := history.Restore(ctx, db.DB, "user", history.ID(u.ID)); err != nil {
 			t.Fatal(err)
+		}
+		if after := must[int64](t)(db.TariffVersion(ctx)); after <= before {
+			t.Fatalf("tariff_version %d after a restore, %d before: servers would not learn the numbers", after, before)
 		}
 		got = must[limits.User](t)(svc.User(ctx, u.ID))
 		if !slices.Equal(got.Numbers, []string{"2001"}) || got.DepartmentID != dept.ID {

@@ -174,7 +174,7 @@ func unionKeys[V any](a, b map[string]V) []string {
 // Revert writes entity id back as it was at version and records that as a
 // new version. A deleted entity is restored, not reverted.
 func Revert(ctx context.Context, db *sqlx.DB, entity, key string, version int) error {
-	return change(ctx, db, entity, key, func(s spec, versions []Version) (Snapshot, Operation, string, error) {
+	return change(ctx, db, entity, key, func(versions []Version) (Snapshot, Operation, string, error) {
 		last := versions[len(versions)-1]
 		if last.Operation == Delete {
 			return Snapshot{}, "", "", fmt.Errorf("%s %s is deleted: restore it rather than revert: %w", entity, key, ErrState)
@@ -193,7 +193,7 @@ func Revert(ctx context.Context, db *sqlx.DB, entity, key string, version int) e
 // Restore brings a deleted entity back as it was when deleted, with its
 // numbers; refused when one of them belongs to someone else now.
 func Restore(ctx context.Context, db *sqlx.DB, entity, key string) error {
-	return change(ctx, db, entity, key, func(s spec, versions []Version) (Snapshot, Operation, string, error) {
+	return change(ctx, db, entity, key, func(versions []Version) (Snapshot, Operation, string, error) {
 		last := versions[len(versions)-1]
 		if last.Operation != Delete {
 			return Snapshot{}, "", "", fmt.Errorf("%s %s is not deleted: %w", entity, key, ErrState)
@@ -202,7 +202,7 @@ func Restore(ctx context.Context, db *sqlx.DB, entity, key string) error {
 	})
 }
 
-type decision func(s spec, versions []Version) (Snapshot, Operation, string, error)
+type decision func(versions []Version) (Snapshot, Operation, string, error)
 
 func change(ctx context.Context, db *sqlx.DB, entity, key string, decide decision) error {
 	s, err := specOf(entity)
@@ -221,7 +221,7 @@ func change(ctx context.Context, db *sqlx.DB, entity, key string, decide decisio
 	if len(versions) == 0 {
 		return fmt.Errorf("%s %s has no history: %w", entity, key, ErrNoVersion)
 	}
-	snap, op, what, err := decide(s, versions)
+	snap, op, what, err := decide(versions)
 	if err != nil {
 		return err
 	}
@@ -239,8 +239,10 @@ func change(ctx context.Context, db *sqlx.DB, entity, key string, decide decisio
 		}
 	}
 	a := ActorOf(ctx)
-	a.Reason = strings.TrimPrefix(what+": "+a.Reason, ": ")
-	a.Reason = strings.TrimSuffix(a.Reason, ": ")
+	if a.Reason != "" {
+		what += ": " + a.Reason
+	}
+	a.Reason = what
 	now, err := take(ctx, tx, s, key)
 	if err != nil {
 		return err

@@ -728,20 +728,20 @@ func (s *Server) setCardStatus(r *http.Request, _ Principal, in input) (any, str
 	return nil, "/cards/" + number, s.publish(r.Context(), invalid(err))
 }
 
-// revert and restore are history's; a tariff or gateway reverted is loaded
-// by every radiusd, which history.Revert tells through tariff_version.
+// revert and restore are history's, which moves tariff_version itself when
+// radiusd has something to reload.
 func (s *Server) revert(r *http.Request, _ Principal, in input) (any, string, error) {
 	entity, key := entityPath(r)
 	version, err := in.integer("version", 0)
 	if err != nil {
 		return nil, "", err
 	}
-	return nil, versionsPath(entity, key), s.publish(r.Context(), history.Revert(r.Context(), s.db.DB, entity, key, version))
+	return nil, versionsPath(entity, key), history.Revert(r.Context(), s.db.DB, entity, key, version)
 }
 
 func (s *Server) restore(r *http.Request, _ Principal, _ input) (any, string, error) {
 	entity, key := entityPath(r)
-	return nil, versionsPath(entity, key), s.publish(r.Context(), history.Restore(r.Context(), s.db.DB, entity, key))
+	return nil, versionsPath(entity, key), history.Restore(r.Context(), s.db.DB, entity, key)
 }
 
 // entityPath is the entity and key of a history path ("-": a whole-table

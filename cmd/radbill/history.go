@@ -104,7 +104,7 @@ func historyCommand(openDB dbOpener) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s restored\n", args[0], key)
-				return publish(ctx, cmd, db) // servers learn its numbers again
+				return waitForServers(ctx, cmd, db) // history moved tariff_version
 			})
 		},
 	}
