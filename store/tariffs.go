@@ -273,6 +273,20 @@ func EnsureGatewayTx(ctx context.Context, tx *sqlx.Tx, clientName string) (histo
 	return history.Create, err
 }
 
+// PlanName is a tariff plan's id and name.
+type PlanName struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+// PlanNames lists the tariff plans in the order they were made, for
+// choosing one: without the
+// rest of the tariff, which LoadTariffs reads whole.
+func (db *DB) PlanNames(ctx context.Context) ([]PlanName, error) {
+	var plans []PlanName
+	return plans, db.SelectContext(ctx, &plans, "SELECT id, name FROM tariff_plan ORDER BY id")
+}
+
 // PlanID returns the id of the plan called name.
 func (db *DB) PlanID(ctx context.Context, name string) (int64, error) {
 	var id int64

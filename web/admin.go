@@ -215,7 +215,7 @@ func (s *Server) gateways(r *http.Request, _ Principal, _ input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tariff, err := s.db.LoadTariffs(ctx)
+	planNames, err := s.db.PlanNames(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func (s *Server) gateways(r *http.Request, _ Principal, _ input) (any, error) {
 	}
 	page := Gateways{Clients: s.opts.Clients, Branches: branches}
 	plans := map[int64]string{}
-	for _, p := range tariff.Plans {
+	for _, p := range planNames {
 		plans[p.ID] = p.Name
 		page.Plans = append(page.Plans, p.Name)
 	}

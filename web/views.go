@@ -497,11 +497,18 @@ func (s *Server) users(r *http.Request, p Principal, in input) (any, error) {
 		}
 		page.Users = append(page.Users, info)
 	}
-	tariff, err := s.db.LoadTariffs(ctx)
-	for _, plan := range tariff.Plans {
-		page.Plans = append(page.Plans, plan.Name)
-	}
+	page.Plans, err = s.planNames(ctx)
 	return page, err
+}
+
+// planNames are the tariff plans' names, for a form's choice.
+func (s *Server) planNames(ctx context.Context) ([]string, error) {
+	plans, err := s.db.PlanNames(ctx)
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = p.Name
+	}
+	return names, err
 }
 
 // scopedUser is the user id names, or not found when p may not see it: a
@@ -665,11 +672,8 @@ func (s *Server) cards(r *http.Request, _ Principal, in input) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tariff, err := s.db.LoadTariffs(r.Context())
 	page := Cards{Cards: cards}
-	for _, plan := range tariff.Plans {
-		page.Plans = append(page.Plans, plan.Name)
-	}
+	page.Plans, err = s.planNames(r.Context())
 	return page, err
 }
 
