@@ -280,8 +280,8 @@ type PlanName struct {
 }
 
 // PlanNames lists the tariff plans in the order they were made, for
-// choosing one: without the
-// rest of the tariff, which LoadTariffs reads whole.
+// choosing one: without the rest of the tariff, which LoadTariffs reads
+// whole.
 func (db *DB) PlanNames(ctx context.Context) ([]PlanName, error) {
 	var plans []PlanName
 	return plans, db.SelectContext(ctx, &plans, "SELECT id, name FROM tariff_plan ORDER BY id")
