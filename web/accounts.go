@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -61,14 +62,20 @@ type Accounts struct {
 	cfg   Config
 	cost  int
 	now   func() time.Time
-	dummy []byte // a hash compared against for unknown names, so they take as long
+	// dummy is a hash compared against for unknown names, so that they
+	// take as long as a wrong password; made at the first such login, not
+	// by every command that opens the accounts.
+	dummy func() []byte
 }
 
 // NewAccounts returns the console's accounts on db; bcryptCost 0 is
 // bcrypt's default.
 func NewAccounts(db *store.DB, cfg Config, bcryptCost int) *Accounts {
 	cost := cmp.Or(bcryptCost, bcrypt.DefaultCost)
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), cost)
+	dummy := sync.OnceValue(func() []byte {
+		hash, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), cost)
+		return hash
+	})
 	return &Accounts{db: db, cfg: cfg, cost: cost, now: time.Now, dummy: dummy}
 }
 
@@ -306,7 +313,7 @@ func (a *Accounts) Login(ctx context.Context, username, password, address string
 	var r consoleUserRow
 	err := a.db.GetContext(ctx, &r, "SELECT "+consoleUserColumns+" FROM console_user WHERE username = ?", username)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(password))
 		return "", Principal{}, a.audited(ctx, actor, "login_failed", "unknown user", ErrBadLogin)
 	}
 	if err != nil {

@@ -80,39 +80,35 @@ func webUserCommand(open webOpener) *cobra.Command {
 			"  radbill web user create sofia-manager --role branch_manager --branches Sofia --can-edit --language bg",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, _, wc, err := open()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ctx := cmd.Context()
-			accounts := web.NewAccounts(db, wc, 0)
-			if ifAbsent {
-				if _, err := accounts.FindUser(ctx, args[0]); err == nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "console user %q exists already\n", args[0])
-					return nil
+			return withAccounts(cmd, open, func(ctx context.Context, db *store.DB, accounts *web.Accounts) error {
+				if ifAbsent {
+					if _, err := accounts.FindUser(ctx, args[0]); err == nil {
+						fmt.Fprintf(cmd.OutOrStdout(), "console user %q exists already\n", args[0])
+						return nil
+					}
 				}
-			}
-			n.Username = args[0]
-			if n.Role, err = web.ParseRole(role); err != nil {
-				return err
-			}
-			if n.Branches, err = branchIDs(ctx, db, branches); err != nil {
-				return err
-			}
-			generated := n.Password == ""
-			if generated {
-				n.Password = rand.Text()
-			}
-			u, err := accounts.CreateUser(ctx, n)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "console user %d %q (%s) created\n", u.ID, u.Username, u.Role)
-			if generated {
-				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n(shown once; change it with radbill web user password %s)\n", n.Password, u.Username)
-			}
-			return nil
+				n.Username = args[0]
+				var err error
+				if n.Role, err = web.ParseRole(role); err != nil {
+					return err
+				}
+				if n.Branches, err = branchIDs(ctx, db, branches); err != nil {
+					return err
+				}
+				generated := n.Password == ""
+				if generated {
+					n.Password = rand.Text()
+				}
+				u, err := accounts.CreateUser(ctx, n)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "console user %d %q (%s) created\n", u.ID, u.Username, u.Role)
+				if generated {
+					fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n(shown once; change it with radbill web user password %s)\n", n.Password, u.Username)
+				}
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&role, "role", "", "admin, billing, branch_manager or auditor")
@@ -129,28 +125,24 @@ func webUserCommand(open webOpener) *cobra.Command {
 		Short: "Set a console user's password (generated and printed when --password is empty); ends its sessions, lifts a lockout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, _, wc, err := open()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			accounts := web.NewAccounts(db, wc, 0)
-			u, err := accounts.FindUser(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			generated := password == ""
-			if generated {
-				password = rand.Text()
-			}
-			if err := accounts.SetPassword(cmd.Context(), u.ID, password); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "password of %q set\n", u.Username)
-			if generated {
-				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", password)
-			}
-			return nil
+			return withAccounts(cmd, open, func(ctx context.Context, _ *store.DB, accounts *web.Accounts) error {
+				u, err := accounts.FindUser(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				generated := password == ""
+				if generated {
+					password = rand.Text()
+				}
+				if err := accounts.SetPassword(ctx, u.ID, password); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "password of %q set\n", u.Username)
+				if generated {
+					fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", password)
+				}
+				return nil
+			})
 		},
 	}
 	setPassword.Flags().StringVar(&password, "password", "", "the new password")
@@ -159,19 +151,16 @@ func webUserCommand(open webOpener) *cobra.Command {
 		Short: "List the console users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, wc, err := open()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			users, err := web.NewAccounts(db, wc, 0).Users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, u := range users {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d\t%s\t%s\tbranches %v\tcan edit %v\t%s\n", u.ID, u.Username, u.Role, u.Branches, u.CanEdit, u.Language)
-			}
-			return nil
+			return withAccounts(cmd, open, func(ctx context.Context, _ *store.DB, accounts *web.Accounts) error {
+				users, err := accounts.Users(ctx)
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					fmt.Fprintf(cmd.OutOrStdout(), "%d\t%s\t%s\tbranches %v\tcan edit %v\t%s\n", u.ID, u.Username, u.Role, u.Branches, u.CanEdit, u.Language)
+				}
+				return nil
+			})
 		},
 	}
 	user.AddCommand(create, setPassword, list)
@@ -187,22 +176,18 @@ func webTokenCommand(open webOpener) *cobra.Command {
 		Example: "  radbill web token create nightly-export --user admin --role auditor",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, _, wc, err := open()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			accounts := web.NewAccounts(db, wc, 0)
-			u, err := accounts.FindUser(cmd.Context(), owner)
-			if err != nil {
-				return err
-			}
-			secret, t, err := accounts.CreateToken(cmd.Context(), u.ID, args[0], web.Role(role))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "token %d %q (%s) of %s:\n%s\n", t.ID, t.Name, t.Role, u.Username, secret)
-			return nil
+			return withAccounts(cmd, open, func(ctx context.Context, _ *store.DB, accounts *web.Accounts) error {
+				u, err := accounts.FindUser(ctx, owner)
+				if err != nil {
+					return err
+				}
+				secret, t, err := accounts.CreateToken(ctx, u.ID, args[0], web.Role(role))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %d %q (%s) of %s:\n%s\n", t.ID, t.Name, t.Role, u.Username, secret)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&role, "role", "", "the token's role")
@@ -214,24 +199,32 @@ func webTokenCommand(open webOpener) *cobra.Command {
 		Short: "Revoke an API token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, _, wc, err := open()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			var id int64
 			if _, err := fmt.Sscan(args[0], &id); err != nil {
 				return fmt.Errorf("token id %q: want a number", args[0])
 			}
-			if err := web.NewAccounts(db, wc, 0).RevokeToken(cmd.Context(), id); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "token %d revoked\n", id)
-			return nil
+			return withAccounts(cmd, open, func(ctx context.Context, _ *store.DB, accounts *web.Accounts) error {
+				if err := accounts.RevokeToken(ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %d revoked\n", id)
+				return nil
+			})
 		},
 	}
 	token.AddCommand(create, revoke)
 	return token
+}
+
+// withAccounts runs fn with the console's accounts on the configured
+// database, closed afterwards.
+func withAccounts(cmd *cobra.Command, open webOpener, fn func(context.Context, *store.DB, *web.Accounts) error) error {
+	db, _, wc, err := open()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(cmd.Context(), db, web.NewAccounts(db, wc, 0))
 }
 
 // branchIDs resolves a comma-separated list of branch names or ids.
