@@ -58,10 +58,10 @@ type NewConsoleUser struct {
 
 // Accounts keeps console users, their sessions and API tokens.
 type Accounts struct {
-	db    *store.DB
-	cfg   Config
-	cost  int
-	now   func() time.Time
+	db   *store.DB
+	cfg  Config
+	cost int
+	now  func() time.Time
 	// dummy is a hash compared against for unknown names, so that they
 	// take as long as a wrong password; made at the first such login, not
 	// by every command that opens the accounts.
