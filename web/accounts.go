@@ -451,9 +451,9 @@ func (a *Accounts) CreateToken(ctx context.Context, userID int64, name string, r
 	if _, err := ParseRole(string(role)); err != nil {
 		return "", Token{}, err
 	}
-	secret, hash := newSecret()
-	secret = tokenPrefix + secret
-	hash = hashSecret(secret)
+	random, _ := newSecret()
+	secret := tokenPrefix + random
+	hash := hashSecret(secret)
 	var id int64
 	err := a.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := a.exists(ctx, tx, userID); err != nil {

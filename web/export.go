@@ -85,12 +85,11 @@ func (s *Server) exportCDRs(r *http.Request, p Principal, in input) (download, e
 }
 
 func (s *Server) exportCost(r *http.Request, p Principal, in input) (download, error) {
-	page, err := s.costReport(r, p, in)
+	rep, err := s.cost(r.Context(), p, in)
 	if err != nil {
 		return download{}, err
 	}
-	rep := page.(CostPage).Report
-	return tableDownload(fmt.Sprintf("cost-by-%s-%s", rep.Query.By, rep.Query.From.Format(time.DateOnly)), page.(CostPage).Table), nil
+	return tableDownload(fmt.Sprintf("cost-by-%s-%s", rep.Query.By, rep.Query.From.Format(time.DateOnly)), report.CostTable(rep)), nil
 }
 
 func (s *Server) exportLimits(r *http.Request, p Principal, in input) (download, error) {

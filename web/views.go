@@ -170,7 +170,7 @@ func (s *Server) cdrs(r *http.Request, p Principal, in input) (any, error) {
 }
 
 // costQuery reads a cost report's parameters, narrowed to p's branches.
-func (s *Server) costQuery(ctx context.Context, p Principal, in input) (report.CostQuery, error) {
+func (s *Server) costQuery(p Principal, in input) (report.CostQuery, error) {
 	q := report.CostQuery{By: report.Dimension(cmp.Or(in.str("by"), string(report.ByBranch))), Branches: p.branchScope()}
 	if !slices.Contains(report.Dimensions, q.By) {
 		return q, badRequest(fmt.Errorf("by %q: want one of user, department, branch, zone, gateway, direction, day, month", q.By))
@@ -202,14 +202,20 @@ type CostPage struct {
 	Dimensions []report.Dimension `json:"-"`
 }
 
+// cost is the cost report the request asks for, narrowed to p's branches.
+func (s *Server) cost(ctx context.Context, p Principal, in input) (report.CostReport, error) {
+	q, err := s.costQuery(p, in)
+	if err != nil {
+		return report.CostReport{}, err
+	}
+	rep, err := report.Cost(ctx, s.db, q)
+	return rep, invalid(err)
+}
+
 func (s *Server) costReport(r *http.Request, p Principal, in input) (any, error) {
-	q, err := s.costQuery(r.Context(), p, in)
+	rep, err := s.cost(r.Context(), p, in)
 	if err != nil {
 		return nil, err
-	}
-	rep, err := report.Cost(r.Context(), s.db, q)
-	if err != nil {
-		return nil, invalid(err)
 	}
 	branches, err := s.visibleBranches(r.Context(), p)
 	return CostPage{Report: rep, Table: report.CostTable(rep), Branches: branches, Dimensions: report.Dimensions}, err

@@ -86,7 +86,7 @@ func reportCostCommand(openDB dbOpener) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return writeCost(cmd, &out, rep)
+				return writeTable(cmd, &out, report.CostTable(rep))
 			})
 		},
 	}
@@ -129,10 +129,6 @@ func resolveFilters(ctx context.Context, db *store.DB, branch, department, user 
 
 // singleCurrency is the currency of every line, or "" when they differ:
 // a money column's header names it when there is one.
-func writeCost(cmd *cobra.Command, out *outputFlags, rep report.CostReport) error {
-	return writeTable(cmd, out, report.CostTable(rep))
-}
-
 // writeTable writes a report's table in the --format and --output asked for.
 func writeTable(cmd *cobra.Command, out *outputFlags, t report.Table) error {
 	return out.write(cmd, t.Columns, t.Sheet, t.Write)
