@@ -32,7 +32,7 @@ func tableDownload(name string, t report.Table) download {
 // UTF-8 (Cyrillic names), from the API with excel=1.
 func (s *Server) exportHandler(e exporter) handler {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			return err
 		}

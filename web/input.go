@@ -19,16 +19,17 @@ import (
 // API's call share one action.
 type input struct{ url.Values }
 
-// maxBody bounds a request body other than a tariff upload.
+// maxBody bounds a request body other than a tariff upload (guard sets
+// the bound before anything reads the body).
 const maxBody = 1 << 20
 
-func readInput(w http.ResponseWriter, r *http.Request) (input, error) {
+func readInput(r *http.Request) (input, error) {
 	in := input{r.URL.Query()}
 	if safeMethod(r.Method) {
 		return in, nil
 	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return in, badRequest(err)
 		}
@@ -56,7 +57,6 @@ func readInput(w http.ResponseWriter, r *http.Request) (input, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		return in, nil // a tariff upload reads its own parts
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
 		return in, badRequest(err)
 	}

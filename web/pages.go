@@ -113,7 +113,7 @@ func parsePages() (map[string]*template.Template, error) {
 
 func (s *Server) pageHandler(tmpl string, v view) handler {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			return err
 		}

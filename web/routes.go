@@ -119,7 +119,7 @@ func (s *Server) routes() []route {
 
 func apiView(v view) handler {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func apiView(v view) handler {
 
 func apiAction(a action) handler {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func apiAction(a action) handler {
 // (a new token's secret), renders it.
 func (s *Server) formAction(a action) handler {
 	return func(w http.ResponseWriter, r *http.Request, p Principal) error {
-		in, err := readInput(w, r)
+		in, err := readInput(r)
 		if err != nil {
 			return err
 		}

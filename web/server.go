@@ -166,6 +166,14 @@ func (s *Server) guard(rt route) http.Handler {
 			return
 		}
 		actor := history.Actor{Name: p.Actor(), Address: clientAddress(r), Reason: r.Header.Get("X-Reason")}
+		if !safeMethod(r.Method) {
+			// Bounded before the CSRF check below reads a form's body.
+			limit := int64(maxBody)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				limit = maxUpload
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
 		if secret != "" && !safeMethod(r.Method) {
 			token := r.Header.Get("X-CSRF-Token")
 			if token == "" {
