@@ -77,6 +77,8 @@ type Config struct {
 		From     string `mapstructure:"from"`
 		// PollInterval is how often queued e-mails are looked for.
 		PollInterval time.Duration `mapstructure:"poll_interval"`
+		// Language is the e-mails' language for users who have none.
+		Language string `mapstructure:"language"`
 	} `mapstructure:"smtp"`
 	Authorize struct {
 		// OutagePolicy is "closed" (reject while the database is away) or
@@ -136,6 +138,7 @@ var defaults = map[string]any{
 	"smtp.password":                   "",
 	"smtp.from":                       "radbill <radbill@localhost>",
 	"smtp.poll_interval":              "15s",
+	"smtp.language":                   "en",
 	"spool.max_bytes":                 int64(1 << 30),
 }
 

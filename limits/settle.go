@@ -334,7 +334,7 @@ func (s *Service) SettleUsersTx(ctx context.Context, tx store.Tx, charges []User
 		{"SELECT id, user_id, conf_id FROM credit_reservation WHERE user_id IN (" + placeholders(len(ids)) + ")", idArgs},
 	}, func(rows *sql.Rows) error {
 		var u userRow
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.DepartmentID, &u.PlanID, &u.LimitType, &u.LimitMicros,
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Language, &u.DepartmentID, &u.PlanID, &u.LimitType, &u.LimitMicros,
 			&u.WarningPercent, &u.ResetDay, &u.CreatedAt, &u.DeletedAt); err != nil {
 			return err
 		}

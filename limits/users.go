@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/dbtime"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/rating"
 )
 
@@ -68,6 +71,9 @@ func (l Limit) withDefaults() (Limit, error) {
 // NewUser describes an enterprise user to create.
 type NewUser struct {
 	Name, Email string
+	// Language is the limit e-mails' language (package locale); "": the
+	// mailer's default.
+	Language string
 	// DepartmentID is the user's department (package org); 0: none.
 	DepartmentID int64
 	PlanID       int64
@@ -81,7 +87,8 @@ type NewUser struct {
 type User struct {
 	ID           int64
 	Name, Email  string
-	DepartmentID int64 // 0: none
+	Language     string // "": the mailer's default
+	DepartmentID int64  // 0: none
 	PlanID       int64
 	Limit        Limit
 	Numbers      []string
@@ -92,6 +99,7 @@ type userRow struct {
 	ID             int64         `db:"id"`
 	Name           string        `db:"name"`
 	Email          string        `db:"email"`
+	Language       string        `db:"language"`
 	DepartmentID   sql.NullInt64 `db:"department_id"`
 	PlanID         int64         `db:"plan_id"`
 	LimitType      string        `db:"limit_type"`
@@ -104,7 +112,7 @@ type userRow struct {
 	DeletedAt sql.NullString `db:"deleted_at"`
 }
 
-const userColumns = "id, name, email, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at, deleted_at"
+const userColumns = "id, name, email, language, department_id, plan_id, limit_type, limit_micros, warning_percent, reset_day, created_at, deleted_at"
 
 func (r userRow) limit() Limit {
 	return Limit{Type: LimitType(r.LimitType), Amount: rating.Money(r.LimitMicros), WarningPercent: r.WarningPercent, ResetDay: r.ResetDay}
@@ -119,10 +127,8 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 	if n.Name == "" {
 		return User{}, fmt.Errorf("user: empty name")
 	}
-	if n.Email != "" {
-		if _, err := mail.ParseAddress(n.Email); err != nil {
-			return User{}, fmt.Errorf("user %q: e-mail %q: %w", n.Name, n.Email, err)
-		}
+	if err := checkContact(n.Email, n.Language); err != nil {
+		return User{}, fmt.Errorf("user %q: %w", n.Name, err)
 	}
 	_, createdAt := s.nowStamp()
 	var id int64
@@ -130,9 +136,9 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 		if _, err := planOf(ctx, tx, n.PlanID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user (name, email, department_id, plan_id, limit_type, "+
-			"limit_micros, warning_percent, reset_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			n.Name, n.Email, sql.NullInt64{Int64: n.DepartmentID, Valid: n.DepartmentID != 0}, n.PlanID, limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, createdAt)
+		res, err := tx.ExecContext(ctx, "INSERT INTO enterprise_user (name, email, language, department_id, plan_id, limit_type, "+
+			"limit_micros, warning_percent, reset_day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			n.Name, n.Email, n.Language, sql.NullInt64{Int64: n.DepartmentID, Valid: n.DepartmentID != 0}, n.PlanID, limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, createdAt)
 		if err != nil {
 			return err
 		}
@@ -150,6 +156,19 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (User, error) {
 		return User{}, err
 	}
 	return s.User(ctx, id)
+}
+
+// checkContact checks where and in which language the limit e-mails go.
+func checkContact(email, language string) error {
+	if email != "" {
+		if _, err := mail.ParseAddress(email); err != nil {
+			return fmt.Errorf("e-mail %q: %w", email, err)
+		}
+	}
+	if language != "" && !slices.Contains(locale.Languages(), language) {
+		return fmt.Errorf("language %q: want one of %s", language, strings.Join(locale.Languages(), ", "))
+	}
+	return nil
 }
 
 func addNumber(ctx context.Context, tx sqlx.ExecerContext, userID int64, number string) error {
@@ -229,7 +248,7 @@ func (s *Service) withNumbers(ctx context.Context, rows []userRow) ([]User, erro
 		if err != nil {
 			return nil, err
 		}
-		users[i] = User{ID: r.ID, Name: r.Name, Email: r.Email, DepartmentID: r.DepartmentID.Int64,
+		users[i] = User{ID: r.ID, Name: r.Name, Email: r.Email, Language: r.Language, DepartmentID: r.DepartmentID.Int64,
 			PlanID: r.PlanID, Limit: r.limit(), CreatedAt: created}
 		index[r.ID] = i
 	}
@@ -282,6 +301,18 @@ func (s *Service) SetUserDepartment(ctx context.Context, id, departmentID int64)
 	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET department_id = ? WHERE id = ?",
 			sql.NullInt64{Int64: departmentID, Valid: departmentID != 0}, id)
+		return err
+	})
+}
+
+// SetUserContact sets where ("": nowhere) and in which language ("": the
+// mailer's default) the user's limit e-mails go.
+func (s *Service) SetUserContact(ctx context.Context, id int64, email, language string) error {
+	if err := checkContact(email, language); err != nil {
+		return fmt.Errorf("user %d: %w", id, err)
+	}
+	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET email = ?, language = ? WHERE id = ?", email, language, id)
 		return err
 	})
 }

@@ -148,17 +148,13 @@ type segment struct {
 }
 
 // segments splits the range: the whole months in it from the smallest
-// monthly summary that has the query's dimensions, the rest from daily.
+// monthly summary that has the query's dimensions, the rest from the
+// smallest daily one that has them.
 func segments(q CostQuery) []segment {
-	daily := store.SummaryTables[0]
+	daily := *smallest(q, false)
 	var monthly *store.SummaryTable
 	if q.By != ByDay {
-		for _, t := range store.SummaryTables[1:] {
-			if covers(t, q) {
-				monthly = &t
-				break
-			}
-		}
+		monthly = smallest(q, true)
 	}
 	day := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 	if monthly == nil {
@@ -181,6 +177,18 @@ func segments(q CostQuery) []segment {
 		segs = append(segs, segment{daily, day(end), day(q.To)})
 	}
 	return segs
+}
+
+// smallest is the summary of the grain (monthly or daily) with the fewest
+// dimensions that has every one q needs; cdr_daily has them all.
+func smallest(q CostQuery, monthly bool) *store.SummaryTable {
+	var best *store.SummaryTable
+	for i, t := range store.SummaryTables {
+		if t.Monthly == monthly && covers(t, q) && (best == nil || len(t.Dims) < len(best.Dims)) {
+			best = &store.SummaryTables[i]
+		}
+	}
+	return best
 }
 
 // covers tells whether summary t has every dimension q groups or filters by.

@@ -3,7 +3,8 @@
 # MariaDB database with RADBILL_REPORT_CDRS CDRs (default 10,000,000) over
 # the 12 months of 2026 for 10,000 users in 200 departments of 20 branches,
 # times a month's cost report by branch, user, zone and day
-# (BenchmarkMonthReport), then exports 1,000,000 CDRs with radbill cdr list
+# (BenchmarkMonthReport) and the console's dashboard and branch report pages
+# (BenchmarkConsolePages), then exports 1,000,000 CDRs with radbill cdr list
 # to CSV and XLSX and prints rows/s and peak RSS.
 #   RADBILL_REPORT_CDRS=1000000 scripts/bench-reports.sh
 set -euo pipefail
@@ -13,6 +14,7 @@ MYSQL_DSN=${RADBILL_BENCH_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}radbill_report_be
 ROWS=${ROWS:-1000000}
 export RADBILL_REPORT_BENCH_SQLITE=$SQLITE
 go test -v -run '^$' -bench MonthReport -benchtime 10x -timeout 120m ./report/
+go test -run '^$' -bench ConsolePages -benchtime 10x -timeout 120m ./web/
 make build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -16,7 +16,8 @@ import (
 
 // Summaries are what reports read instead of cdr, whose two indexes are
 // kept for insert speed: the billed legs added up per UTC day and every
-// report dimension (cdr_daily), and per month with fewer dimensions
+// report dimension (cdr_daily), per day and branch (cdr_daily_branch, for
+// the dashboard's days), and per month with fewer dimensions
 // (cdr_monthly_owner for users, departments and branches,
 // cdr_monthly_route for zones and gateways), so that a month's report
 // reads a few thousand rows. The writer adds each batch's legs in the
@@ -35,6 +36,7 @@ var SummaryTables = []SummaryTable{
 	{Name: "cdr_daily", Dims: []string{"branch_id", "department_id", "user_id", "zone", "gateway", "direction"}},
 	{Name: "cdr_monthly_owner", Monthly: true, Dims: []string{"branch_id", "department_id", "user_id", "direction"}},
 	{Name: "cdr_monthly_route", Monthly: true, Dims: []string{"branch_id", "department_id", "zone", "gateway", "direction"}},
+	{Name: "cdr_daily_branch", Dims: []string{"branch_id", "direction"}},
 }
 
 // keyColumns are the columns of a group: time, dimensions, currency.
@@ -159,9 +161,12 @@ func groupFacts(t SummaryTable, facts []legFacts) []summaryRow {
 	byKey := make(map[groupKey]int, len(facts))
 	var rows []summaryRow
 	for _, f := range facts {
-		k := groupKey{period: f.day, curr: f.curr, branchID: f.branchID, departmentID: f.departmentID, direction: f.direction}
+		k := groupKey{period: f.day, curr: f.curr, branchID: f.branchID, direction: f.direction}
 		if t.Monthly {
 			k.period = f.day[:8] + "01"
+		}
+		if t.Has("department_id") {
+			k.departmentID = f.departmentID
 		}
 		if t.Has("user_id") {
 			k.userID = f.userID
@@ -266,7 +271,11 @@ func (db *DB) RebuildSummaries(ctx context.Context, from, to time.Time) (first, 
 		for i := range groups {
 			groups[i] = fmt.Sprint(i + 1)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" SELECT "+month+", "+strings.Join(t.Dims, ", ")+
+		period := month
+		if !t.Monthly {
+			period = "day"
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+t.Name+" SELECT "+period+", "+strings.Join(t.Dims, ", ")+
 			", currency, SUM(calls), SUM(answered), SUM(unrated), SUM(billed_seconds), SUM(cost_micros), 0 FROM "+daily.Name+
 			" WHERE day >= ? AND day < ? GROUP BY "+strings.Join(groups, ", "), lo, hi); err != nil {
 			return first, end, err

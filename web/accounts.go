@@ -21,6 +21,7 @@ import (
 
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/dbtime"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/store"
 )
 
@@ -92,11 +93,16 @@ func (a *Accounts) checkUser(n NewConsoleUser) error {
 	if strings.TrimSpace(n.Username) == "" || len(n.Username) > 255 || strings.ContainsAny(n.Username, " :\t\n") {
 		return fmt.Errorf("user name %q: want 1 to 255 characters without spaces or ':'", n.Username)
 	}
+	return checkGrant(n)
+}
+
+// checkGrant checks what a console user may do and see, and its language.
+func checkGrant(n NewConsoleUser) error {
 	if _, err := ParseRole(string(n.Role)); err != nil {
 		return err
 	}
-	if !slices.Contains(languages, n.Language) {
-		return fmt.Errorf("language %q: want one of %s", n.Language, strings.Join(languages, ", "))
+	if !slices.Contains(locale.Languages(), n.Language) {
+		return fmt.Errorf("language %q: want one of %s", n.Language, strings.Join(locale.Languages(), ", "))
 	}
 	if n.Role == BranchManager && len(n.Branches) == 0 {
 		return fmt.Errorf("a branch manager needs at least one branch")
@@ -155,7 +161,7 @@ func setBranches(ctx context.Context, tx *sqlx.Tx, userID int64, branches []int6
 
 // UpdateUser changes a console user's role, grant, language and branches.
 func (a *Accounts) UpdateUser(ctx context.Context, id int64, n NewConsoleUser) error {
-	if err := a.checkUser(n); err != nil {
+	if err := checkGrant(n); err != nil {
 		return err
 	}
 	return a.changeUser(ctx, id, func(tx *sqlx.Tx) error {
@@ -168,8 +174,8 @@ func (a *Accounts) UpdateUser(ctx context.Context, id int64, n NewConsoleUser) e
 
 // SetLanguage is the language the console speaks to the user.
 func (a *Accounts) SetLanguage(ctx context.Context, id int64, language string) error {
-	if !slices.Contains(languages, language) {
-		return fmt.Errorf("language %q: want one of %s", language, strings.Join(languages, ", "))
+	if !slices.Contains(locale.Languages(), language) {
+		return fmt.Errorf("language %q: want one of %s", language, strings.Join(locale.Languages(), ", "))
 	}
 	return a.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE console_user SET language = ? WHERE id = ?", language, id)

@@ -49,7 +49,7 @@ func (s *Server) exportHandler(e exporter) handler {
 		}
 		cols := d.columns
 		if format != "json" {
-			tr := s.catalog.tr(p.Language)
+			tr := s.catalog.Tr(p.Language)
 			cols = make([]export.Column, len(d.columns))
 			for i, c := range d.columns {
 				c.Name = tr.T("col." + c.Name)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/radbill/radbill/export"
 	"github.com/radbill/radbill/history"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/report"
 )
@@ -56,7 +57,7 @@ var nav = []navItem{
 
 // pageData is what every template gets.
 type pageData struct {
-	T         translator
+	T         locale.Translator
 	P         Principal
 	Data      any
 	Query     url.Values
@@ -72,7 +73,7 @@ type pageData struct {
 }
 
 var templateFuncs = template.FuncMap{
-	"cell":     func(t translator, c export.Column, v any) string { return t.cell(c, v) },
+	"cell":     cell,
 	"isTotal":  func(row []any) bool { return len(row) > 0 && (row[0] == "TOTAL" || row[0] == "(others)") },
 	"day":      func(t time.Time) string { return t.Format(time.DateOnly) },
 	"month":    func(t time.Time) string { return t.Format("2006-01") },
@@ -132,8 +133,8 @@ func (s *Server) data(r *http.Request, p Principal, d any) pageData {
 			items = append(items, item)
 		}
 	}
-	return pageData{T: s.catalog.tr(p.Language), P: p, Data: d, Query: r.URL.Query(), Path: r.URL.Path,
-		Done: r.URL.Query().Get("done") == "1", Nav: items, Languages: languages, Roles: Roles, Entities: history.Entities()}
+	return pageData{T: s.catalog.Tr(p.Language), P: p, Data: d, Query: r.URL.Query(), Path: r.URL.Path,
+		Done: r.URL.Query().Get("done") == "1", Nav: items, Languages: locale.Languages(), Roles: Roles, Entities: history.Entities()}
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, p Principal, tmpl string, d any) error {
@@ -172,7 +173,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, p Principal
 }
 
 // cell writes a table cell for a page, by its column's kind.
-func (t translator) cell(c export.Column, v any) string {
+func cell(t locale.Translator, c export.Column, v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
@@ -228,7 +229,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, code int, token, problem string) {
 	w.Header().Set("Cache-Control", "no-store")
 	lang := r.URL.Query().Get("lang")
-	d := pageData{T: s.catalog.tr(lang), Query: r.URL.Query(), Path: "/login", Languages: languages, Error: problem, Data: token}
+	d := pageData{T: s.catalog.Tr(lang), Query: r.URL.Query(), Path: "/login", Languages: locale.Languages(), Error: problem, Data: token}
 	if err := s.renderData(w, "login", code, d); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
@@ -241,7 +242,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	tr := s.catalog.tr(r.URL.Query().Get("lang"))
+	tr := s.catalog.Tr(r.URL.Query().Get("lang"))
 	token, _ := newSecret()
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/login", HttpOnly: true, Secure: s.cfg.TLS(),
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})

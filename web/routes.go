@@ -81,6 +81,7 @@ func (s *Server) routes() []route {
 	act("POST", "/users", EditUsers, s.createUser)
 	act("PUT", "/users/{id}/limit", EditUsers, s.setUserLimit)
 	act("PUT", "/users/{id}/department", EditUsers, s.moveUser)
+	act("PUT", "/users/{id}/contact", EditUsers, s.setUserContact)
 	act("POST", "/users/{id}/numbers", EditUsers, s.addUserNumber)
 	act("DELETE", "/users/{id}/numbers/{number}", EditUsers, s.removeUserNumber)
 	act("DELETE", "/users/{id}", EditUsers, s.deleteUser)

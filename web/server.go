@@ -27,6 +27,7 @@ import (
 
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
@@ -56,7 +57,7 @@ type Server struct {
 	accounts *Accounts
 	limits   *limits.Service
 	org      *org.Service
-	catalog  *catalog
+	catalog  *locale.Catalog
 	pages    map[string]*template.Template
 	log      *zap.Logger
 	logins   *addressLimiter
@@ -65,7 +66,7 @@ type Server struct {
 
 // New returns a server on db.
 func New(cfg Config, db *store.DB, opts Options) (*Server, error) {
-	cat, err := loadCatalog()
+	cat, err := locale.Load()
 	if err != nil {
 		return nil, err
 	}

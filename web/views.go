@@ -586,7 +586,7 @@ func (in input) limit() (limits.Limit, error) {
 
 func (s *Server) createUser(r *http.Request, p Principal, in input) (any, string, error) {
 	ctx := r.Context()
-	n := limits.NewUser{Name: in.str("name"), Email: in.str("email"), Numbers: slices.DeleteFunc(slices.Clone(in.Values["number"]), func(n string) bool { return n == "" })}
+	n := limits.NewUser{Name: in.str("name"), Email: in.str("email"), Language: in.str("language"), Numbers: slices.DeleteFunc(slices.Clone(in.Values["number"]), func(n string) bool { return n == "" })}
 	var err error
 	if n.DepartmentID, err = in.id("department"); err != nil {
 		return nil, "", err
@@ -630,6 +630,12 @@ func (s *Server) setUserLimit(r *http.Request, p Principal, in input) (any, stri
 		return nil, "", err
 	}
 	return s.changeUser(r, p, func(ctx context.Context, id int64) error { return invalid(s.limits.SetUserLimit(ctx, id, l)) })
+}
+
+func (s *Server) setUserContact(r *http.Request, p Principal, in input) (any, string, error) {
+	return s.changeUser(r, p, func(ctx context.Context, id int64) error {
+		return invalid(s.limits.SetUserContact(ctx, id, in.str("email"), in.str("language")))
+	})
 }
 
 func (s *Server) moveUser(r *http.Request, p Principal, in input) (any, string, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
@@ -418,6 +419,58 @@ func TestLockoutAndTokens(t *testing.T) {
 	})
 }
 
+// The console's forms edit a console user's role, branches, grant,
+// language and password, and a user's e-mail and its language; each
+// change is a version with its actor.
+func TestEditForms(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		f := newFixture(t, b)
+		f.consoleUser("admin", Admin, false)
+		clerk := f.consoleUser("clerk", Billing, false)
+		br := f.browser()
+		_, csrf := br.login("admin", f.password)
+		form := url.Values{"csrf_token": {csrf}, "role": {string(BranchManager)}, "branch": {fmt.Sprint(f.varna.ID)},
+			"can_edit": {"1"}, "language": {"bg"}, "reason": {"moved to Varna"}}
+		if code, _, body := br.post(fmt.Sprintf("/console-users/%d", clerk.ID), form); code != http.StatusSeeOther {
+			t.Fatalf("edit a console user: %d %s", code, body)
+		}
+		got := must[ConsoleUser](t)(f.srv.accounts.User(context.Background(), clerk.ID))
+		if got.Role != BranchManager || !got.CanEdit || got.Language != "bg" || !slices.Equal(got.Branches, []int64{f.varna.ID}) {
+			t.Fatalf("after the edit: %+v", got)
+		}
+		form.Del("branch")
+		if code, _, _ := br.post(fmt.Sprintf("/console-users/%d", clerk.ID), form); code != http.StatusUnprocessableEntity && code != http.StatusBadRequest {
+			t.Fatalf("a branch manager without a branch: %d", code)
+		}
+		if code, _, _ := br.post(fmt.Sprintf("/console-users/%d/password", clerk.ID), url.Values{"csrf_token": {csrf}, "password": {"a new password 2026"}}); code != http.StatusSeeOther {
+			t.Fatalf("set a password: %d", code)
+		}
+		if code, _ := f.browser().login("clerk", "a new password 2026"); code != http.StatusSeeOther {
+			t.Fatalf("log in with the new password: %d", code)
+		}
+		var actor, reason string
+		if err := f.db.QueryRowContext(context.Background(), "SELECT actor, reason FROM entity_version WHERE entity = 'console_user' AND entity_key = ? AND version = 2",
+			fmt.Sprint(clerk.ID)).Scan(&actor, &reason); err != nil || actor != "web:admin" || reason != "moved to Varna" {
+			t.Fatalf("the edit's version: %q %q %v", actor, reason, err)
+		}
+
+		contact := fmt.Sprintf("/users/%d/contact", f.maria.ID)
+		if code, _, body := br.post(contact, url.Values{"csrf_token": {csrf}, "email": {"maria@example.bg"}, "language": {"bg"}}); code != http.StatusSeeOther {
+			t.Fatalf("set a user's contact: %d %s", code, body)
+		}
+		u := must[limits.User](t)(limits.New(f.db, limits.Options{}).User(context.Background(), f.maria.ID))
+		if u.Email != "maria@example.bg" || u.Language != "bg" {
+			t.Fatalf("contact: %q %q", u.Email, u.Language)
+		}
+		if code, _, _ := br.post(contact, url.Values{"csrf_token": {csrf}, "email": {"maria@example.bg"}, "language": {"xx"}}); code < 400 || code >= 500 {
+			t.Fatalf("an unknown language: %d", code)
+		}
+		if _, body := br.get(fmt.Sprintf("/users/%d", f.maria.ID)); !strings.Contains(body, `id="mail-language">Български<`) {
+			t.Error("the user's page does not show the e-mails' language")
+		}
+	})
+}
+
 // History through the API: a limit change, its version and diff, a revert;
 // a user deleted and restored; a tariff upload with errors changes nothing.
 func TestHistoryAndUploadThroughTheAPI(t *testing.T) {
@@ -511,7 +564,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 	pages := []string{"/", "/cdrs", "/reports/cost", "/reports/cost?by=user", "/reports/limits", "/reports/cards", "/reports/invoice-split?total=100.00",
 		"/org", "/users", fmt.Sprintf("/users/%d", f.maria.ID), "/cards", "/tariffs", "/rules?number=00359888123456", "/gateways", "/console",
 		"/history", fmt.Sprintf("/history/user/%d", f.maria.ID), "/history/tariff/-", "/audit", "/users/999999"}
-	for _, lang := range Languages() {
+	for _, lang := range locale.Languages() {
 		if code, _, _ := br.post("/language", url.Values{"language": {lang}, "csrf_token": {csrf}, "back": {"/"}}); code != http.StatusSeeOther {
 			t.Fatalf("switch to %s: %d", lang, code)
 		}
@@ -520,7 +573,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 			if code != http.StatusOK && p != "/users/999999" && !strings.Contains(p, "total=") {
 				t.Errorf("%s %s: %d", lang, p, code)
 			}
-			if i := strings.Index(body, missingMark); i >= 0 {
+			if i := strings.Index(body, locale.MissingMark); i >= 0 {
 				t.Errorf("%s %s: a message without text: %s", lang, p, body[i:min(len(body), i+60)])
 			}
 			if !strings.Contains(body, `<html lang="`+lang+`">`) {
@@ -530,29 +583,5 @@ func TestPagesInEveryLanguage(t *testing.T) {
 	}
 	if _, body := br.get("/reports/limits"); !strings.Contains(body, "Мария Петрова") || !strings.Contains(body, "50,00") {
 		t.Errorf("the Bulgarian limits page does not show Мария's 50,00")
-	}
-}
-
-func TestCatalogAndFormats(t *testing.T) {
-	c, err := loadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if missing := c.missing(); len(missing) > 0 {
-		t.Fatalf("messages without a translation: %v", missing)
-	}
-	en, bg := c.tr("en"), c.tr("bg")
-	for _, tc := range []struct{ got, want string }{
-		{en.Money(1_234_560_000), "1,234.56"}, {bg.Money(1_234_560_000), "1\u00a0234,56"}, {en.Money(37_500), "0.0375"},
-		{bg.Money(-5 * rating.MicrosPerUnit), "-5,00"}, {en.Int(1234567), "1,234,567"},
-		{bg.Date(time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)), "03.12.2026"}, {en.Date(time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)), "2026-12-03"},
-		{en.Minutes(7507), "125:07"}, {bg.T("nav.users"), "Потребители"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
-	}
-	if got := en.T("no.such.message"); !strings.HasPrefix(got, missingMark) {
-		t.Errorf("a missing message reads %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
@@ -25,12 +27,12 @@ const userArgHelp = "USER is the user's id, or its name when no other user has t
 func userCommand(openLimits limitsOpener) *cobra.Command {
 	user := &cobra.Command{
 		Use:   "user",
-		Short: "Enterprise users with a spending limit per period: create, show, list, limit, block, number",
+		Short: "Enterprise users with a spending limit per period: create, show, list, limit, block, move, contact, number, delete",
 		Long: "An enterprise user is found by any of its calling numbers and may spend up to its limit per period,\n" +
 			"which starts at local midnight of the reset day in its plan's time zone.\n" + userArgHelp,
 	}
 	user.AddCommand(userCreateCommand(openLimits), userShowCommand(openLimits), userListCommand(openLimits), userLimitCommand(openLimits),
-		userBlockCommand(openLimits), userMoveCommand(openLimits), userNumberCommand(openLimits), userDeleteCommand(openLimits))
+		userBlockCommand(openLimits), userMoveCommand(openLimits), userContactCommand(openLimits), userNumberCommand(openLimits), userDeleteCommand(openLimits))
 	return user
 }
 
@@ -118,6 +120,7 @@ func userCreateCommand(openLimits limitsOpener) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&n.Email, "email", "", "address that receives the limit e-mails")
+	cmd.Flags().StringVar(&n.Language, "language", "", "the limit e-mails' language ("+strings.Join(locale.Languages(), ", ")+"); empty: smtp.language")
 	cmd.Flags().StringVar(&plan, "plan", "", "tariff plan name that prices the user's calls")
 	cmd.Flags().StringVar(&department, "department", "", "the user's department (Branch/Department, a unique name or an id), for reports")
 	cmd.Flags().StringArrayVar(&n.Numbers, "number", nil, "calling number or extension that identifies the user, as the gateway reports it (repeatable)")
@@ -161,6 +164,7 @@ func showUser(ctx context.Context, w io.Writer, db *store.DB, svc *limits.Servic
 		{"user", strconv.FormatInt(u.ID, 10)},
 		{"name", u.Name},
 		{"email", u.Email},
+		{"language", cmp.Or(u.Language, "(smtp.language)")},
 		{"branch", d.BranchName},
 		{"department", d.Name},
 		{"plan", plans[u.PlanID].Name},
@@ -317,6 +321,37 @@ func userMoveCommand(openLimits limitsOpener) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&department, "department", "", "Branch/Department, a unique department name, an id, or none")
 	_ = cmd.MarkFlagRequired("department")
+	return cmd
+}
+
+func userContactCommand(openLimits limitsOpener) *cobra.Command {
+	var email, language string
+	cmd := &cobra.Command{
+		Use:   "contact USER [--email ADDRESS] [--language TAG]",
+		Short: "Set where and in which language a user's limit e-mails go",
+		Long:  "Sets the address (\"\": none) and the language (\"\": smtp.language) of the user's limit e-mails; a flag left out keeps its value.\n" + userArgHelp,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUser(cmd, openLimits, args[0], func(ctx context.Context, _ *store.DB, svc *limits.Service, u limits.User) error {
+				if !cmd.Flags().Changed("email") && !cmd.Flags().Changed("language") {
+					return errors.New("nothing to change: give --email, --language or both")
+				}
+				if cmd.Flags().Changed("email") {
+					u.Email = email
+				}
+				if cmd.Flags().Changed("language") {
+					u.Language = language
+				}
+				if err := svc.SetUserContact(ctx, u.ID, u.Email, u.Language); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "user %d %q: e-mail %q, language %s\n", u.ID, u.Name, u.Email, cmp.Or(u.Language, "smtp.language"))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&email, "email", "", "address that receives the limit e-mails (\"\": none)")
+	cmd.Flags().StringVar(&language, "language", "", "the e-mails' language ("+strings.Join(locale.Languages(), ", ")+"; \"\": smtp.language)")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/radbill/radbill/config"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/store"
 	"github.com/radbill/radbill/web"
@@ -115,7 +116,7 @@ func webUserCommand(open webOpener) *cobra.Command {
 	create.Flags().StringVar(&n.Password, "password", "", "the password (at least 10 characters); generated when empty")
 	create.Flags().StringVar(&branches, "branches", "", "a branch manager's branches, by name or id, comma-separated")
 	create.Flags().BoolVar(&n.CanEdit, "can-edit", false, "a branch manager may change its branches' users and numbers")
-	create.Flags().StringVar(&n.Language, "language", "en", "the console's language for the user: "+strings.Join(web.Languages(), ", "))
+	create.Flags().StringVar(&n.Language, "language", "en", "the console's language for the user: "+strings.Join(locale.Languages(), ", "))
 	create.Flags().BoolVar(&ifAbsent, "if-absent", false, "do nothing when the user exists (for make run)")
 	_ = create.MarkFlagRequired("role")
 

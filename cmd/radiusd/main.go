@@ -162,7 +162,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,
-	}, PollInterval: cfg.SMTP.PollInterval, Log: log})
+	}, PollInterval: cfg.SMTP.PollInterval, Language: cfg.SMTP.Language, Log: log})
 	if cfg.SMTP.Host != "" && err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}

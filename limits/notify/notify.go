@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/limits"
+	"github.com/radbill/radbill/locale"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -66,13 +68,16 @@ type Config struct {
 	Now func() time.Time
 	// Log receives failures (none).
 	Log *zap.Logger
+	// Language is the e-mails' language for users who have none ("en").
+	Language string
 }
 
 // Sender delivers due notifications. Its methods may be called from
 // several goroutines, and several Senders may share a database.
 type Sender struct {
-	db  *store.DB
-	cfg Config
+	db      *store.DB
+	cfg     Config
+	catalog *locale.Catalog
 }
 
 // New checks cfg and returns a Sender on db.
@@ -93,13 +98,21 @@ func New(db *store.DB, cfg Config) (*Sender, error) {
 	cfg.RetryBase = cmp.Or(cfg.RetryBase, time.Minute)
 	cfg.RetryMax = cmp.Or(cfg.RetryMax, 6*time.Hour)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
+	cfg.Language = cmp.Or(cfg.Language, "en")
+	if !slices.Contains(locale.Languages(), cfg.Language) {
+		return nil, fmt.Errorf("notify: language %q: want one of %s", cfg.Language, strings.Join(locale.Languages(), ", "))
+	}
+	catalog, err := locale.Load()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	return &Sender{db: db, cfg: cfg}, nil
+	return &Sender{db: db, cfg: cfg, catalog: catalog}, nil
 }
 
 // Run delivers due notifications every PollInterval until ctx ends.
@@ -131,6 +144,7 @@ type notification struct {
 	Currency         string `db:"currency"`
 	Name             string `db:"name"`
 	Email            string `db:"email"`
+	Language         string `db:"language"`
 }
 
 // batchSize bounds the rows one SendDue handles; the rest wait a poll.
@@ -143,7 +157,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
 	var due []notification
 	err := s.db.SelectContext(ctx, &due, "SELECT n.id, n.attempts, n.threshold, n.threshold_percent, n.period_start, n.period_end, "+
-		"n.spend_micros, n.limit_micros, n.currency, u.name, u.email FROM limit_notification n JOIN enterprise_user u ON u.id = n.user_id "+
+		"n.spend_micros, n.limit_micros, n.currency, u.name, u.email, u.language FROM limit_notification n JOIN enterprise_user u ON u.id = n.user_id "+
 		"WHERE n.status IN ('pending', 'failed') AND n.next_attempt_at <= ? ORDER BY n.next_attempt_at, n.id LIMIT ?",
 		dbtime.Format(now), batchSize)
 	if err != nil {
@@ -226,7 +240,7 @@ func (s *Sender) deliver(ctx context.Context, n notification) error {
 	if err := msg.AddToFormat(n.Name, n.Email); err != nil {
 		return err
 	}
-	subject, body, err := compose(n)
+	subject, body, err := s.compose(n)
 	if err != nil {
 		return err
 	}
@@ -258,9 +272,10 @@ func (s *Sender) deliver(ctx context.Context, n notification) error {
 	return client.DialAndSendWithContext(ctx, msg)
 }
 
-// compose writes the e-mail: the period, the spend, the limit and the
-// share of the limit spent, with the currency.
-func compose(n notification) (subject, body string, err error) {
+// compose writes the e-mail in the user's language (the Sender's when
+// the user has none): the period, the spend, the limit and the share of
+// the limit spent, with the currency.
+func (s *Sender) compose(n notification) (subject, body string, err error) {
 	start, err := time.Parse(time.DateOnly, n.PeriodStart)
 	if err != nil {
 		return "", "", err
@@ -269,27 +284,23 @@ func compose(n notification) (subject, body string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	last := next.AddDate(0, 0, -1).Format(time.DateOnly)
-	first := start.Format(time.DateOnly)
-	spend := rating.FormatMinimal(rating.Money(n.Spend)) + " " + n.Currency
-	limit := rating.FormatMinimal(rating.Money(n.Limit)) + " " + n.Currency
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\n", n.Name)
-	switch limits.Threshold(n.Threshold) {
-	case limits.ThresholdWarning:
+	t := s.catalog.Tr(cmp.Or(n.Language, s.cfg.Language))
+	data := map[string]any{
+		"Name": n.Name, "First": t.Date(start), "Last": t.Date(next.AddDate(0, 0, -1)), "Next": t.Date(next),
+		"Spend": t.Money(rating.Money(n.Spend)) + " " + n.Currency, "Limit": t.Money(rating.Money(n.Limit)) + " " + n.Currency,
 		// The real share, not the threshold's: a call may carry the spend
 		// well past it.
-		percent := n.Spend * 100 / n.Limit
-		subject = fmt.Sprintf("Your calls have reached %d%% of your limit for %s to %s", percent, first, last)
-		fmt.Fprintf(&b, "your calls from %s to %s have cost %s so far: %d%% of your limit of %s (you are warned at %d%%).\n",
-			first, last, spend, percent, limit, n.ThresholdPercent)
+		"Percent": n.Spend * 100 / n.Limit, "Threshold": n.ThresholdPercent,
+	}
+	var kind string
+	switch limits.Threshold(n.Threshold) {
+	case limits.ThresholdWarning:
+		kind = "warning"
 	case limits.ThresholdLimit:
-		subject = fmt.Sprintf("Your calls have reached your limit for %s to %s", first, last)
-		fmt.Fprintf(&b, "your calls from %s to %s have cost %s: you have reached your limit of %s.\n",
-			first, last, spend, limit)
+		kind = "limit"
 	default:
 		return "", "", fmt.Errorf("limit notification %d: unknown threshold %q", n.ID, n.Threshold)
 	}
-	fmt.Fprintf(&b, "\nThe limit starts again on %s.\n", next.Format(time.DateOnly))
-	return subject, b.String(), nil
+	body = t.Text("mail.greeting", data) + "\n\n" + t.Text("mail."+kind+".body", data) + "\n\n" + t.Text("mail.restart", data) + "\n"
+	return t.Text("mail."+kind+".subject", data), body, nil
 }

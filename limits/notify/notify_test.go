@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"io"
+	"mime"
 	"mime/quotedprintable"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -61,6 +63,7 @@ func (e *env) spend(t *testing.T, db *store.DB, number, reference string, cost r
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit; a failed test's must not hold the database its cleanup drops
 	u, err := e.svc.UserByNumber(context.Background(), number)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +144,11 @@ func decode(t *testing.T, r received) message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return message{envelopeTo: r.to, to: m.Header.Get("To"), subject: m.Header.Get("Subject"), body: string(text)}
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return message{envelopeTo: r.to, to: m.Header.Get("To"), subject: subject, body: string(text)}
 }
 
 func expectMessage(t *testing.T, got message, to, subject string, bodyParts ...string) {
@@ -192,6 +199,44 @@ func TestOneMailPerThresholdAndPeriod(t *testing.T) {
 		sendDue(t, sender, 0)
 		if n := len(box.delivered()); n != 2 {
 			t.Fatalf("%d mails after a second pass, want 2", n)
+		}
+	})
+}
+
+// A user's e-mails come in the user's language, else in the Sender's.
+func TestMailInTheUsersLanguage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b)
+		box := &mailbox{}
+		host, port := startSMTP(t, box, nil)
+		ana := e.user(t, "ana", "2001")
+		if err := e.svc.SetUserContact(context.Background(), ana.ID, ana.Email, "bg"); err != nil {
+			t.Fatal(err)
+		}
+		e.user(t, "ivan", "2002")
+		e.spend(t, e.db, "2001", "cdr-1", 1_234_500_000)
+		e.spend(t, e.db, "2002", "cdr-2", 8_500_000)
+		sendDue(t, e.sender(t, e.db, host, port, nil), 2)
+		mails := box.delivered()
+		if len(mails) != 2 {
+			t.Fatalf("%d mails arrived, want 2", len(mails))
+		}
+		slices.SortFunc(mails, func(a, b received) int { return strings.Compare(a.to[0], b.to[0]) })
+		expectMessage(t, decode(t, mails[0]), "ana@example.com", "Разговорите ви достигнаха лимита ви за 01.03.2025 – 31.03.2025",
+			"Здравейте, ana,", "от 01.03.2025 до 31.03.2025 струват 1\u00a0234,50 EUR: достигнахте лимита си от 10,00 EUR.",
+			"Лимитът започва отначало на 01.04.2025.")
+		expectMessage(t, decode(t, mails[1]), "ivan@example.com", "Your calls have reached 85% of your limit for 2025-03-01 to 2025-03-31",
+			"Hello ivan,")
+
+		e.spend(t, e.db, "2002", "cdr-3", 2_000_000)
+		sendDue(t, e.sender(t, e.db, host, port, func(c *notify.Config) { c.Language = "bg" }), 1)
+		expectMessage(t, decode(t, box.delivered()[2]), "ivan@example.com", "Разговорите ви достигнаха лимита ви за 01.03.2025 – 31.03.2025",
+			"Здравейте, ivan,", "струват 10,50 EUR")
+		if _, err := notify.New(e.db, notify.Config{SMTP: notify.SMTP{Host: host, From: from}, Language: "xx"}); err == nil {
+			t.Error("a Sender in an unknown language")
+		}
+		if err := e.svc.SetUserContact(context.Background(), ana.ID, ana.Email, "xx"); err == nil {
+			t.Error("a user's unknown language taken")
 		}
 	})
 }

@@ -1,4 +1,8 @@
-package web
+// Package locale holds radbill's languages: the messages of the web
+// console, its exports and the limit e-mails, one TOML file per language
+// in locales/ (en.toml, bg.toml), and how each language writes numbers,
+// money and dates.
+package locale
 
 import (
 	"embed"
@@ -16,14 +20,14 @@ import (
 	"github.com/radbill/radbill/rating"
 )
 
-// The console's languages are the files in locales/: one TOML file per
-// language, named by its tag (en.toml, bg.toml), each with every message.
+// A language is a file in locales/, named by its tag, with every message
+// of en.toml.
 //
 //go:embed locales/*.toml
 var localeFiles embed.FS
 
-// languages are the tags of the files in locales/, English first.
-var languages = func() []string {
+// tags are the tags of the files in locales/, English first.
+var tags = func() []string {
 	entries, _ := fs.ReadDir(localeFiles, "locales")
 	tags := []string{"en"}
 	for _, e := range entries {
@@ -34,20 +38,21 @@ var languages = func() []string {
 	return tags
 }()
 
-// Languages lists the console's languages.
-func Languages() []string { return slices.Clone(languages) }
+// Languages lists the languages' tags, English first.
+func Languages() []string { return slices.Clone(tags) }
 
-// catalog holds every language's messages.
-type catalog struct {
+// Catalog holds every language's messages.
+type Catalog struct {
 	bundle *i18n.Bundle
 	ids    map[string][]string // language → message ids
 }
 
-func loadCatalog() (*catalog, error) {
+// Load reads every language's messages.
+func Load() (*Catalog, error) {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := &catalog{bundle: b, ids: map[string][]string{}}
-	for _, tag := range languages {
+	c := &Catalog{bundle: b, ids: map[string][]string{}}
+	for _, tag := range tags {
 		name := path.Join("locales", tag+".toml")
 		data, err := localeFiles.ReadFile(name)
 		if err != nil {
@@ -64,14 +69,14 @@ func loadCatalog() (*catalog, error) {
 	return c, nil
 }
 
-// missing lists, per language but English, the message ids English has
+// Missing lists, per language but English, the message ids English has
 // and it lacks (or leaves empty).
-func (c *catalog) missing() map[string][]string {
+func (c *Catalog) Missing() map[string][]string {
 	out := map[string][]string{}
-	for _, tag := range languages[1:] {
+	for _, tag := range tags[1:] {
 		have := c.ids[tag]
 		for _, id := range c.ids["en"] {
-			if !slices.Contains(have, id) || c.tr(tag).text(id, nil) == "" {
+			if !slices.Contains(have, id) || c.Tr(tag).Text(id, nil) == "" {
 				out[tag] = append(out[tag], id)
 			}
 		}
@@ -79,35 +84,35 @@ func (c *catalog) missing() map[string][]string {
 	return out
 }
 
-// translator speaks one language: messages, numbers, money and dates.
-type translator struct {
+// Translator speaks one language: messages, numbers, money and dates.
+type Translator struct {
 	lang string
 	loc  *i18n.Localizer
 }
 
-func (c *catalog) tr(lang string) translator {
-	if !slices.Contains(languages, lang) {
+func (c *Catalog) Tr(lang string) Translator {
+	if !slices.Contains(tags, lang) {
 		lang = "en"
 	}
-	return translator{lang: lang, loc: i18n.NewLocalizer(c.bundle, lang)}
+	return Translator{lang: lang, loc: i18n.NewLocalizer(c.bundle, lang)}
 }
 
-// missingMark frames a message id that has no text in the language, so a
+// MissingMark begins a message id that has no text in the language, so a
 // page test finds it.
-const missingMark = "⟦"
+const MissingMark = "⟦"
 
 // text is message id with data filled in ({{.Name}}); a message the
 // language lacks shows as ⟦id⟧ rather than in another language.
-func (t translator) text(id string, data map[string]any) string {
+func (t Translator) Text(id string, data map[string]any) string {
 	s, tag, err := t.loc.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil || tag.String() != t.lang {
-		return missingMark + id + "⟧"
+		return MissingMark + id + "⟧"
 	}
 	return s
 }
 
 // T is the templates' t: t "id" or t "id" "Name" value ...
-func (t translator) T(id string, pairs ...any) string {
+func (t Translator) T(id string, pairs ...any) string {
 	var data map[string]any
 	if len(pairs) > 0 {
 		data = map[string]any{}
@@ -115,14 +120,14 @@ func (t translator) T(id string, pairs ...any) string {
 			data[fmt.Sprint(pairs[i])] = pairs[i+1]
 		}
 	}
-	return t.text(id, data)
+	return t.Text(id, data)
 }
 
-// Lang is the translator's language tag.
-func (t translator) Lang() string { return t.lang }
+// Lang is the Translator's language tag.
+func (t Translator) Lang() string { return t.lang }
 
 // separators are a language's decimal and thousands separators.
-func (t translator) separators() (decimal, thousands string) {
+func (t Translator) separators() (decimal, thousands string) {
 	if t.lang == "en" {
 		return ".", ","
 	}
@@ -131,7 +136,7 @@ func (t translator) separators() (decimal, thousands string) {
 
 // Money writes m exactly, with at least two decimals and no trailing
 // zeros past them: 1,234.50 or 1 234,50; 0.0375.
-func (t translator) Money(m rating.Money) string {
+func (t Translator) Money(m rating.Money) string {
 	s := m.String()
 	s = strings.TrimRight(s, "0")
 	if dot := strings.IndexByte(s, '.'); len(s)-dot-1 < 2 {
@@ -141,9 +146,9 @@ func (t translator) Money(m rating.Money) string {
 }
 
 // Int writes a whole number with the language's thousands separator.
-func (t translator) Int(n int64) string { return t.number(fmt.Sprint(n)) }
+func (t Translator) Int(n int64) string { return t.number(fmt.Sprint(n)) }
 
-func (t translator) number(s string) string {
+func (t Translator) number(s string) string {
 	decimal, thousands := t.separators()
 	sign := ""
 	if strings.HasPrefix(s, "-") {
@@ -164,7 +169,7 @@ func (t translator) number(s string) string {
 }
 
 // Date writes a day: 2026-12-03 in English, 03.12.2026 in Bulgarian.
-func (t translator) Date(d time.Time) string {
+func (t Translator) Date(d time.Time) string {
 	if t.lang == "en" {
 		return d.Format("2006-01-02")
 	}
@@ -172,7 +177,7 @@ func (t translator) Date(d time.Time) string {
 }
 
 // DateTime writes an instant in UTC.
-func (t translator) DateTime(d time.Time) string {
+func (t Translator) DateTime(d time.Time) string {
 	if d.IsZero() {
 		return ""
 	}
@@ -180,6 +185,6 @@ func (t translator) DateTime(d time.Time) string {
 }
 
 // Minutes writes billed seconds as minutes and seconds, 125:07.
-func (t translator) Minutes(seconds int64) string {
+func (t Translator) Minutes(seconds int64) string {
 	return fmt.Sprintf("%s:%02d", t.Int(seconds/60), seconds%60)
 }
