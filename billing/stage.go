@@ -37,6 +37,7 @@ import (
 	"github.com/radbill/radbill/cdr"
 	"github.com/radbill/radbill/internal/jsontext"
 	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/store"
 )
@@ -56,6 +57,8 @@ type Tables struct {
 	Gateways   map[string]store.Gateway // by client name
 	// Owners are the prepaid cards and enterprise users legs are charged to.
 	Owners store.Owners
+	// Partners are the clearinghouse's partners (none elsewhere).
+	Partners *partner.Directory
 }
 
 // Load reads and validates the tables. Any invalid row makes it fail.
@@ -88,7 +91,11 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, Owners: owners}
+	partners, err := partner.LoadDirectory(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("partner: %w", err)
+	}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, Owners: owners, Partners: partners}
 	for _, g := range gateways {
 		t.Gateways[g.ClientName] = g
 	}
@@ -102,9 +109,13 @@ type Leg struct {
 	ClientName, NASIP, GatewayID string
 	CallOrigin, CallType         string
 	Calling, Called              string
-	ConnectTime                  *time.Time
-	CallTime                     time.Time // connect, else setup, else received
-	Duration                     int64
+	// RemoteAddress (h323-remote-address) and AVPairs ("name=value") tell
+	// the clearinghouse which partners the leg is of.
+	RemoteAddress string
+	AVPairs       []string
+	ConnectTime   *time.Time
+	CallTime      time.Time // connect, else setup, else received
+	Duration      int64
 	// Billed is set when re-rating a stored CDR: the owner it was billed
 	// to when it was first stored (zero: none). The leg is priced under
 	// that owner's plan now, whoever its numbers belong to since.
@@ -144,6 +155,13 @@ func (t *Tables) Rate(leg Leg, now time.Time) cdr.Rating {
 		// The translator checks only called numbers for digits.
 		far, farOK, near, nearRaw = calling, callingOK && isDigits(calling), called, leg.Called
 	}
+	connect := leg.CallTime
+	if leg.ConnectTime != nil {
+		connect = *leg.ConnectTime
+	}
+	if calledOK {
+		r.PartnerCharges = t.partnerCharges(leg, direction, called, connect)
+	}
 	plan, owned := t.owner(&r, leg, near, nearRaw)
 	t.placeInOrganisation(&r, leg, policy, near, nearRaw)
 	if !owned {
@@ -158,10 +176,6 @@ func (t *Tables) Rate(leg Leg, now time.Time) cdr.Rating {
 		return r
 	}
 	r.PlanID = &plan
-	connect := leg.CallTime
-	if leg.ConnectTime != nil {
-		connect = *leg.ConnectTime
-	}
 	charge := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: far, ConnectTime: connect, DurationSeconds: leg.Duration, Direction: direction})
 	r.Status = charge.Status.String()
 	r.Zone = charge.Zone.Name
@@ -326,13 +340,31 @@ func (s *Stage) Process(rec *cdr.Record) {
 	if rec.SessionTime != nil {
 		duration = *rec.SessionTime
 	}
-	rec.Rating = s.Tables().Rate(Leg{
+	tables := s.Tables()
+	var pairs []string
+	if !tables.Partners.Empty() {
+		pairs = avPairs(rec.AVPairs)
+	}
+	rec.Rating = tables.Rate(Leg{
 		UserName: rec.UserName, ClientName: rec.ClientName, NASIP: rec.NASIP, GatewayID: rec.GatewayID,
 		CallOrigin: rec.CallOrigin, CallType: rec.CallType,
-		Calling: rec.CallingNumber, Called: rec.CalledNumber,
+		Calling: rec.CallingNumber, Called: rec.CalledNumber, RemoteAddress: rec.RemoteAddress, AVPairs: pairs,
 		ConnectTime: rec.ConnectTime, CallTime: rec.CallTime(), Duration: duration,
 	}, s.now())
 	s.rated.WithLabelValues(rec.Rating.Status).Inc()
+}
+
+// avPairs writes a leg's Cisco-AVPairs as name=value, for the partner
+// gateways matched by one.
+func avPairs(pairs []cdr.AVPair) []string {
+	if len(pairs) == 0 {
+		return nil
+	}
+	out := make([]string, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.Name + "=" + p.Value
+	}
+	return out
 }
 
 // Reload loads the tables and puts them in force, or keeps the old ones and

@@ -141,6 +141,25 @@ type Rating struct {
 	Currency      string
 	Detail        string // JSON parts of the charge
 	RatedAt       *time.Time
+	// PartnerCharges are the leg under each clearinghouse rate type that
+	// applies to it (package partner), stored with the CDR.
+	PartnerCharges []PartnerCharge
+}
+
+// PartnerCharge is a leg rated under one rate type of one partner: what we
+// charge the partner or our retail customer (base, incoming) or what we
+// are charged (egress, outgoing).
+type PartnerCharge struct {
+	PartnerID  int64
+	RateType   string
+	PlanID     int64
+	Zone, Band string
+	// DurationSeconds is the leg's connected time (the carrier's quality
+	// figures), BilledSeconds what the plan billed of it.
+	DurationSeconds, BilledSeconds int64
+	AmountMicros                   *int64 // nil when the plan could not price it (Status)
+	Currency                       string
+	Status                         string // a rating status: "ok", "no_rate", ...
 }
 
 // LegKey identifies one call leg: the same NAS, session, conference and leg

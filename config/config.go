@@ -94,6 +94,12 @@ type Config struct {
 		// holds; a card's own max credit time overrides it.
 		MaxCreditTime time.Duration `mapstructure:"max_credit_time"`
 	} `mapstructure:"authorize"`
+	// Routing ranks the clearinghouse's route lists (package route).
+	Routing struct {
+		MaxRoutes     int           `mapstructure:"max_routes"`
+		QualityWindow time.Duration `mapstructure:"quality_window"`
+		MinSamples    int64         `mapstructure:"min_samples"`
+	} `mapstructure:"routing"`
 	Spool struct {
 		// Dir holds the local spool of records the database could not take;
 		// "" disables it.
@@ -139,6 +145,9 @@ var defaults = map[string]any{
 	"smtp.from":                       "radbill <radbill@localhost>",
 	"smtp.poll_interval":              "15s",
 	"smtp.language":                   "en",
+	"routing.max_routes":              5,
+	"routing.quality_window":          "168h",
+	"routing.min_samples":             20,
 	"spool.max_bytes":                 int64(1 << 30),
 }
 

@@ -126,6 +126,8 @@ var specs = map[string]spec{
 	"tariff": {tables: []string{"tariff_plan", "zone", "time_band", "zone_prefix", "time_band_rule", "holiday", "rate", "rate_tier"},
 		parents: []string{"tariff_plan", "zone"}, reloads: true},
 	"translation_rules": {tables: []string{"translation_rule"}, reloads: true},
+	"partner": {table: "partner", children: []child{{"partner_gateway", "partner_id", "selector", true}, {"partner_rate", "partner_id", "rate_type", false},
+		{"partner_route", "origin_id", "destination_id", false}}, reloads: true},
 }
 
 // Entities are the names history knows, sorted.

@@ -52,6 +52,31 @@ func (t *prefixTrie) lookup(number string) (zone int32, length int) {
 	return zone, length
 }
 
+// lookupAll writes the zones of every prefix of number, longest first, and
+// their lengths, and returns how many there are.
+func (t *prefixTrie) lookupAll(number string, zones *[MaxPrefixDigits]int32, lengths *[MaxPrefixDigits]int) int {
+	n := 0
+	node := uint32(0)
+	for i := 0; i < len(number) && int(node) < len(t.nodes); i++ {
+		current := t.nodes[node]
+		children := current.children()
+		bit := uint32(1) << (number[i] - '0')
+		if children&bit == 0 {
+			break
+		}
+		node = current.firstChild + uint32(bits.OnesCount32(children&(bit-1)))
+		if z := t.nodes[node].zone(); z != noZone {
+			zones[n], lengths[n] = z, i+1
+			n++
+		}
+	}
+	for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+		zones[i], zones[j] = zones[j], zones[i]
+		lengths[i], lengths[j] = lengths[j], lengths[i]
+	}
+	return n
+}
+
 // prefixKey packs up to 15 digits into a uint64, four bits a digit with the
 // first digit highest, each stored as digit+1 so that 0 marks the end. Keys
 // then sort like their digit strings (a prefix before its extensions), which

@@ -89,6 +89,11 @@ type Call struct {
 	// DurationSeconds is the connected time, 0 for an unanswered call.
 	DurationSeconds int64
 	Direction       Direction
+	// NearestRatedPrefix prices the call by the longest prefix of the
+	// called number whose zone the plan has a rate for at connect time,
+	// where the longest prefix's zone has none: a carrier's rate deck,
+	// in which each carrier's own longest prefix is its price.
+	NearestRatedPrefix bool
 }
 
 // Status says whether a call was rated; anything but StatusOK means Cost
@@ -191,13 +196,22 @@ func (s *Snapshot) RateTo(charge *Charge, call Call) {
 		charge.Status = StatusUnknownDestination
 		return
 	}
-	charge.Zone = s.zones[zone]
-	charge.Prefix = call.Called[:prefixLength]
-
 	local, offsetLasts := plan.localTime(connect)
 	startBand, _ := plan.bandAt(local)
-	charge.Band = s.bands[startBand]
 	startRate := s.rateAt(zone, startBand, call.Direction, connect)
+	if startRate == nil && call.NearestRatedPrefix {
+		var zones [MaxPrefixDigits]int32
+		var lengths [MaxPrefixDigits]int
+		for i := range s.trie.lookupAll(call.Called, &zones, &lengths) {
+			if rate := s.rateAt(zones[i], startBand, call.Direction, connect); rate != nil {
+				zone, prefixLength, startRate = zones[i], lengths[i], rate
+				break
+			}
+		}
+	}
+	charge.Zone = s.zones[zone]
+	charge.Prefix = call.Called[:prefixLength]
+	charge.Band = s.bands[startBand]
 	if startRate == nil {
 		charge.Status = StatusNoRate
 		return

@@ -309,3 +309,36 @@ func checkCharge(t *testing.T, charge Charge, tc rateCase) {
 		}
 	}
 }
+
+// A carrier's deck prices a number by the carrier's own longest prefix:
+// a plan without the longest prefix's zone falls back to the next one it
+// rates when the call asks for it, and only then.
+func TestNearestRatedPrefix(t *testing.T) {
+	all := Weekdays(0x7f)
+	data := TariffData{
+		Plans: []Plan{{ID: 1, Name: "carrier-a", Currency: "EUR", TimeZone: "UTC", Rounding: RoundHalfUp, RoundingDecimals: 4},
+			{ID: 2, Name: "carrier-b", Currency: "EUR", TimeZone: "UTC", Rounding: RoundHalfUp, RoundingDecimals: 4}},
+		Zones:     []Zone{{ID: 1, Name: "Bulgaria"}, {ID: 2, Name: "Bulgaria mobile"}},
+		Prefixes:  []Prefix{{ID: 1, Digits: "359", ZoneID: 1}, {ID: 2, Digits: "35988", ZoneID: 2}},
+		Bands:     []Band{{ID: 1, PlanID: 1, Name: "all"}, {ID: 2, PlanID: 2, Name: "all"}},
+		BandRules: []BandRule{{ID: 1, BandID: 1, Days: all, From: 0, To: 24 * 60}, {ID: 2, BandID: 2, Days: all, From: 0, To: 24 * 60}},
+		Rates: []Rate{
+			{ID: 1, PlanID: 1, ZoneID: 1, BandID: 1, Direction: Outgoing, FirstIncrement: 60, NextIncrement: 60, Tiers: []Tier{{PricePerMinute: 20_000}}},
+			{ID: 2, PlanID: 2, ZoneID: 1, BandID: 2, Direction: Outgoing, FirstIncrement: 60, NextIncrement: 60, Tiers: []Tier{{PricePerMinute: 10_000}}},
+			{ID: 3, PlanID: 2, ZoneID: 2, BandID: 2, Direction: Outgoing, FirstIncrement: 60, NextIncrement: 60, Tiers: []Tier{{PricePerMinute: 90_000}}},
+		},
+	}
+	s := mustBuild(t, data)
+	call := Call{PlanID: 1, Called: "359888123456", ConnectTime: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC), DurationSeconds: 60, Direction: Outgoing}
+	if c := s.Rate(call); c.Status != StatusNoRate {
+		t.Fatalf("without the fallback: %v", c.Status)
+	}
+	call.NearestRatedPrefix = true
+	if c := s.Rate(call); c.Status != StatusOK || c.Cost != 20_000 || c.Zone.Name != "Bulgaria" || c.Prefix != "359" {
+		t.Fatalf("carrier A by its 359: %+v", c)
+	}
+	call.PlanID = 2 // has the longer prefix: its dearer 35988 price, never its cheaper 359
+	if c := s.Rate(call); c.Status != StatusOK || c.Cost != 90_000 || c.Prefix != "35988" {
+		t.Fatalf("carrier B by its 35988: %+v", c)
+	}
+}

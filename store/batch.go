@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
@@ -222,11 +223,45 @@ func (b *batchTx) charge(batch []pending, idx []int) error {
 	if err := b.settle(batch, idx); err != nil {
 		return err
 	}
+	if err := b.insertPartnerCharges(batch, idx); err != nil {
+		return err
+	}
 	for _, i := range idx {
 		rec := batch[i].rec
 		if b.outcomes[i] == Stored && rec.Rating.Billed {
 			b.facts = append(b.facts, factsOf(rec.CallTime(), rec.ClientName, rec.SessionTime, &rec.Rating))
 		}
+	}
+	return nil
+}
+
+var partnerChargeColumns = []string{"dedup_key", "conf_id", "call_time", "partner_id", "rate_type", "plan_id", "zone", "band",
+	"duration_s", "billed_seconds", "amount_micros", "currency", "rating_status"}
+
+// insertPartnerCharges stores the clearinghouse charges of the stored
+// Stops of idx; a duplicate Stop stored none and so adds none.
+func (b *batchTx) insertPartnerCharges(batch []pending, idx []int) error {
+	var args []any
+	rows := 0
+	for _, i := range idx {
+		rec := batch[i].rec
+		if b.outcomes[i] != Stored {
+			continue
+		}
+		for _, c := range rec.Rating.PartnerCharges {
+			args = append(args, batch[i].dedupKey, rec.ConfID, formatTime(rec.CallTime()), c.PartnerID, c.RateType, c.PlanID, c.Zone, c.Band,
+				c.DurationSeconds, c.BilledSeconds, nullInt(c.AmountMicros), c.Currency, c.Status)
+			rows++
+		}
+	}
+	for rows > 0 {
+		size := min(rows, 256)
+		n := size * len(partnerChargeColumns)
+		if _, err := b.tx.ExecContext(b.ctx, "INSERT INTO leg_charge ("+strings.Join(partnerChargeColumns, ", ")+") VALUES "+
+			placeholders(size, len(partnerChargeColumns)), args[:n]...); err != nil {
+			return fmt.Errorf("leg_charge: %w", err)
+		}
+		args, rows = args[n:], rows-size
 	}
 	return nil
 }

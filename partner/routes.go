@@ -1,0 +1,151 @@
+package partner
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/radbill/radbill/internal/dbtime"
+	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/route"
+)
+
+// Carriers are the candidate routes of a call from origin (nil: our own
+// customers' call): the terminating partners with outgoing-traffic rates,
+// or, when origin has routes of its own (routing by origin), those alone
+// with the priorities and shares given there. The origin itself is never
+// its own route. active gives each partner's concurrent calls.
+func (d *Directory) Carriers(origin *Partner, active map[int64]int) []route.Carrier {
+	if d.Empty() {
+		return nil
+	}
+	var out []route.Carrier
+	add := func(p *Partner, priority, share int) {
+		plan, ok := p.Rates[Outgoing]
+		if !ok || !p.Role.Terminates() || p.Own || (origin != nil && p.ID == origin.ID) {
+			return
+		}
+		out = append(out, route.Carrier{ID: p.ID, Name: p.Name, Address: p.RouteAddress(), PlanID: plan, Priority: priority, Share: share,
+			Capacity: p.Capacity, Active: active[p.ID], MaxCost: p.MaxCost, Blocked: p.Blocked})
+	}
+	if origin != nil && len(origin.Routes) > 0 {
+		for _, r := range origin.Routes {
+			if p := d.partners[r.DestinationID]; p != nil {
+				add(p, r.Priority, r.Share)
+			}
+		}
+		return out
+	}
+	for _, p := range d.ordered {
+		add(p, p.Priority, p.Share)
+	}
+	return out
+}
+
+// Policy is how the calls of origin (nil: our own customers', whose
+// policy is the own partner's) are routed.
+func (d *Directory) Policy(origin *Partner) route.Policy {
+	p := origin
+	if p == nil {
+		p = d.Own()
+	}
+	if p == nil {
+		return route.Policy{Strategy: route.LeastCost}
+	}
+	return route.Policy{Strategy: string(p.Strategy), MinMargin: p.MinMargin, RefuseLoss: p.RefuseLoss}
+}
+
+// QualityKey is a carrier's calls to a zone.
+type QualityKey struct {
+	PartnerID int64
+	Zone      string
+}
+
+// LoadQuality adds up each terminating partner's legs per zone since
+// since: calls, answered calls and their seconds, from the outgoing-
+// traffic charges stored with the CDRs.
+func LoadQuality(ctx context.Context, q sqlx.QueryerContext, since time.Time) (map[QualityKey]route.Figures, error) {
+	var rows []struct {
+		PartnerID int64  `db:"partner_id"`
+		Zone      string `db:"zone"`
+		Calls     int64  `db:"calls"`
+		Answered  int64  `db:"answered"`
+		Seconds   int64  `db:"seconds"`
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, "SELECT partner_id, zone, COUNT(*) AS calls, SUM(CASE WHEN duration_s > 0 THEN 1 ELSE 0 END) AS answered, "+
+		"COALESCE(SUM(duration_s), 0) AS seconds FROM leg_charge WHERE rate_type = 'outgoing' AND call_time >= ? GROUP BY partner_id, zone", dbtime.Format(since))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[QualityKey]route.Figures, len(rows))
+	for _, r := range rows {
+		out[QualityKey{r.PartnerID, r.Zone}] = route.Figures{Calls: r.Calls, Answered: r.Answered, AnsweredSeconds: r.Seconds}
+	}
+	return out, nil
+}
+
+// LoadActive counts each partner's calls in progress: the active legs its
+// gateways report, or whose far end is one of its gateways.
+func (d *Directory) LoadActive(ctx context.Context, q sqlx.QueryerContext) (map[int64]int, error) {
+	if d.Empty() {
+		return nil, nil
+	}
+	var rows []struct {
+		ClientName string `db:"client_name"`
+		NASIP      string `db:"nas_ip"`
+		Calls      int    `db:"calls"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, "SELECT client_name, nas_ip, COUNT(*) AS calls FROM active_call GROUP BY client_name, nas_ip"); err != nil {
+		return nil, err
+	}
+	out := map[int64]int{}
+	for _, r := range rows {
+		if p, _ := d.Of(Leg{ClientName: r.ClientName, NASIP: r.NASIP}); p != nil {
+			out[p.ID] += r.Calls
+		}
+	}
+	return out, nil
+}
+
+// State is what routing knows of the carriers now: their calls in
+// progress and their quality figures, refreshed in the background.
+type State struct {
+	Active  map[int64]int
+	Quality map[QualityKey]route.Figures
+}
+
+// LoadState reads the carriers' state: calls in progress now, quality
+// over the window before now.
+func (d *Directory) LoadState(ctx context.Context, q sqlx.QueryerContext, window time.Duration, now time.Time) (State, error) {
+	if d.Empty() {
+		return State{}, nil
+	}
+	active, err := d.LoadActive(ctx, q)
+	if err != nil {
+		return State{}, err
+	}
+	quality, err := LoadQuality(ctx, q, now.Add(-window))
+	return State{Active: active, Quality: quality}, err
+}
+
+// Call is a call to route.
+type Call struct {
+	Origin *Partner // nil: our own customers' call
+	Called string   // E.164 digits after translation
+	At     time.Time
+	// Sell is what the call earns per minute (0: unknown); Draw picks the
+	// load-share route (a hash of the conf-id).
+	Sell rating.Money
+	Draw uint64
+}
+
+// Rank ranks the routes of c under the origin's policy.
+func (d *Directory) Rank(tariffs *rating.Snapshot, c Call, st State, cfg route.Config) ([]route.Ranked, []route.Excluded) {
+	p := d.Policy(c.Origin)
+	p.MinSamples, p.Max, p.Sell, p.Draw = cfg.MinSamples, cfg.MaxRoutes, c.Sell, c.Draw
+	if st.Quality != nil {
+		p.Quality = func(carrier int64, zone string) route.Figures { return st.Quality[QualityKey{carrier, zone}] }
+	}
+	return route.Rank(tariffs, c.Called, c.At, d.Carriers(c.Origin, st.Active), p)
+}
