@@ -2,6 +2,10 @@ package partner
 
 import (
 	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -9,6 +13,7 @@ import (
 	"github.com/radbill/radbill/internal/dbtime"
 	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/route"
+	"github.com/radbill/radbill/store"
 )
 
 // Carriers are the candidate routes of a call from origin (nil: our own
@@ -148,4 +153,53 @@ func (d *Directory) Rank(tariffs *rating.Snapshot, c Call, st State, cfg route.C
 		p.Quality = func(carrier int64, zone string) route.Figures { return st.Quality[QualityKey{carrier, zone}] }
 	}
 	return route.Rank(tariffs, c.Called, c.At, d.Carriers(c.Origin, st.Active), p)
+}
+
+// RecordOffer keeps the route list a call was authorized with, by its
+// conf-id, so that its Stop can be compared with rank 1 (the report of
+// calls not via the least-cost route). A retried authorization of the
+// same call keeps the first list.
+func (s *Service) RecordOffer(ctx context.Context, confID string, origin *Partner, ranked []route.Ranked) error {
+	if confID == "" || len(ranked) == 0 {
+		return nil
+	}
+	parts := make([]string, len(ranked))
+	for i, r := range ranked {
+		parts[i] = strconv.FormatInt(r.ID, 10) + ":" + r.Cost.String()
+	}
+	var originID sql.NullInt64
+	if origin != nil {
+		originID = sql.NullInt64{Int64: origin.ID, Valid: true}
+	}
+	ignore := "INSERT OR IGNORE"
+	if s.db.Driver == store.MySQL {
+		ignore = "INSERT IGNORE"
+	}
+	_, err := s.db.ExecContext(ctx, ignore+" INTO route_offer (conf_id, created_at, origin_id, first_partner_id, first_cost_micros, currency, routes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		confID, dbtime.Format(s.now()), originID, ranked[0].ID, int64(ranked[0].Cost), ranked[0].Currency, strings.Join(parts, ","))
+	return err
+}
+
+// Watcher keeps the carriers' state (calls in progress, quality) fresh
+// for the packet path, which reads it without waiting.
+type Watcher struct {
+	state atomic.Pointer[State]
+}
+
+// State is the latest state read; empty before the first.
+func (w *Watcher) State() State {
+	if st := w.state.Load(); st != nil {
+		return *st
+	}
+	return State{}
+}
+
+// Refresh reads the state now.
+func (w *Watcher) Refresh(ctx context.Context, q sqlx.QueryerContext, d *Directory, window time.Duration) error {
+	st, err := d.LoadState(ctx, q, window, time.Now())
+	if err != nil {
+		return err
+	}
+	w.state.Store(&st)
+	return nil
 }

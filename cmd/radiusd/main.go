@@ -32,10 +32,12 @@ import (
 	"github.com/radbill/radbill/config"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/limits/notify"
+	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/authorize"
+	"github.com/radbill/radbill/route"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
 	"github.com/radbill/radbill/web"
@@ -88,6 +90,10 @@ type instance struct {
 	watches  []cdrimport.Watch
 	limits   *limits.Service
 	rating   *billing.Stage
+	// carriers is the clearinghouse carriers' state, routing how route
+	// lists are ranked.
+	carriers *partner.Watcher
+	routing  route.Config
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -159,6 +165,11 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	limitsService := limits.New(db, limits.Options{PINKey: pinKey, MaxCreditTime: cfg.Authorize.MaxCreditTime})
+	routing := route.Config{MaxRoutes: cfg.Routing.MaxRoutes, QualityWindow: cfg.Routing.QualityWindow, MinSamples: cfg.Routing.MinSamples}
+	if err := routing.Check(); err != nil {
+		return nil, err
+	}
+	carriers := &partner.Watcher{}
 	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,
@@ -185,7 +196,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL, MaxInFlightPerSource: cfg.Server.MaxInFlightPerSource,
 	}, clients, &authorize.Authorizer{Limits: limitsService, Cards: cards, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
-		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime},
+		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime,
+		Partners: partner.New(db), Routing: routing, RouteState: carriers.State},
 		accounting, reg, log)
 	if err != nil {
 		return nil, err
@@ -216,7 +228,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 			return nil, err
 		}
 	}
-	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, reloadEvery: cfg.Rating.ReloadInterval, log: log,
+	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, carriers: carriers, routing: routing, reloadEvery: cfg.Rating.ReloadInterval, log: log,
 		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches, console: console}
 	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
@@ -268,6 +280,7 @@ func (in *instance) run(ctx context.Context) {
 	go every(ctx, in.reloadEvery, func() { in.pollTariffs(ctx) })
 	go every(ctx, time.Minute, func() { in.sweepReservations(ctx) })
 	go every(ctx, time.Hour, func() { in.foldSummaries(ctx) })
+	go every(ctx, carrierStateInterval, func() { in.refreshCarriers(ctx) })
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
@@ -344,6 +357,16 @@ func (in *instance) foldSummaries(ctx context.Context) {
 }
 
 // sweepReservations releases the credit held by calls whose Stop never came.
+// carrierStateInterval is how often the carriers' calls in progress and
+// quality figures are read for the route lists.
+const carrierStateInterval = 15 * time.Second
+
+func (in *instance) refreshCarriers(ctx context.Context) {
+	if err := in.carriers.Refresh(ctx, in.db, in.rating.Tables().Partners, in.routing.QualityWindow); err != nil {
+		in.log.Warn("carriers' state not read", zap.Error(err))
+	}
+}
+
 func (in *instance) sweepReservations(ctx context.Context) {
 	if n, err := in.limits.SweepReservations(ctx); err != nil {
 		in.log.Warn("reservation sweep failed", zap.Error(err))

@@ -114,7 +114,13 @@ func Open(t testing.TB, b Backend) *store.DB {
 // repository's root.
 func DemoTariff(t testing.TB, db *store.DB, root string) {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(root, "scripts/demo/tariff/*.csv"))
+	Tariff(t, db, filepath.Join(root, "scripts/demo/tariff"))
+}
+
+// Tariff imports the tariff CSV files of dir (but rules.csv) into db.
+func Tariff(t testing.TB, db *store.DB, dir string) {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
 	var files []tariffcsv.File
 	for _, p := range paths {
 		if filepath.Base(p) == "rules.csv" {

@@ -41,9 +41,11 @@ import (
 	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/normalize"
+	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/radiusd"
 	"github.com/radbill/radbill/radiusd/cisco"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/route"
 )
 
 const (
@@ -69,6 +71,11 @@ type Authorizer struct {
 	// FailOpen and OutageCreditTime are the outage policy (see above).
 	FailOpen         bool
 	OutageCreditTime time.Duration
+	// Partners keeps the route lists given (clearinghouse); Routing ranks
+	// them with the carriers' state RouteState returns.
+	Partners   *partner.Service
+	Routing    route.Config
+	RouteState func() partner.State
 }
 
 func (a *Authorizer) ServeRADIUS(w radiusd.ResponseWriter, r *radiusd.Request) {
@@ -144,6 +151,12 @@ func (a *Authorizer) answer(ctx context.Context, r *radiusd.Request, respond fun
 		request.Called = number
 	}
 	proof, hasProof, err := pinProof(r)
+	if !hasProof && request.Called != "" {
+		if origin := originPartner(r, tables); origin != nil {
+			respond(a.partnerCall(ctx, origin, request, tables))
+			return
+		}
+	}
 	switch {
 	case !hasProof:
 		normalised, _, _ := tables.Translator.Translate(gw, normalize.Calling, calling)
@@ -213,7 +226,13 @@ func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.
 		respond(reject(code), nil)
 	default:
 		a.Cards.Submit(limits.CardCall{Number: account, PINHash: pinHash, Call: request, Tariff: tables.Tariffs},
-			func(granted limits.Authorization, err error) { respond(grant(granted), err) })
+			func(granted limits.Authorization, err error) {
+				reply := grant(granted)
+				if err == nil && granted.ReturnCode == limits.CodeSuccess {
+					a.addRoutes(ctx, &reply, nil, request, tables, 0, granted.CreditSeconds)
+				}
+				respond(reply, err)
+			})
 	}
 }
 

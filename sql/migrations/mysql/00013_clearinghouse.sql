@@ -74,6 +74,17 @@ CREATE TABLE leg_charge (
     KEY leg_charge_conf (conf_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='a billable leg rated under one rate type of one partner';
 
+CREATE TABLE route_offer (
+    conf_id           VARCHAR(64)     NOT NULL PRIMARY KEY,
+    created_at        DATETIME(3)     NOT NULL,
+    origin_id         BIGINT UNSIGNED NULL,
+    first_partner_id  BIGINT UNSIGNED NOT NULL,
+    first_cost_micros BIGINT          NOT NULL,
+    currency          CHAR(3)         NOT NULL,
+    routes            VARCHAR(2000)   NOT NULL,
+    KEY route_offer_created (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='the ranked route list a call was authorized with';
+
 CREATE TABLE settlement_statement (
     id                BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     partner_id        BIGINT UNSIGNED NOT NULL,
@@ -107,6 +118,7 @@ CREATE TABLE settlement_line (
 -- +goose Down
 DROP TABLE settlement_line;
 DROP TABLE settlement_statement;
+DROP TABLE route_offer;
 DROP TABLE leg_charge;
 DROP TABLE partner_route;
 DROP TABLE partner_rate;

@@ -68,6 +68,17 @@ CREATE TABLE leg_charge (
 CREATE INDEX leg_charge_period ON leg_charge (partner_id, call_time);
 CREATE INDEX leg_charge_conf ON leg_charge (conf_id);
 
+CREATE TABLE route_offer (
+    conf_id          TEXT    NOT NULL PRIMARY KEY,
+    created_at       TEXT    NOT NULL,
+    origin_id        INTEGER,
+    first_partner_id INTEGER NOT NULL,
+    first_cost_micros INTEGER NOT NULL,
+    currency         TEXT    NOT NULL,
+    routes           TEXT    NOT NULL
+);
+CREATE INDEX route_offer_created ON route_offer (created_at);
+
 CREATE TABLE settlement_statement (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     partner_id   INTEGER NOT NULL REFERENCES partner (id),
@@ -99,6 +110,7 @@ CREATE TABLE settlement_line (
 -- +goose Down
 DROP TABLE settlement_line;
 DROP TABLE settlement_statement;
+DROP TABLE route_offer;
 DROP TABLE leg_charge;
 DROP TABLE partner_route;
 DROP TABLE partner_rate;
