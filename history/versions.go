@@ -132,16 +132,29 @@ func text(r Row, col string) string {
 	return fmt.Sprint(v)
 }
 
-// childKeys names a child table's rows by the first key-like column.
+// childKeys names a child table's rows: by their number or branch (a
+// user's numbers, a console user's branches), else by their values (a
+// partner's gateways, rates and routes).
 func childKeys(rows []Row) string {
 	var keys []string
 	for _, r := range rows {
+		key := ""
 		for _, col := range []string{"number", "branch_id"} {
 			if v, ok := r[col]; ok {
-				keys = append(keys, fmt.Sprint(v))
+				key = fmt.Sprint(v)
 				break
 			}
 		}
+		if key == "" {
+			var fields []string
+			for _, col := range slices.Sorted(maps.Keys(r)) {
+				if col != "id" {
+					fields = append(fields, col+"="+text(r, col))
+				}
+			}
+			key = strings.Join(fields, " ")
+		}
+		keys = append(keys, key)
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ", ")

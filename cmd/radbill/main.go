@@ -63,7 +63,7 @@ func rootCommand() *cobra.Command {
 	}
 	root.AddCommand(dbCommand(openDB), cdrCommand(openDB), tariffCommand(openDB), gatewayCommand(openDB), branchCommand(openDB), departmentCommand(openDB), rerateCommand(openLimits),
 		accountCommand(openLimits), userCommand(openLimits), ruleCommand(openDB), importCommand(openLimits),
-		reportCommand(openDB, openLimits), historyCommand(openDB), webCommand(&configPath), partnerCommand(openDB), routeCommand(&configPath))
+		reportCommand(openDB, openLimits), historyCommand(openDB), webCommand(&configPath), partnerCommand(openDB), routeCommand(&configPath), settlementCommand(openDB))
 	strict(root)
 	return root
 }

@@ -6,10 +6,12 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/partner"
+	"github.com/radbill/radbill/settlement"
 )
 
 // clearinghouse is the README walkthrough's: our own network, member A
@@ -111,7 +113,8 @@ h323-disconnect-time = "h323-disconnect-time=10:02:00.000 UTC Fri Nov 20 2026"
 // A member's gateway asks where to send a call and gets the ranked list;
 // both legs' Stops are charged under the rate types that apply: what we
 // charge member A for the call it sent, what carrier X charges us for
-// terminating it. A blocked member is refused.
+// terminating it; the period's statements add them up, and a late leg
+// after the close goes to the next period. A blocked member is refused.
 func TestClearinghouseWithRadclient(t *testing.T) {
 	radclient := lookRadclient(t)
 	testdb.Each(t, func(t *testing.T, b testdb.Backend) {
@@ -156,6 +159,34 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 		want := []charge{{c.a.ID, "incoming", 120_000, "Mexico City", 120}, {c.x.ID, "outgoing", 80_000, "Mexico", 120}}
 		if fmt.Sprint(charges) != fmt.Sprint(want) {
 			t.Fatalf("charges %+v, want %+v", charges, want)
+		}
+
+		// November's statements equal the hand-computed figures; after
+		// the close a late leg of November goes to December.
+		settle := settlement.New(c.db)
+		november := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		statements, err := settle.Run(context.Background(), november, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(statements) != 2 || statements[0].Partner != "MemberA" || statements[0].Receivable != 120_000 || statements[0].Payable != 0 ||
+			statements[1].Partner != "CarrierX" || statements[1].Payable != 80_000 || statements[1].Direction() != "we pay CarrierX" {
+			t.Fatalf("November's statements: %+v", statements)
+		}
+		for _, st := range statements {
+			if _, err := settle.Close(context.Background(), st.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := radclientSend(t, radclient, c.acct, "acct", partnerStop("A-2", "10.1.0.1", "answer", "55555555 66666666 77777777 88888888", 60, "")); r.code != "Accounting-Response" {
+			t.Fatalf("late stop: %+v", r)
+		}
+		december, err := settle.Run(context.Background(), november.AddDate(0, 1, 0), c.a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(december) != 1 || december[0].Receivable != 60_000 || len(december[0].Lines) != 1 || december[0].Lines[0].Kind != settlement.Adjustment {
+			t.Fatalf("December: %+v", december)
 		}
 
 		if err := c.svc.SetBlocked(context.Background(), c.b.ID, true); err != nil {

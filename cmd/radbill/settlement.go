@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/radbill/radbill/export"
+	"github.com/radbill/radbill/partner"
+	"github.com/radbill/radbill/settlement"
+	"github.com/radbill/radbill/store"
+)
+
+func settlementCommand(openDB dbOpener) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "settlement",
+		Short: "Settlement statements between the clearinghouse and its partners: run, list, show, close, verify, print",
+		Long: "A statement adds up a partner's legs of a period (a UTC month) by rate type, zone and band: what we charge it,\n" +
+			"what it charges us, the net due. It is a draft until closed; a closed statement never changes, and a leg\n" +
+			"that arrives for a closed period goes to the next run as an adjustment.",
+	}
+	var period, partnerName string
+	run := &cobra.Command{
+		Use: "run --period 2026-11 [--partner P]", Short: "Compute the period's statements as drafts (replacing its earlier drafts)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			month, err := settlement.Month(period)
+			if err != nil {
+				return err
+			}
+			return withDB(openDB, func(db *store.DB) error {
+				var partnerID int64
+				if partnerName != "" {
+					p, err := partner.New(db).Find(cmd.Context(), partnerName)
+					if err != nil {
+						return err
+					}
+					partnerID = p.ID
+				}
+				statements, err := settlement.New(db).Run(cmd.Context(), month, partnerID)
+				if err != nil {
+					return err
+				}
+				return listStatements(cmd, statements)
+			})
+		},
+	}
+	run.Flags().StringVar(&period, "period", "", "the month, YYYY-MM")
+	run.Flags().StringVar(&partnerName, "partner", "", "only this partner's statement")
+	_ = run.MarkFlagRequired("period")
+
+	var listPeriod string
+	list := &cobra.Command{
+		Use: "list [--period 2026-11]", Short: "List statements", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var month time.Time
+			if listPeriod != "" {
+				var err error
+				if month, err = settlement.Month(listPeriod); err != nil {
+					return err
+				}
+			}
+			return withDB(openDB, func(db *store.DB) error {
+				statements, err := settlement.New(db).List(cmd.Context(), month)
+				if err != nil {
+					return err
+				}
+				return listStatements(cmd, statements)
+			})
+		},
+	}
+	list.Flags().StringVar(&listPeriod, "period", "", "only this month's")
+
+	var out outputFlags
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a statement's lines, totals and net (table, csv, json or xlsx)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			return withStatement(cmd, openDB, args[0], func(s *settlement.Service, st settlement.Statement) error {
+				return out.write(cmd, settlement.Columns(st.Currency), fmt.Sprintf("%s %s", st.Partner, st.Period.Format("2006-01")),
+					func(w export.Writer, progress func()) error {
+						for _, row := range settlement.Rows(st) {
+							if err := w.WriteRow(row...); err != nil {
+								return err
+							}
+							progress()
+						}
+						return nil
+					})
+			})
+		},
+	}
+	out.register(show)
+
+	closeCmd := &cobra.Command{
+		Use: "close ID", Short: "Close a draft: it never changes after; refused when its legs changed since its run", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStatement(cmd, openDB, args[0], func(s *settlement.Service, st settlement.Statement) error {
+				closed, err := s.Close(cmd.Context(), st.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "statement %d of %s for %s closed: %s %s, SHA-256 %s\n", closed.ID, closed.Partner,
+					closed.Period.Format("2006-01"), closed.Direction(), absMoney(closed), closed.ContentHash)
+				return nil
+			})
+		},
+	}
+	verify := &cobra.Command{
+		Use: "verify ID", Short: "Check a closed statement against its stored hash", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStatement(cmd, openDB, args[0], func(s *settlement.Service, st settlement.Statement) error {
+				if err := s.Verify(cmd.Context(), st.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "statement %d: content matches its hash %s\n", st.ID, st.ContentHash)
+				return nil
+			})
+		},
+	}
+	var printPeriod, printOutput string
+	printCmd := &cobra.Command{
+		Use: "print --period 2026-11 --output FILE.html", Short: "Write the period's statements as a printable HTML document, a page per partner", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			month, err := settlement.Month(printPeriod)
+			if err != nil {
+				return err
+			}
+			return withDB(openDB, func(db *store.DB) error {
+				statements, err := settlement.New(db).List(cmd.Context(), month)
+				if err != nil {
+					return err
+				}
+				w := cmd.OutOrStdout()
+				if printOutput != "" {
+					f, err := os.Create(printOutput)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				buf := bufio.NewWriter(w)
+				if err := settlement.Print(buf, statements); err != nil {
+					return err
+				}
+				return buf.Flush()
+			})
+		},
+	}
+	printCmd.Flags().StringVar(&printPeriod, "period", "", "the month, YYYY-MM")
+	printCmd.Flags().StringVarP(&printOutput, "output", "o", "", "the HTML file (default standard output)")
+	_ = printCmd.MarkFlagRequired("period")
+	cmd.AddCommand(run, list, show, closeCmd, verify, printCmd)
+	return cmd
+}
+
+func withStatement(cmd *cobra.Command, openDB dbOpener, arg string, fn func(*settlement.Service, settlement.Statement) error) error {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil {
+		return fmt.Errorf("statement %q: want its id (radbill settlement list)", arg)
+	}
+	return withDB(openDB, func(db *store.DB) error {
+		s := settlement.New(db)
+		st, err := s.Statement(cmd.Context(), id)
+		if err != nil {
+			return err
+		}
+		return fn(s, st)
+	})
+}
+
+func absMoney(st settlement.Statement) string {
+	if n := st.Net(); n < 0 {
+		return (-n).String() + " " + st.Currency
+	}
+	return st.Net().String() + " " + st.Currency
+}
+
+func listStatements(cmd *cobra.Command, statements []settlement.Statement) error {
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tpartner\tperiod\tcurrency\tstate\treceivable\tpayable\tnet")
+	for _, st := range statements {
+		state := "draft"
+		if st.Closed {
+			state = "closed"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s: %s\n", st.ID, terminalSafe(st.Partner), st.Period.Format("2006-01"), st.Currency, state,
+			st.Receivable, st.Payable, st.Direction(), absMoney(st))
+	}
+	if len(statements) == 0 {
+		fmt.Fprintln(tw, "no statements")
+	}
+	return tw.Flush()
+}
