@@ -27,6 +27,8 @@ proc init { } {
         alert-timeout           30              i "Seconds the destination may ring before it counts as no answer"
         customer-service-number none            s "Number dialled for h323-return-code 52; none = not offered"
         session-timeout-avpair  session-timeout s "aaa_avpair name of RADIUS Session-Timeout; none = ignore it"
+        route-max               5               i "Routes of radbill's route list tried in turn (radbill-route-1 ...); 0 = ignore the list"
+        route-format            sip:%s@%s       s "Destination of a route: format of the number and the route's address"
     }
     foreach {name default type description} $param_table {
         param register $name $description $default $type
@@ -241,6 +243,37 @@ proc reject_dest { rc } {
     }
 }
 
+# radbill's ranked route list of the last AAA reply: the addresses of
+# radbill-route-1 ... (ADDRESS;PARTNER;PRICE;CURRENCY[;CREDIT]), in rank
+# order, up to route-max.
+proc route_list { } {
+    global param
+    set routes {}
+    for {set i 1} {$i <= $param(route-max)} {incr i} {
+        set name "radbill-route-$i"
+        if {![infotag get aaa_avpair_exists $name]} {
+            break
+        }
+        set address [lindex [split [avpair $name] ";"] 0]
+        if {![string equal $address ""]} {
+            lappend routes $address
+        }
+    }
+    return $routes
+}
+
+# Places the call to the next route of the list; 0 when none is left.
+proc next_route { } {
+    global caller param
+    if {[llength $caller(routes)] == 0} {
+        return 0
+    }
+    set address [lindex $caller(routes) 0]
+    set caller(routes) [lrange $caller(routes) 1 end]
+    place_call [format $param(route-format) $caller(dest) $address] $caller(limit)
+    return 1
+}
+
 proc place_call { number limit } {
     global caller credit callInfo param
     set credit(limit) $limit
@@ -275,7 +308,7 @@ proc act_Setup { } {
     load_params
     array unset caller
     array set caller {
-        account "" pin "" dest "" amount "" currency ""
+        account "" pin "" dest "" amount "" currency "" routes "" limit ""
         tries,account 0 tries,pin 0 tries,dest 0
     }
     set caller(lang) $param(language)
@@ -356,10 +389,13 @@ proc act_Authorized { } {
     }
     switch -- $rc {
         0 - 50 {
-            # 50 (hairpin to PSTN) is routed by the gateway's dial peers.
+            # 50 (hairpin to PSTN) is routed by the gateway's dial peers;
+            # with a route list each route is tried in rank order.
+            set caller(routes) [route_list]
+            set caller(limit) $limit
             if {[string equal $limit 0]} {
                 reject_dest 4
-            } else {
+            } elseif {![next_route]} {
                 place_call $caller(dest) $limit
             }
         }
@@ -401,7 +437,14 @@ proc act_SetupDone { } {
         }
         ls_007  { retry dest dest_busy }
         ls_002  { retry dest dest_no_answer }
-        default { retry dest dest_unreachable }
+        default {
+            # The route did not take the call: the next one may.
+            if {[next_route]} {
+                fsm setstate PLACING
+            } else {
+                retry dest dest_unreachable
+            }
+        }
     }
 }
 

@@ -43,6 +43,7 @@ namespace eval ivr {
         h323-time-and-day h323-redirect-number h323-preferred-lang
         h323-redirect-ip-address h323-billing-model h323-currency
         session-timeout
+        radbill-route-1 radbill-route-2 radbill-route-3 radbill-route-4 radbill-route-5
     }
 }
 

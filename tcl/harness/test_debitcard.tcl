@@ -181,7 +181,7 @@ scenario "loading registers every parameter with its default" {
     }
     check "registered" $registered [list retry-count 3 warning-time 60 language en languages en \
         prompt-location flash: announce-credit 1 alert-timeout 30 \
-        customer-service-number none session-timeout-avpair session-timeout]
+        customer-service-number none session-timeout-avpair session-timeout route-max 5 route-format sip:%s@%s]
     expect_state CALL_INIT
 }
 
@@ -375,6 +375,42 @@ scenario "53 (IP redirect) is not supported: no_service, dial again" {
     dial
     step ev_authorize_done {status au_000 avpairs {h323-return-code 53 h323-redirect-ip-address 192.0.2.7}} \
         [list $COLLECT_DEST [play no_service enter_dest]]
+}
+
+scenario "a route list is tried in rank order until a route connects" {
+    login
+    dial
+    step ev_authorize_done [list status au_000 avpairs {h323-return-code 0 h323-credit-time 300
+        radbill-route-1 radbill-route-1=10.2.0.1;CarrierX;0.040000;EUR;300
+        radbill-route-2 10.3.0.1;CarrierY;0.045000;EUR;300}] \
+        [list "leg setup sip:$DEST@10.2.0.1 callInfo leg_incoming"]
+    step ev_setup_done {status ls_004} [list "leg setup sip:$DEST@10.3.0.1 callInfo leg_incoming"]
+    expect_state PLACING
+    step ev_setup_done {status ls_000} [list "timer start named_timer 240 warn"]
+    expect_state TALKING
+}
+
+scenario "every route failing: unreachable, dial again" {
+    login
+    dial
+    step ev_authorize_done [list status au_000 avpairs {h323-return-code 0 h323-credit-time 300 radbill-route-1 10.2.0.1;CarrierX;0.04;EUR}] \
+        [list "leg setup sip:$DEST@10.2.0.1 callInfo leg_incoming"]
+    step ev_setup_done {status ls_004} [list $COLLECT_DEST [play dest_unreachable enter_dest]]
+}
+
+scenario "a busy destination is not tried on the next route" {
+    login
+    dial
+    step ev_authorize_done [list status au_000 avpairs {h323-return-code 0 h323-credit-time 300
+        radbill-route-1 10.2.0.1;CarrierX;0.04;EUR radbill-route-2 10.3.0.1;CarrierY;0.045;EUR}] \
+        [list "leg setup sip:$DEST@10.2.0.1 callInfo leg_incoming"]
+    step ev_setup_done {status ls_007} [list $COLLECT_DEST [play dest_busy enter_dest]]
+}
+
+scenario "route-max 0 ignores the list: the gateway's dial peers route" {
+    login -cfg {route-max 0}
+    dial
+    authorized {h323-return-code 0 h323-credit-time 300 radbill-route-1 10.2.0.1;CarrierX;0.04;EUR}
 }
 
 scenario "account: retries exceeded after 3 failed entries" {
