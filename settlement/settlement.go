@@ -119,43 +119,51 @@ func Month(s string) (time.Time, error) {
 	return t, nil
 }
 
-// leg is a charge to settle.
-type leg struct {
-	ID            int64         `db:"id"`
-	DedupKey      string        `db:"dedup_key"`
-	PartnerID     int64         `db:"partner_id"`
-	RateType      string        `db:"rate_type"`
-	Zone          string        `db:"zone"`
-	Band          string        `db:"band"`
-	BilledSeconds int64         `db:"billed_seconds"`
-	Amount        sql.NullInt64 `db:"amount_micros"`
-	Currency      string        `db:"currency"`
-	CallTime      string        `db:"call_time"`
-	Late          bool          `db:"late"`
-	StatementID   sql.NullInt64 `db:"statement_id"`
-	Status        string        `db:"rating_status"`
+// group is a statement line as the database adds it up: a rate type's
+// legs to a zone in a band, or (RefersTo set) one late leg.
+type group struct {
+	PartnerID     int64  `db:"partner_id"`
+	Currency      string `db:"currency"`
+	RateType      string `db:"rate_type"`
+	Zone          string `db:"zone"`
+	Band          string `db:"band"`
+	Calls         int64  `db:"calls"`
+	BilledSeconds int64  `db:"billed_seconds"`
+	Amount        int64  `db:"amount_micros"`
+	RefersTo      string `db:"refers_to"`
 }
 
-// legs are the charges a run of period would settle: the period's legs
-// not in a closed statement, and the earlier legs of closed periods that
-// came late. partnerID 0: every partner's. Unpriced legs (no rate) are
-// left out of the money and counted apart by the caller.
-func (s *Service) legs(ctx context.Context, q sqlx.QueryerContext, period time.Time, partnerID int64) ([]leg, error) {
-	from, to := dbtime.Format(period), dbtime.Format(period.AddDate(0, 1, 0))
-	query := `SELECT c.id, c.dedup_key, c.partner_id, c.rate_type, c.zone, c.band, c.billed_seconds, c.amount_micros, c.currency, c.call_time,
-		c.statement_id, c.rating_status, CASE WHEN c.call_time < ? THEN 1 ELSE 0 END AS late
-		FROM leg_charge c JOIN partner p ON p.id = c.partner_id
-		WHERE p.own = 0 AND c.statement_id IS NULL AND c.call_time < ? AND (c.call_time >= ? OR EXISTS (
-			SELECT 1 FROM settlement_statement s WHERE s.partner_id = c.partner_id AND s.currency = c.currency AND s.state = 'closed'
-			AND s.period = ` + s.monthOf("c.call_time") + `))`
-	args := []any{from, to, from}
-	if partnerID != 0 {
-		query += " AND c.partner_id = ?"
-		args = append(args, partnerID)
+// settled is the condition on leg_charge c of the priced legs a statement
+// of period settles: the period's legs not in a closed statement (usage)
+// and, late, the earlier legs of a period whose statement was closed
+// before they came (adjustments). Its arguments are the period's bounds.
+func (s *Service) settled(late bool) string {
+	base := "c.statement_id IS NULL AND c.amount_micros IS NOT NULL AND "
+	if !late {
+		return base + "c.call_time >= ? AND c.call_time < ?"
 	}
-	var legs []leg
-	err := sqlx.SelectContext(ctx, q, &legs, query+" ORDER BY c.partner_id, c.currency, c.rate_type, c.zone, c.band, c.id", args...)
-	return legs, err
+	return base + "c.call_time < ? AND EXISTS (SELECT 1 FROM settlement_statement s WHERE s.partner_id = c.partner_id AND s.currency = c.currency " +
+		"AND s.state = 'closed' AND s.period = " + s.monthOf("c.call_time") + ")"
+}
+
+// groups adds up what a run of period would settle, per partner (but our
+// own network) and currency; partnerID 0: every partner's.
+func (s *Service) groups(ctx context.Context, q sqlx.QueryerContext, period time.Time, partnerID int64) ([]group, error) {
+	from, to := dbtime.Format(period), dbtime.Format(period.AddDate(0, 1, 0))
+	only, args := "", []any{}
+	if partnerID != 0 {
+		only, args = " AND c.partner_id = ?", []any{partnerID}
+	}
+	var usage, late []group
+	err := sqlx.SelectContext(ctx, q, &usage, "SELECT c.partner_id, c.currency, c.rate_type, c.zone, c.band, COUNT(*) AS calls, "+
+		"SUM(c.billed_seconds) AS billed_seconds, SUM(c.amount_micros) AS amount_micros, '' AS refers_to FROM leg_charge c JOIN partner p ON p.id = c.partner_id "+
+		"WHERE p.own = 0 AND "+s.settled(false)+only+" GROUP BY c.partner_id, c.currency, c.rate_type, c.zone, c.band", append([]any{from, to}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	err = sqlx.SelectContext(ctx, q, &late, "SELECT c.partner_id, c.currency, c.rate_type, c.zone, c.band, 1 AS calls, c.billed_seconds, c.amount_micros, "+
+		"c.dedup_key AS refers_to FROM leg_charge c JOIN partner p ON p.id = c.partner_id WHERE p.own = 0 AND "+s.settled(true)+only, append([]any{from}, args...)...)
+	return append(usage, late...), err
 }
 
 // monthOf is the SQL for the first day of the month of a time column.
@@ -172,49 +180,29 @@ type statementKey struct {
 	currency  string
 }
 
-// compose adds the legs up into statements' lines, in a fixed order.
-func compose(legs []leg) map[statementKey]*Statement {
+// compose makes statements of the groups, their lines in a fixed order.
+func compose(groups []group) map[statementKey]*Statement {
 	out := map[statementKey]*Statement{}
-	type lineKey struct {
-		rateType, zone, band string
-	}
-	usage := map[statementKey]map[lineKey]*Line{}
-	for _, l := range legs {
-		if !l.Amount.Valid {
-			continue // not priced: no money to settle
-		}
-		k := statementKey{l.PartnerID, l.Currency}
+	for _, g := range groups {
+		k := statementKey{g.PartnerID, g.Currency}
 		st := out[k]
 		if st == nil {
-			st = &Statement{PartnerID: l.PartnerID, Currency: l.Currency}
+			st = &Statement{PartnerID: g.PartnerID, Currency: g.Currency}
 			out[k] = st
-			usage[k] = map[lineKey]*Line{}
 		}
-		amount := rating.Money(l.Amount.Int64)
-		if partner.RateType(l.RateType).Revenue() {
-			st.Receivable += amount
+		line := Line{Kind: Usage, RateType: g.RateType, Zone: g.Zone, Band: g.Band, Calls: g.Calls, BilledSeconds: g.BilledSeconds,
+			Amount: rating.Money(g.Amount), RefersTo: g.RefersTo}
+		if g.RefersTo != "" {
+			line.Kind = Adjustment
+		}
+		if line.Receivable() {
+			st.Receivable += line.Amount
 		} else {
-			st.Payable += amount
+			st.Payable += line.Amount
 		}
-		if l.Late {
-			st.Lines = append(st.Lines, Line{Kind: Adjustment, RateType: l.RateType, Zone: l.Zone, Band: l.Band, Calls: 1,
-				BilledSeconds: l.BilledSeconds, Amount: amount, RefersTo: l.DedupKey})
-			continue
-		}
-		lk := lineKey{l.RateType, l.Zone, l.Band}
-		line := usage[k][lk]
-		if line == nil {
-			line = &Line{Kind: Usage, RateType: l.RateType, Zone: l.Zone, Band: l.Band}
-			usage[k][lk] = line
-		}
-		line.Calls++
-		line.BilledSeconds += l.BilledSeconds
-		line.Amount += amount
+		st.Lines = append(st.Lines, line)
 	}
-	for k, st := range out {
-		for _, line := range usage[k] {
-			st.Lines = append(st.Lines, *line)
-		}
+	for _, st := range out {
 		slices.SortFunc(st.Lines, func(a, b Line) int {
 			return cmp.Or(strings.Compare(b.Kind, a.Kind), strings.Compare(a.RateType, b.RateType), strings.Compare(a.Zone, b.Zone),
 				strings.Compare(a.Band, b.Band), strings.Compare(a.RefersTo, b.RefersTo))
@@ -230,7 +218,7 @@ func compose(legs []leg) map[statementKey]*Statement {
 func (s *Service) Run(ctx context.Context, period time.Time, partnerID int64) ([]Statement, error) {
 	var ids []int64
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		legs, err := s.legs(ctx, tx, period, partnerID)
+		groups, err := s.groups(ctx, tx, period, partnerID)
 		if err != nil {
 			return err
 		}
@@ -246,7 +234,7 @@ func (s *Service) Run(ctx context.Context, period time.Time, partnerID int64) ([
 		if _, err := tx.ExecContext(ctx, "DELETE FROM settlement_statement WHERE "+drafts, args...); err != nil {
 			return err
 		}
-		statements := compose(legs)
+		statements := compose(groups)
 		keys := make([]statementKey, 0, len(statements))
 		for k := range statements {
 			keys = append(keys, k)
@@ -391,17 +379,11 @@ func (s *Service) Close(ctx context.Context, id int64) (Statement, error) {
 		if st.Closed {
 			return fmt.Errorf("statement %d: %w", id, ErrClosed)
 		}
-		legs, err := s.legs(ctx, tx, st.Period, st.PartnerID)
+		groups, err := s.groups(ctx, tx, st.Period, st.PartnerID)
 		if err != nil {
 			return err
 		}
-		var mine []leg
-		for _, l := range legs {
-			if l.Currency == st.Currency && l.Amount.Valid {
-				mine = append(mine, l)
-			}
-		}
-		now := compose(mine)[statementKey{st.PartnerID, st.Currency}]
+		now := compose(groups)[statementKey{st.PartnerID, st.Currency}]
 		if now == nil {
 			now = &Statement{}
 		}
@@ -409,17 +391,30 @@ func (s *Service) Close(ctx context.Context, id int64) (Statement, error) {
 		if Hash(*now) != Hash(st) {
 			return fmt.Errorf("statement %d of %s for %s: %w", id, st.Partner, st.Period.Format("2006-01"), ErrChanged)
 		}
-		legIDs := make([]any, len(mine))
-		for i, l := range mine {
-			legIDs[i] = l.ID
+		var legs int64
+		for _, l := range st.Lines {
+			legs += l.Calls
 		}
-		for len(legIDs) > 0 {
-			n := min(len(legIDs), 500)
-			if _, err := tx.ExecContext(ctx, "UPDATE leg_charge SET statement_id = ? WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", n), ",")+")",
-				append([]any{id}, legIDs[:n]...)...); err != nil {
+		from, to := dbtime.Format(st.Period), dbtime.Format(st.Period.AddDate(0, 1, 0))
+		stamped := int64(0)
+		for _, late := range []bool{false, true} {
+			args := []any{id, st.PartnerID, st.Currency, from}
+			if !late {
+				args = append(args, to)
+			}
+			res, err := tx.ExecContext(ctx, "UPDATE leg_charge SET statement_id = ? WHERE partner_id = ? AND currency = ? AND "+
+				strings.ReplaceAll(s.settled(late), "c.", "leg_charge."), args...)
+			if err != nil {
 				return err
 			}
-			legIDs = legIDs[n:]
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			stamped += n
+		}
+		if stamped != legs { // a leg came between the check and the stamp
+			return fmt.Errorf("statement %d of %s for %s: %w", id, st.Partner, st.Period.Format("2006-01"), ErrChanged)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE settlement_statement SET state = 'closed', content_hash = ?, closed_at = ? WHERE id = ?",
 			Hash(st), dbtime.Format(s.now()), id)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/org"
 	"github.com/radbill/radbill/report"
@@ -17,13 +18,51 @@ import (
 func reportCommand(openDB dbOpener, openLimits limitsOpener) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Reports from the CDR summaries: cost, limits, cards, invoice-split, rebuild (of the summaries)",
+		Short: "Reports from the CDR summaries: cost, limits, cards, invoice-split, routes, rebuild (of the summaries)",
 		Long: "Reports read the CDR summaries (cdr_daily, cdr_monthly_owner, cdr_monthly_route) that every stored call\n" +
 			"updates, not the cdr table. Days and months are UTC. Every report writes --format table, csv, json or xlsx,\n" +
 			"to --output FILE or standard output, and its lines add up exactly to its TOTAL lines.",
 	}
 	cmd.AddCommand(reportCostCommand(openDB), reportLimitsCommand(openLimits), reportCardsCommand(openDB),
-		reportSplitCommand(openDB), reportRebuildCommand(openDB))
+		reportSplitCommand(openDB), reportRoutesCommand(openDB), reportRebuildCommand(openDB))
+	return cmd
+}
+
+func reportRoutesCommand(openDB dbOpener) *cobra.Command {
+	var days rangeFlags
+	var out outputFlags
+	cmd := &cobra.Command{
+		Use:   "routes (--period MONTH | --from DAY --to DAY)",
+		Short: "Calls not via the least-cost route: each terminated leg against its route list's rank 1, or the cheapest carrier's plan",
+		Long: "For each leg a terminating partner charged us for (outgoing-traffic rates), the carrier expected: rank 1 of\n" +
+			"the route list the call was authorized with, or, without one, the carrier whose plan prices the leg's number,\n" +
+			"time and duration lowest. Lists the legs that went elsewhere, with what the expected carrier would have\n" +
+			"charged and the difference; reads leg_charge and cdr, not the summaries.",
+		Example: "  radbill report routes --period 2026-11 --format xlsx --output deviations.xlsx",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := days.parse()
+			if err != nil {
+				return err
+			}
+			if err := out.check(); err != nil {
+				return err
+			}
+			return withDB(openDB, func(db *store.DB) error {
+				tables, err := billing.Load(cmd.Context(), db)
+				if err != nil {
+					return err
+				}
+				rep, err := report.Deviations(cmd.Context(), db, tables.Tariffs, tables.Partners, from, to)
+				if err != nil {
+					return err
+				}
+				return writeTable(cmd, &out, report.DeviationsTable(rep))
+			})
+		},
+	}
+	days.register(cmd)
+	out.register(cmd)
 	return cmd
 }
 

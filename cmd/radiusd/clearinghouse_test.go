@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/partner"
+	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/settlement"
 )
 
@@ -187,6 +189,37 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 		}
 		if len(december) != 1 || december[0].Receivable != 60_000 || len(december[0].Lines) != 1 || december[0].Lines[0].Kind != settlement.Adjustment {
 			t.Fatalf("December: %+v", december)
+		}
+
+		// Calls that went through carrier Y though X was cheaper: one
+		// against its route list's rank 1, one without a list against
+		// the cheapest carrier's plan.
+		const conf2, conf3 = "99999999 22222222 33333333 44444444", "99999999 33333333 33333333 44444444"
+		ask2 := radclientSend(t, radclient, c.auth, "auth", fmt.Sprintf("NAS-IP-Address = 10.1.0.1\nCalled-Station-Id = \"525512345678\"\nh323-conf-id = \"h323-conf-id=%s\"\n", conf2))
+		if ask2.attrs["radbill-route-1"] == "" {
+			t.Fatalf("second route list: %+v", ask2)
+		}
+		for i, conf := range []string{conf2, conf3} {
+			stop := partnerStop(fmt.Sprint("Y-", i), "10.9.9.9", "originate", conf, 120, "Cisco-AVPair = \"trunk-group=carrier-y\"\n")
+			if r := radclientSend(t, radclient, c.acct, "acct", stop); r.code != "Accounting-Response" {
+				t.Fatalf("carrier Y's stop: %+v", r)
+			}
+		}
+		tables, err := billing.Load(context.Background(), c.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deviations, err := report.Deviations(context.Background(), c.db, tables.Tariffs, tables.Partners, november, november.AddDate(0, 1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(deviations.Lines) != 2 || deviations.Difference["EUR"] != 20_000 {
+			t.Fatalf("deviations: %+v", deviations)
+		}
+		for i, d := range deviations.Lines {
+			if d.Expected != "CarrierX" || d.Actual != "CarrierY" || d.Should != 80_000 || d.ActualCost != 90_000 || d.ByRouteList != (i == 0) {
+				t.Errorf("deviation %d: %+v", i, d)
+			}
 		}
 
 		if err := c.svc.SetBlocked(context.Background(), c.b.ID, true); err != nil {
