@@ -261,11 +261,8 @@ func (s *Service) Run(ctx context.Context, period time.Time, partnerID int64) ([
 			if err != nil {
 				return err
 			}
-			for i, l := range st.Lines {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO settlement_line (statement_id, line, kind, rate_type, zone, band, calls, billed_seconds, amount_micros, refers_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-					id, i+1, l.Kind, l.RateType, l.Zone, l.Band, l.Calls, l.BilledSeconds, int64(l.Amount), l.RefersTo); err != nil {
-					return err
-				}
+			if err := insertLines(ctx, tx, id, st.Lines); err != nil {
+				return err
 			}
 			ids = append(ids, id)
 		}
@@ -283,6 +280,23 @@ func (s *Service) Run(ctx context.Context, period time.Time, partnerID int64) ([
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// insertLines stores a statement's lines, many rows a statement.
+func insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []Line) error {
+	const perStatement = 500
+	for first := 0; first < len(lines); first += perStatement {
+		chunk := lines[first:min(first+perStatement, len(lines))]
+		args := make([]any, 0, len(chunk)*10)
+		for i, l := range chunk {
+			args = append(args, id, first+i+1, l.Kind, l.RateType, l.Zone, l.Band, l.Calls, l.BilledSeconds, int64(l.Amount), l.RefersTo)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO settlement_line (statement_id, line, kind, rate_type, zone, band, calls, billed_seconds, amount_micros, refers_to) VALUES "+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", "), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Statement reads a statement with its lines.
