@@ -155,28 +155,102 @@ func (d *Directory) Rank(tariffs *rating.Snapshot, c Call, st State, cfg route.C
 	return route.Rank(tariffs, c.Called, c.At, d.Carriers(c.Origin, st.Active), p)
 }
 
-// RecordOffer keeps the route list a call was authorized with, by its
-// conf-id, so that its Stop can be compared with rank 1 (the report of
-// calls not via the least-cost route). A retried authorization of the
-// same call keeps the first list.
-func (s *Service) RecordOffer(ctx context.Context, confID string, origin *Partner, ranked []route.Ranked) error {
-	if confID == "" || len(ranked) == 0 {
-		return nil
+// Offer is the route list a call was authorized with.
+type Offer struct {
+	ConfID   string
+	OriginID int64 // 0: our own customers' call
+	At       time.Time
+	Ranked   []route.Ranked
+}
+
+// OfferLog keeps route lists (route_offer) for the comparison of each
+// call's Stop with its rank 1, written in the background in batches so
+// that an authorization never waits for it. A list not yet written when
+// the process dies is lost: the deviation report then compares that call
+// with the cheapest carrier's plan instead.
+type OfferLog struct {
+	db      *store.DB
+	offers  chan Offer
+	done    chan struct{}
+	dropped atomic.Int64
+	log     func(error)
+}
+
+// offerBatch bounds one INSERT; offerQueue the lists waiting.
+const (
+	offerBatch = 500
+	offerQueue = 50_000
+)
+
+// NewOfferLog starts writing route lists to db; failures go to log.
+func NewOfferLog(db *store.DB, log func(error)) *OfferLog {
+	l := &OfferLog{db: db, offers: make(chan Offer, offerQueue), done: make(chan struct{}), log: log}
+	go l.run()
+	return l
+}
+
+// Add queues a call's list; a full queue drops it (counted).
+func (l *OfferLog) Add(o Offer) {
+	if o.ConfID == "" || len(o.Ranked) == 0 {
+		return
 	}
-	parts := make([]string, len(ranked))
-	for i, r := range ranked {
-		parts[i] = strconv.FormatInt(r.ID, 10) + ":" + r.Cost.String()
+	select {
+	case l.offers <- o:
+	default:
+		l.dropped.Add(1)
 	}
-	var originID sql.NullInt64
-	if origin != nil {
-		originID = sql.NullInt64{Int64: origin.ID, Valid: true}
+}
+
+// Dropped counts the lists a full queue dropped.
+func (l *OfferLog) Dropped() int64 { return l.dropped.Load() }
+
+// Close writes what is queued and stops.
+func (l *OfferLog) Close() {
+	close(l.offers)
+	<-l.done
+}
+
+func (l *OfferLog) run() {
+	defer close(l.done)
+	batch := make([]Offer, 0, offerBatch)
+	for o := range l.offers {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < offerBatch {
+			select {
+			case next, ok := <-l.offers:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, next)
+			default:
+				break fill
+			}
+		}
+		if err := l.write(batch); err != nil {
+			l.log(err)
+		}
 	}
+}
+
+func (l *OfferLog) write(batch []Offer) error {
 	ignore := "INSERT OR IGNORE"
-	if s.db.Driver == store.MySQL {
+	if l.db.Driver == store.MySQL {
 		ignore = "INSERT IGNORE"
 	}
-	_, err := s.db.ExecContext(ctx, ignore+" INTO route_offer (conf_id, created_at, origin_id, first_partner_id, first_cost_micros, currency, routes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		confID, dbtime.Format(s.now()), originID, ranked[0].ID, int64(ranked[0].Cost), ranked[0].Currency, strings.Join(parts, ","))
+	args := make([]any, 0, 7*len(batch))
+	for _, o := range batch {
+		parts := make([]string, len(o.Ranked))
+		for i, r := range o.Ranked {
+			parts[i] = strconv.FormatInt(r.ID, 10) + ":" + r.Cost.String()
+		}
+		origin := sql.NullInt64{Int64: o.OriginID, Valid: o.OriginID != 0}
+		args = append(args, o.ConfID, dbtime.Format(o.At), origin, o.Ranked[0].ID, int64(o.Ranked[0].Cost), o.Ranked[0].Currency, strings.Join(parts, ","))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := l.db.ExecContext(ctx, ignore+" INTO route_offer (conf_id, created_at, origin_id, first_partner_id, first_cost_micros, currency, routes) VALUES "+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", "), args...)
 	return err
 }
 

@@ -23,7 +23,7 @@ package route
 import (
 	"cmp"
 	"fmt"
-	"slices"
+	"strconv"
 	"time"
 
 	"github.com/radbill/radbill/rating"
@@ -100,7 +100,7 @@ type Ranked struct {
 	Currency     string
 	Zone, Prefix string
 	Loss         bool
-	Why          string
+	totalShare   int // the shares of every route of the call
 }
 
 // Excluded is a carrier left out, and why.
@@ -113,14 +113,18 @@ type Excluded struct {
 func Rank(tariffs *rating.Snapshot, called string, at time.Time, carriers []Carrier, p Policy) ([]Ranked, []Excluded) {
 	var ranked []Ranked
 	var excluded []Excluded
-	var charge rating.Charge
-	for _, c := range carriers {
+	plans := make([]int64, len(carriers))
+	for i, c := range carriers {
+		plans[i] = c.PlanID
+	}
+	quotes := make([]rating.Quote, len(carriers))
+	tariffs.QuoteMinute(called, at, plans, quotes)
+	for i, c := range carriers {
+		charge := &quotes[i]
 		if c.Blocked {
 			excluded = append(excluded, Excluded{c, "blocked"})
 			continue
 		}
-		tariffs.RateTo(&charge, rating.Call{PlanID: c.PlanID, Called: called, ConnectTime: at, DurationSeconds: 60,
-			Direction: rating.Outgoing, NearestRatedPrefix: true})
 		switch {
 		case charge.Status != rating.StatusOK:
 			excluded = append(excluded, Excluded{c, "no price: " + charge.Status.String()})
@@ -145,15 +149,20 @@ func Rank(tariffs *rating.Snapshot, called string, at time.Time, carriers []Carr
 		}
 		ranked = append(ranked, r)
 	}
-	order(ranked, p)
+	total := 0
+	for _, r := range ranked {
+		total += max(r.Share, 0)
+	}
+	ranked = order(ranked, p, total)
 	if p.Max > 0 && len(ranked) > p.Max {
+		beyond := "beyond the list's " + strconv.Itoa(p.Max) + " routes"
 		for _, r := range ranked[p.Max:] {
-			excluded = append(excluded, Excluded{r.Carrier, fmt.Sprintf("beyond the list's %d routes", p.Max)})
+			excluded = append(excluded, Excluded{r.Carrier, beyond})
 		}
 		ranked = ranked[:p.Max]
 	}
 	for i := range ranked {
-		ranked[i].Rank = i + 1
+		ranked[i].Rank, ranked[i].totalShare = i+1, total
 	}
 	return ranked, excluded
 }
@@ -167,58 +176,62 @@ func effective(r Ranked, p Policy) float64 {
 	return float64(r.Cost) * float64(r.Quality.Calls) / float64(r.Quality.Answered)
 }
 
-func order(rs []Ranked, p Policy) {
-	byCost := func(a, b Ranked) int { return cmp.Or(cmp.Compare(a.Cost, b.Cost), cmp.Compare(a.ID, b.ID)) }
+// order puts the routes in the strategy's order: the first Max of them
+// sorted (a selection, as a route list is short and the carriers many),
+// the rest after them in no order.
+func order(rs []Ranked, p Policy, totalShare int) []Ranked {
+	byCost := func(a, b *Ranked) int { return cmp.Or(cmp.Compare(a.Cost, b.Cost), cmp.Compare(a.ID, b.ID)) }
+	compare := byCost
 	switch p.Strategy {
 	case Quality:
-		for i := range rs {
-			rs[i].Why = why(rs[i], p)
-		}
-		slices.SortFunc(rs, func(a, b Ranked) int {
-			return cmp.Or(cmp.Compare(effective(a, p), effective(b, p)), byCost(a, b))
-		})
-		return
+		compare = func(a, b *Ranked) int { return cmp.Or(cmp.Compare(effective(*a, p), effective(*b, p)), byCost(a, b)) }
 	case Priority:
-		slices.SortFunc(rs, func(a, b Ranked) int { return cmp.Or(cmp.Compare(a.Priority, b.Priority), byCost(a, b)) })
+		compare = func(a, b *Ranked) int { return cmp.Or(cmp.Compare(a.Priority, b.Priority), byCost(a, b)) }
+	}
+	first := 0
+	if p.Strategy == LoadShare && totalShare > 0 {
+		draw := int(p.Draw % uint64(totalShare))
 		for i := range rs {
-			rs[i].Why = fmt.Sprintf("priority %d, then %s/min", rs[i].Priority, rs[i].Cost)
-		}
-		return
-	case LoadShare:
-		slices.SortFunc(rs, byCost)
-		total := 0
-		for _, r := range rs {
-			total += max(r.Share, 0)
-		}
-		if total > 0 {
-			draw := int(p.Draw % uint64(total))
-			for i, r := range rs {
-				if draw < max(r.Share, 0) {
-					first := rs[i]
-					copy(rs[1:i+1], rs[:i])
-					rs[0] = first
-					break
-				}
-				draw -= max(r.Share, 0)
+			if share := max(rs[i].Share, 0); draw < share {
+				rs[0], rs[i] = rs[i], rs[0]
+				first = 1
+				break
+			} else {
+				draw -= share
 			}
 		}
-		for i := range rs {
-			rs[i].Why = fmt.Sprintf("share %d of %d, then %s/min", rs[i].Share, total, rs[i].Cost)
+	}
+	limit := len(rs)
+	if p.Max > 0 {
+		limit = min(limit, p.Max)
+	}
+	for i := first; i < limit; i++ {
+		best := i
+		for j := i + 1; j < len(rs); j++ {
+			if compare(&rs[j], &rs[best]) < 0 {
+				best = j
+			}
 		}
-		return
+		rs[i], rs[best] = rs[best], rs[i]
 	}
-	slices.SortFunc(rs, byCost)
-	for i := range rs {
-		rs[i].Why = fmt.Sprintf("%s/min by prefix %s", rs[i].Cost, rs[i].Prefix)
-	}
+	return rs
 }
 
-func why(r Ranked, p Policy) string {
-	if r.Quality.Calls < max(p.MinSamples, 1) || r.Quality.Answered == 0 {
-		return fmt.Sprintf("%s/min; quality not counted: %d of %d calls needed", r.Cost, r.Quality.Calls, max(p.MinSamples, 1))
+// Why says why a route ranks where it does.
+func (r Ranked) Why(p Policy) string {
+	switch p.Strategy {
+	case Quality:
+		if r.Quality.Calls < max(p.MinSamples, 1) || r.Quality.Answered == 0 {
+			return fmt.Sprintf("%s/min; quality not counted: %d of %d calls needed", r.Cost, r.Quality.Calls, max(p.MinSamples, 1))
+		}
+		return fmt.Sprintf("%s/min at ASR %.0f%%, ACD %s: %.4f per answered minute", r.Cost, r.Quality.ASR(), r.Quality.ACD(),
+			effective(r, p)/float64(rating.MicrosPerUnit))
+	case Priority:
+		return fmt.Sprintf("priority %d, then %s/min", r.Priority, r.Cost)
+	case LoadShare:
+		return fmt.Sprintf("share %d of %d, then %s/min", r.Share, r.totalShare, r.Cost)
 	}
-	return fmt.Sprintf("%s/min at ASR %.0f%%, ACD %s: %.4f per answered minute", r.Cost, r.Quality.ASR(), r.Quality.ACD(),
-		effective(r, p)/float64(rating.MicrosPerUnit))
+	return fmt.Sprintf("%s/min by prefix %s", r.Cost, r.Prefix)
 }
 
 // Config is the routing part of radiusd's configuration.

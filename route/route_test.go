@@ -3,6 +3,8 @@ package route
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,10 +249,16 @@ func TestFiltersAndStrategies(t *testing.T) {
 	}
 }
 
-// BenchmarkRank ranks 200 carriers, each pricing 100,000 prefixes.
+// BenchmarkRank ranks 200 carriers, each pricing 100,000 prefixes
+// (RADBILL_RANK_PREFIXES for fewer: the full deck is 20,000,000 rates and
+// takes some 17 GB to build).
 func BenchmarkRank(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const carriers, prefixes = 200, 100_000
+	const carriers = 200
+	prefixes := 100_000
+	if n, err := strconv.Atoi(os.Getenv("RADBILL_RANK_PREFIXES")); err == nil && n > 0 {
+		prefixes = n
+	}
 	var data rating.TariffData
 	seen := map[string]bool{}
 	var list []string

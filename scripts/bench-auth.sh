@@ -4,6 +4,10 @@
 # MariaDB, with CARDS prepaid cards of a large balance, C in flight.
 #   N=150000 C=64 CARDS=200 scripts/bench-auth.sh
 #   N=150000 STOPS=1 STOP_EVERY=10 scripts/bench-auth.sh
+#   N=150000 ROUTES=20 scripts/bench-auth.sh
+# ROUTES=K adds K terminating carriers (clearinghouse partners pricing with
+# the demo plans): every Accept then carries the call's ranked route list,
+# kept in route_offer.
 # By default each card has CALLS calls in progress that are authorized again
 # and again (a reservation per call, replaced). STOPS=1 instead ends
 # authorized calls — every one, or every STOP_EVERY-th while the others stay
@@ -37,6 +41,11 @@ if [ "$CARDS" -gt 1 ]; then
        INSERT INTO ledger_entry (account_id, kind, amount_micros, reason, created_at, accrued_at)
        SELECT id, 'topup', balance_micros, 'initial balance', created_at, created_at FROM prepaid_account WHERE account_number <> '8800000'"
 fi
+for k in $(seq 1 "${ROUTES:-0}"); do
+  bin/radbill partner create "carrier-$k" --currency EUR --role terminating --wait 0s >/dev/null
+  bin/radbill partner gateway add "carrier-$k" "10.9.$((k / 250)).$((k % 250 + 1))" --wait 0s >/dev/null
+  bin/radbill partner rates "carrier-$k" --type outgoing --plan "$([ $((k % 2)) = 0 ] && echo retail || echo business)" --wait 0s >/dev/null
+done
 RADBILL_LISTEN_AUTH=127.0.0.1:14812 RADBILL_LISTEN_ACCT=127.0.0.1:14813 RADBILL_LISTEN_METRICS=127.0.0.1:24812 \
 RADBILL_CLIENTS='[{name: bench, address: 127.0.0.1, secret: bench-secret}]' RADBILL_LOG_LEVEL=error \
   bin/radiusd >"$work/radiusd.log" 2>&1 &
@@ -56,6 +65,7 @@ bin/radload -addr 127.0.0.1:14812 -secret bench-secret -n "$N" -c "$C" \
 cpu_report "$N" authorization
 curl -s http://127.0.0.1:24812/metrics | grep -E '^radbill_drops_total' || true
 echo "reservations held: $(sql 'SELECT COUNT(*) FROM credit_reservation')"
+[ "${ROUTES:-0}" = 0 ] || echo "route lists kept: $(sql 'SELECT COUNT(*) FROM route_offer')"
 [ "$STOPS" = 1 ] || exit 0
 echo "CDRs $(sql 'SELECT COUNT(*) FROM cdr'), call debits $(sql "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'call_debit'")," \
   "CDR cost $(sql 'SELECT SUM(cost_micros) FROM cdr'), debited $(sql "SELECT -SUM(amount_micros) FROM ledger_entry WHERE kind = 'call_debit'")"

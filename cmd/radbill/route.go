@@ -81,6 +81,7 @@ func routeCommand(configPath *string) *cobra.Command {
 			ranked, excluded := tables.Partners.Rank(tables.Tariffs, call, state, rcfg)
 			out := cmd.OutOrStdout()
 			policy := tables.Partners.Policy(call.Origin)
+			policy.MinSamples = rcfg.MinSamples
 			origin := "our own customers"
 			if call.Origin != nil {
 				origin = call.Origin.Name
@@ -91,7 +92,7 @@ func routeCommand(configPath *string) *cobra.Command {
 			fmt.Fprintln(tw, "rank\tcarrier\taddress\tprefix\tzone\tprice/min\tcalls\tASR\tACD\tloss\twhy")
 			for _, r := range ranked {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s %s\t%d\t%.0f%%\t%s\t%v\t%s\n", r.Rank, terminalSafe(r.Name), terminalSafe(r.Address), r.Prefix,
-					terminalSafe(r.Zone), r.Cost, r.Currency, r.Quality.Calls, r.Quality.ASR(), r.Quality.ACD(), r.Loss, r.Why)
+					terminalSafe(r.Zone), r.Cost, r.Currency, r.Quality.Calls, r.Quality.ASR(), r.Quality.ACD(), r.Loss, r.Why(policy))
 			}
 			for _, x := range excluded {
 				fmt.Fprintf(tw, "-\t%s\t%s\t\t\t\t\t\t\t\tleft out: %s\n", terminalSafe(x.Name), terminalSafe(x.Address), x.Why)

@@ -133,8 +133,11 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 			reply.attrs["radbill-route-1"] != "10.2.0.1;CarrierX;0.040000;EUR" || reply.attrs["radbill-route-2"] != "10.3.0.1;CarrierY;0.045000;EUR" {
 			t.Fatalf("route list for MemberA: %+v", reply)
 		}
-		if n := c.count("SELECT COUNT(*) FROM route_offer WHERE conf_id = ? AND first_partner_id = ?", conf, c.x.ID); n != 1 {
-			t.Fatalf("%d route offers kept", n)
+		for deadline := time.Now().Add(5 * time.Second); c.count("SELECT COUNT(*) FROM route_offer WHERE conf_id = ? AND first_partner_id = ?", conf, c.x.ID) != 1; {
+			if time.Now().After(deadline) {
+				t.Fatal("the route list was not kept")
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 
 		for range 2 { // the second time a retransmission: nothing more is charged
@@ -198,6 +201,11 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 		ask2 := radclientSend(t, radclient, c.auth, "auth", fmt.Sprintf("NAS-IP-Address = 10.1.0.1\nCalled-Station-Id = \"525512345678\"\nh323-conf-id = \"h323-conf-id=%s\"\n", conf2))
 		if ask2.attrs["radbill-route-1"] == "" {
 			t.Fatalf("second route list: %+v", ask2)
+		}
+		for deadline := time.Now().Add(5 * time.Second); c.count("SELECT COUNT(*) FROM route_offer WHERE conf_id = ?", conf2) != 1; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the second route list was not kept")
+			}
 		}
 		for i, conf := range []string{conf2, conf3} {
 			stop := partnerStop(fmt.Sprint("Y-", i), "10.9.9.9", "originate", conf, 120, "Cisco-AVPair = \"trunk-group=carrier-y\"\n")

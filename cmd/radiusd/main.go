@@ -94,6 +94,7 @@ type instance struct {
 	// lists are ranked.
 	carriers *partner.Watcher
 	routing  route.Config
+	offers   *partner.OfferLog
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -170,6 +171,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	carriers := &partner.Watcher{}
+	offers := partner.NewOfferLog(db, func(err error) { log.Warn("route lists not kept", zap.Error(err)) })
+	cleanup = append(cleanup, offers.Close)
 	mailer, err := notify.New(db, notify.Config{SMTP: notify.SMTP{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, StartTLS: cfg.SMTP.StartTLS,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From,
@@ -197,7 +200,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL, MaxInFlightPerSource: cfg.Server.MaxInFlightPerSource,
 	}, clients, &authorize.Authorizer{Limits: limitsService, Cards: cards, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
 		FailOpen: cfg.Authorize.OutagePolicy == "open", OutageCreditTime: cfg.Authorize.OutageCreditTime,
-		Partners: partner.New(db), Routing: routing, RouteState: carriers.State},
+		Offers: offers, Routing: routing, RouteState: carriers.State},
 		accounting, reg, log)
 	if err != nil {
 		return nil, err
@@ -228,7 +231,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 			return nil, err
 		}
 	}
-	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, carriers: carriers, routing: routing, reloadEvery: cfg.Rating.ReloadInterval, log: log,
+	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, carriers: carriers, routing: routing, offers: offers, reloadEvery: cfg.Rating.ReloadInterval, log: log,
 		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches, console: console}
 	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
@@ -304,6 +307,7 @@ func (in *instance) run(ctx context.Context) {
 	in.cards.Close()
 	in.writer.Close()
 	in.server.Close()
+	in.offers.Close()
 	if in.spool != nil {
 		_ = in.spool.Close()
 	}

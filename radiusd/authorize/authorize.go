@@ -71,9 +71,9 @@ type Authorizer struct {
 	// FailOpen and OutageCreditTime are the outage policy (see above).
 	FailOpen         bool
 	OutageCreditTime time.Duration
-	// Partners keeps the route lists given (clearinghouse); Routing ranks
+	// Offers keeps the route lists given (clearinghouse); Routing ranks
 	// them with the carriers' state RouteState returns.
-	Partners   *partner.Service
+	Offers     *partner.OfferLog
 	Routing    route.Config
 	RouteState func() partner.State
 }
@@ -229,7 +229,7 @@ func (a *Authorizer) cardCall(ctx context.Context, account string, proof limits.
 			func(granted limits.Authorization, err error) {
 				reply := grant(granted)
 				if err == nil && granted.ReturnCode == limits.CodeSuccess {
-					a.addRoutes(ctx, &reply, nil, request, tables, 0, granted.CreditSeconds)
+					a.addRoutes(&reply, nil, request, tables, 0, granted.CreditSeconds)
 				}
 				respond(reply, err)
 			})

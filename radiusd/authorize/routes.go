@@ -64,7 +64,7 @@ func (a *Authorizer) partnerCall(ctx context.Context, origin *partner.Partner, r
 			sell = c.Cost
 		}
 	}
-	if !a.addRoutes(ctx, &reply, origin, request, tables, sell, 0) {
+	if !a.addRoutes(&reply, origin, request, tables, sell, 0) {
 		a.Log.Info("no route", zap.String("partner", origin.Name), zap.String("called", request.Called))
 		return reject(limits.CodeServiceNotAvailable), nil
 	}
@@ -74,7 +74,7 @@ func (a *Authorizer) partnerCall(ctx context.Context, origin *partner.Partner, r
 // addRoutes ranks the call's routes and adds the list to reply, with the
 // credit time when there is one; it tells whether there was a route. The
 // list is kept with the call's conf-id.
-func (a *Authorizer) addRoutes(ctx context.Context, reply *answer, origin *partner.Partner, request limits.CallRequest, tables *billing.Tables, sell rating.Money, credit int64) bool {
+func (a *Authorizer) addRoutes(reply *answer, origin *partner.Partner, request limits.CallRequest, tables *billing.Tables, sell rating.Money, credit int64) bool {
 	if tables.Partners.Empty() || a.Routing.MaxRoutes == 0 {
 		return false
 	}
@@ -82,15 +82,18 @@ func (a *Authorizer) addRoutes(ctx context.Context, reply *answer, origin *partn
 	if a.RouteState != nil {
 		state = a.RouteState()
 	}
-	ranked, _ := tables.Partners.Rank(tables.Tariffs, partner.Call{Origin: origin, Called: request.Called, At: time.Now(), Sell: sell,
+	now := time.Now()
+	ranked, _ := tables.Partners.Rank(tables.Tariffs, partner.Call{Origin: origin, Called: request.Called, At: now, Sell: sell,
 		Draw: draw(request.ConfID)}, state, a.Routing)
 	if len(ranked) == 0 {
 		return false
 	}
-	if a.Partners != nil {
-		if err := a.Partners.RecordOffer(ctx, request.ConfID, origin, ranked); err != nil {
-			a.Log.Warn("route list not kept", zap.String("conf_id", request.ConfID), zap.Error(err))
+	if a.Offers != nil {
+		offer := partner.Offer{ConfID: request.ConfID, At: now, Ranked: ranked}
+		if origin != nil {
+			offer.OriginID = origin.ID
 		}
+		a.Offers.Add(offer)
 	}
 	if ranked[0].Address != "" {
 		reply.vsas = append(reply.vsas, vsa{cisco.AttrRedirectIPAddress, ranked[0].Address})
