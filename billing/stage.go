@@ -39,6 +39,7 @@ import (
 	"github.com/radbill/radbill/normalize"
 	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/route"
 	"github.com/radbill/radbill/store"
 )
 
@@ -57,8 +58,10 @@ type Tables struct {
 	Gateways   map[string]store.Gateway // by client name
 	// Owners are the prepaid cards and enterprise users legs are charged to.
 	Owners store.Owners
-	// Partners are the clearinghouse's partners (none elsewhere).
+	// Partners are the clearinghouse's partners (none elsewhere), Routes
+	// the routing book of their carriers' prices.
 	Partners *partner.Directory
+	Routes   *route.Book
 }
 
 // Load reads and validates the tables. Any invalid row makes it fail.
@@ -95,7 +98,8 @@ func Load(ctx context.Context, db *store.DB) (*Tables, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partner: %w", err)
 	}
-	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, Owners: owners, Partners: partners}
+	t := &Tables{Version: version, Tariffs: snapshot, Translator: translator, Gateways: map[string]store.Gateway{}, Owners: owners, Partners: partners,
+		Routes: partners.Book(snapshot)}
 	for _, g := range gateways {
 		t.Gateways[g.ClientName] = g
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/radbill/radbill/route"
 )
 
 // Directory is every partner at one moment, indexed for the packet path:
@@ -17,6 +19,11 @@ type Directory struct {
 	byRemote map[string]*Partner // h323-remote-address
 	byAVPair map[string]*Partner // "name=value"
 	ordered  []*Partner          // by name
+	// carriers are the candidate routes of our own customers' calls and
+	// of originating partners without routes of their own; byOrigin those
+	// of the partners with (see Carriers).
+	carriers []route.Carrier
+	byOrigin map[int64][]route.Carrier
 }
 
 // LoadDirectory reads every partner.
@@ -52,6 +59,7 @@ func NewDirectory(ps []Partner) (*Directory, error) {
 			}
 		}
 	}
+	d.carrierLists()
 	return d, nil
 }
 

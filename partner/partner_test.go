@@ -116,7 +116,7 @@ func TestPartners(t *testing.T) {
 		}
 		ids := func(o *partner.Partner) []int64 {
 			var out []int64
-			for _, c := range dir.Carriers(o, nil) {
+			for _, c := range dir.Carriers(o) {
 				out = append(out, c.ID)
 			}
 			return out

@@ -3,6 +3,7 @@ package partner
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,32 +21,72 @@ import (
 // customers' call): the terminating partners with outgoing-traffic rates,
 // or, when origin has routes of its own (routing by origin), those alone
 // with the priorities and shares given there. The origin itself is never
-// its own route. active gives each partner's concurrent calls.
-func (d *Directory) Carriers(origin *Partner, active map[int64]int) []route.Carrier {
+// its own route. The list is the Directory's: read it, do not change it.
+func (d *Directory) Carriers(origin *Partner) []route.Carrier {
 	if d.Empty() {
 		return nil
 	}
-	var out []route.Carrier
-	add := func(p *Partner, priority, share int) {
+	if origin != nil {
+		if list, ok := d.byOrigin[origin.ID]; ok {
+			return list
+		}
+	}
+	return d.carriers
+}
+
+// carrierLists makes the candidate lists Carriers returns.
+func (d *Directory) carrierLists() {
+	candidate := func(p *Partner, origin *Partner, priority, share int) (route.Carrier, bool) {
 		plan, ok := p.Rates[Outgoing]
 		if !ok || !p.Role.Terminates() || p.Own || (origin != nil && p.ID == origin.ID) {
-			return
+			return route.Carrier{}, false
 		}
-		out = append(out, route.Carrier{ID: p.ID, Name: p.Name, Address: p.RouteAddress(), PlanID: plan, Priority: priority, Share: share,
-			Capacity: p.Capacity, Active: active[p.ID], MaxCost: p.MaxCost, Blocked: p.Blocked})
+		return route.Carrier{ID: p.ID, Name: p.Name, Address: p.RouteAddress(), PlanID: plan, Priority: priority, Share: share,
+			Capacity: p.Capacity, MaxCost: p.MaxCost, Blocked: p.Blocked}, true
 	}
-	if origin != nil && len(origin.Routes) > 0 {
-		for _, r := range origin.Routes {
-			if p := d.partners[r.DestinationID]; p != nil {
-				add(p, r.Priority, r.Share)
+	d.byOrigin = map[int64][]route.Carrier{}
+	for _, p := range d.ordered {
+		if c, ok := candidate(p, nil, p.Priority, p.Share); ok {
+			d.carriers = append(d.carriers, c)
+		}
+		if len(p.Routes) == 0 {
+			continue
+		}
+		var list []route.Carrier
+		for _, r := range p.Routes {
+			if dest := d.partners[r.DestinationID]; dest != nil {
+				if c, ok := candidate(dest, p, r.Priority, r.Share); ok {
+					list = append(list, c)
+				}
 			}
 		}
-		return out
+		d.byOrigin[p.ID] = list
 	}
+	// A partner both originating and terminating is not its own route.
 	for _, p := range d.ordered {
-		add(p, p.Priority, p.Share)
+		if _, ok := d.byOrigin[p.ID]; !ok && p.Role.Terminates() && p.Role.Originates() {
+			d.byOrigin[p.ID] = slices.DeleteFunc(slices.Clone(d.carriers), func(c route.Carrier) bool { return c.ID == p.ID })
+		}
 	}
-	return out
+}
+
+// Book makes the routing book of the carriers' plans in tariffs and notes
+// each candidate's place in it; radiusd makes one with each tables load.
+func (d *Directory) Book(tariffs *rating.Snapshot) *route.Book {
+	var plans []int64
+	for _, p := range d.All() {
+		if plan, ok := p.Rates[Outgoing]; ok {
+			plans = append(plans, plan)
+		}
+	}
+	book := route.NewBook(tariffs, plans)
+	if !d.Empty() {
+		book.Prepare(d.carriers)
+		for _, list := range d.byOrigin {
+			book.Prepare(list)
+		}
+	}
+	return book
 }
 
 // Policy is how the calls of origin (nil: our own customers', whose
@@ -145,14 +186,15 @@ type Call struct {
 	Draw uint64
 }
 
-// Rank ranks the routes of c under the origin's policy.
-func (d *Directory) Rank(tariffs *rating.Snapshot, c Call, st State, cfg route.Config) ([]route.Ranked, []route.Excluded) {
+// Rank ranks the routes of c under the origin's policy, with the prices
+// of book (Directory.Book); explain lists every carrier left out too.
+func (d *Directory) Rank(book *route.Book, c Call, st State, cfg route.Config, explain bool) ([]route.Ranked, []route.Excluded) {
 	p := d.Policy(c.Origin)
-	p.MinSamples, p.Max, p.Sell, p.Draw = cfg.MinSamples, cfg.MaxRoutes, c.Sell, c.Draw
+	p.MinSamples, p.Max, p.Sell, p.Draw, p.Active, p.Explain = cfg.MinSamples, cfg.MaxRoutes, c.Sell, c.Draw, st.Active, explain
 	if st.Quality != nil {
 		p.Quality = func(carrier int64, zone string) route.Figures { return st.Quality[QualityKey{carrier, zone}] }
 	}
-	return route.Rank(tariffs, c.Called, c.At, d.Carriers(c.Origin, st.Active), p)
+	return route.Rank(book, c.Called, c.At, d.Carriers(c.Origin), p)
 }
 
 // Offer is the route list a call was authorized with.

@@ -83,3 +83,13 @@ func (s *Snapshot) QuoteMinute(called string, at time.Time, plans []int64, quote
 		}
 	}
 }
+
+// LongestPrefix is the longest prefix of number that names a zone: calls
+// to numbers with the same one are priced alike by every plan.
+func (s *Snapshot) LongestPrefix(number string) (string, bool) {
+	if !allDigits(number) {
+		return "", false
+	}
+	zone, length := s.trie.lookup(number)
+	return number[:length], zone != noZone
+}

@@ -45,11 +45,11 @@ type Carrier struct {
 	PlanID  int64  // its outgoing-traffic rates: what it charges us
 	// Priority and Share are its rank and weight for this call's origin.
 	Priority, Share int
-	// Capacity is its limit of concurrent calls (0: none), Active its
-	// calls now.
-	Capacity, Active int
-	MaxCost          rating.Money // 0: none
-	Blocked          bool
+	// Capacity is its limit of concurrent calls (0: none).
+	Capacity int
+	MaxCost  rating.Money // 0: none
+	Blocked  bool
+	slot     int32 // its plan's place in the Book plus one (Book.Prepare); 0: not noted
 }
 
 // Figures are a carrier's calls to a zone over the quality window.
@@ -87,8 +87,13 @@ type Policy struct {
 	Draw uint64
 	// Max is the length of the list (0: all).
 	Max int
-	// Quality gives a carrier's figures for a zone (nil: none known).
+	// Quality gives a carrier's figures for a zone (nil: none known);
+	// Active its calls in progress (nil: none).
 	Quality func(carrier int64, zone string) Figures
+	Active  map[int64]int
+	// Explain lists every carrier left out, and why; without it a
+	// least-cost list skips them (the authorization's fast path).
+	Explain bool
 }
 
 // Ranked is a route in the list.
@@ -109,51 +114,61 @@ type Excluded struct {
 	Why string
 }
 
-// Rank ranks carriers for a call to called (E.164 digits) at at.
-func Rank(tariffs *rating.Snapshot, called string, at time.Time, carriers []Carrier, p Policy) ([]Ranked, []Excluded) {
+// Rank ranks carriers for a call to called (E.164 digits) at at, with
+// the prices of book.
+func Rank(book *Book, called string, at time.Time, carriers []Carrier, p Policy) ([]Ranked, []Excluded) {
+	pg := book.page(called, at)
 	var ranked []Ranked
 	var excluded []Excluded
-	plans := make([]int64, len(carriers))
-	for i, c := range carriers {
-		plans[i] = c.PlanID
-	}
-	quotes := make([]rating.Quote, len(carriers))
-	tariffs.QuoteMinute(called, at, plans, quotes)
-	for i, c := range carriers {
-		charge := &quotes[i]
-		if c.Blocked {
-			excluded = append(excluded, Excluded{c, "blocked"})
-			continue
-		}
+	fast := p.Strategy != Quality && p.Strategy != Priority && p.Strategy != LoadShare && p.Max > 0 && !p.Explain
+	total := 0
+	for i := range carriers {
+		c := &carriers[i]
+		q := pg.quote(book, c)
+		why := ""
 		switch {
-		case charge.Status != rating.StatusOK:
-			excluded = append(excluded, Excluded{c, "no price: " + charge.Status.String()})
-			continue
-		case c.MaxCost > 0 && charge.Cost > c.MaxCost:
-			excluded = append(excluded, Excluded{c, fmt.Sprintf("%s/min is over its maximum %s", charge.Cost, c.MaxCost)})
-			continue
-		case c.Capacity > 0 && c.Active >= c.Capacity:
-			excluded = append(excluded, Excluded{c, fmt.Sprintf("at capacity: %d of %d calls", c.Active, c.Capacity)})
+		case c.Blocked:
+			why = "blocked"
+		case q.Status != rating.StatusOK:
+			why = "no price: " + q.Status.String()
+		case c.MaxCost > 0 && q.Cost > c.MaxCost:
+			why = "over its maximum cost"
+		case c.Capacity > 0 && p.Active[c.ID] >= c.Capacity:
+			why = "at capacity"
+		case p.Sell > 0 && p.Sell-q.Cost < p.MinMargin && p.RefuseLoss:
+			why = "a loss"
+		}
+		if why != "" {
+			if p.Explain {
+				excluded = append(excluded, Excluded{*c, explainExclusion(why, *c, *q, p)})
+			}
 			continue
 		}
-		r := Ranked{Carrier: c, Cost: charge.Cost, Currency: charge.Currency, Zone: charge.Zone.Name, Prefix: charge.Prefix}
+		if fast && len(ranked) == p.Max && !cheaper(q.Cost, c.ID, &ranked[p.Max-1]) {
+			continue // a least-cost list keeps only its Max cheapest
+		}
+		r := Ranked{Carrier: *c, Cost: q.Cost, Currency: q.Currency, Zone: q.Zone.Name, Prefix: q.Prefix, Loss: p.Sell > 0 && p.Sell-q.Cost < p.MinMargin}
 		if p.Quality != nil {
 			r.Quality = p.Quality(c.ID, r.Zone)
 		}
-		if p.Sell > 0 && p.Sell-r.Cost < p.MinMargin {
-			r.Loss = true
-			if p.RefuseLoss {
-				excluded = append(excluded, Excluded{c, fmt.Sprintf("loss: sells at %s/min, costs %s", p.Sell, r.Cost)})
-				continue
-			}
+		total += max(c.Share, 0)
+		if !fast {
+			ranked = append(ranked, r)
+			continue
 		}
-		ranked = append(ranked, r)
+		at := len(ranked)
+		for at > 0 && cheaper(r.Cost, r.ID, &ranked[at-1]) {
+			at--
+		}
+		if len(ranked) < p.Max {
+			ranked = append(ranked, Ranked{})
+		}
+		copy(ranked[at+1:], ranked[at:len(ranked)-1])
+		ranked[at] = r
 	}
-	total := 0
-	for _, r := range ranked {
-		total += max(r.Share, 0)
+	if !fast {
+		ranked = order(ranked, p, total)
 	}
-	ranked = order(ranked, p, total)
 	if p.Max > 0 && len(ranked) > p.Max {
 		beyond := "beyond the list's " + strconv.Itoa(p.Max) + " routes"
 		for _, r := range ranked[p.Max:] {
@@ -165,6 +180,24 @@ func Rank(tariffs *rating.Snapshot, called string, at time.Time, carriers []Carr
 		ranked[i].Rank, ranked[i].totalShare = i+1, total
 	}
 	return ranked, excluded
+}
+
+// cheaper tells whether a route at cost of carrier id goes before r.
+func cheaper(cost rating.Money, id int64, r *Ranked) bool {
+	return cost < r.Cost || cost == r.Cost && id < r.ID
+}
+
+// explainExclusion says in words why a carrier was left out.
+func explainExclusion(why string, c Carrier, q rating.Quote, p Policy) string {
+	switch why {
+	case "over its maximum cost":
+		return fmt.Sprintf("%s/min is over its maximum %s", q.Cost, c.MaxCost)
+	case "at capacity":
+		return fmt.Sprintf("at capacity: %d of %d calls", p.Active[c.ID], c.Capacity)
+	case "a loss":
+		return fmt.Sprintf("loss: sells at %s/min, costs %s", p.Sell, q.Cost)
+	}
+	return why
 }
 
 // effective is the price a route is ranked by under the quality strategy,

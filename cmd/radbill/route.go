@@ -78,7 +78,7 @@ func routeCommand(configPath *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ranked, excluded := tables.Partners.Rank(tables.Tariffs, call, state, rcfg)
+			ranked, excluded := tables.Partners.Rank(tables.Routes, call, state, rcfg, true)
 			out := cmd.OutOrStdout()
 			policy := tables.Partners.Policy(call.Origin)
 			policy.MinSamples = rcfg.MinSamples

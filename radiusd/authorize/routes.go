@@ -83,8 +83,8 @@ func (a *Authorizer) addRoutes(reply *answer, origin *partner.Partner, request l
 		state = a.RouteState()
 	}
 	now := time.Now()
-	ranked, _ := tables.Partners.Rank(tables.Tariffs, partner.Call{Origin: origin, Called: request.Called, At: now, Sell: sell,
-		Draw: draw(request.ConfID)}, state, a.Routing)
+	ranked, _ := tables.Partners.Rank(tables.Routes, partner.Call{Origin: origin, Called: request.Called, At: now, Sell: sell,
+		Draw: draw(request.ConfID)}, state, a.Routing, false)
 	if len(ranked) == 0 {
 		return false
 	}
