@@ -255,19 +255,30 @@ func (l *OfferLog) Close() {
 func (l *OfferLog) run() {
 	defer close(l.done)
 	batch := make([]Offer, 0, offerBatch)
+	// A call authorized again (a retry, the next stage) keeps its first
+	// list: repeats of the calls written lately do not reach the database.
+	written := map[string]struct{}{}
 	for o := range l.offers {
-		batch = append(batch[:0], o)
-	fill:
-		for len(batch) < offerBatch {
-			select {
-			case next, ok := <-l.offers:
-				if !ok {
-					break fill
-				}
+		batch = batch[:0]
+		for next, ok := o, true; ok; {
+			if _, seen := written[next.ConfID]; !seen {
+				written[next.ConfID] = struct{}{}
 				batch = append(batch, next)
-			default:
-				break fill
 			}
+			if len(batch) == offerBatch {
+				break
+			}
+			select {
+			case next, ok = <-l.offers:
+			default:
+				ok = false
+			}
+		}
+		if len(written) > offerQueue {
+			written = map[string]struct{}{}
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		if err := l.write(batch); err != nil {
 			l.log(err)
