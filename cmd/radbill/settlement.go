@@ -12,6 +12,7 @@ import (
 
 	"github.com/radbill/radbill/export"
 	"github.com/radbill/radbill/partner"
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/settlement"
 	"github.com/radbill/radbill/store"
 )
@@ -19,7 +20,7 @@ import (
 func settlementCommand(openDB dbOpener) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "settlement",
-		Short: "Settlement statements between the clearinghouse and its partners: run, list, show, close, verify, print",
+		Short: "Settlement statements between the clearinghouse and its partners: run, list, show, close, verify, print, reconcile",
 		Long: "A statement adds up a partner's legs of a period (a UTC month) by rate type, zone and band: what we charge it,\n" +
 			"what it charges us, the net due. It is a draft until closed; a closed statement never changes, and a leg\n" +
 			"that arrives for a closed period goes to the next run as an adjustment.",
@@ -157,7 +158,66 @@ func settlementCommand(openDB dbOpener) *cobra.Command {
 	printCmd.Flags().StringVar(&printPeriod, "period", "", "the month, YYYY-MM")
 	printCmd.Flags().StringVarP(&printOutput, "output", "o", "", "the HTML file (default standard output)")
 	_ = printCmd.MarkFlagRequired("period")
-	cmd.AddCommand(run, list, show, closeCmd, verify, printCmd)
+	var recPeriod, recPartner string
+	var tol settlement.Tolerance
+	var amountTol string
+	reconcile := &cobra.Command{
+		Use:   "reconcile --partner P --period 2026-11 FILE.csv",
+		Short: "Match a partner's own CDR file with our legs of the period: calls missing on either side, durations and amounts that differ",
+		Long: "FILE.csv has a header row with the columns start (UTC, 2006-01-02 15:04:05), calling, called, duration\n" +
+			"(seconds) and optionally amount, in any order. Calls match by their numbers and a start within the tolerance.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			month, err := settlement.Month(recPeriod)
+			if err != nil {
+				return err
+			}
+			if tol.Amount, err = rating.ParseMoney(amountTol); err != nil {
+				return fmt.Errorf("--amount-tolerance: %w", err)
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			theirs, err := settlement.ReadPartnerCalls(f, args[0])
+			if err != nil {
+				return err
+			}
+			return withDB(openDB, func(db *store.DB) error {
+				p, err := partner.New(db).Find(cmd.Context(), recPartner)
+				if err != nil {
+					return err
+				}
+				rec, err := settlement.New(db).Reconcile(cmd.Context(), p.ID, month, theirs, tol)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "%s %s: %d calls agree, %d differ, %d only ours, %d only theirs\n", p.Name, recPeriod, rec.Matched, rec.Differing, rec.OnlyOurs, rec.OnlyTheirs)
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				for _, m := range rec.Lines {
+					ours, theirs := "-", "-"
+					if m.Ours != nil {
+						ours = fmt.Sprintf("%s %s→%s %ds", m.Ours.Start.UTC().Format(time.DateTime), m.Ours.Calling, m.Ours.Called, m.Ours.Duration)
+					}
+					if m.Theirs != nil {
+						theirs = fmt.Sprintf("%s:%d %s %s→%s %ds", args[0], m.Theirs.Line, m.Theirs.Start.Format(time.DateTime), m.Theirs.Calling, m.Theirs.Called, m.Theirs.Duration)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalSafe(ours), terminalSafe(theirs), m.Problem)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	reconcile.Flags().StringVar(&recPeriod, "period", "", "the month, YYYY-MM")
+	reconcile.Flags().StringVar(&recPartner, "partner", "", "the partner whose file it is")
+	reconcile.Flags().DurationVar(&tol.Start, "start-tolerance", 5*time.Second, "how far apart the two sides' start times may be")
+	reconcile.Flags().Int64Var(&tol.Duration, "duration-tolerance", 1, "seconds the durations may differ by")
+	reconcile.Flags().StringVar(&amountTol, "amount-tolerance", "0.01", "how much the amounts may differ by")
+	_ = reconcile.MarkFlagRequired("period")
+	_ = reconcile.MarkFlagRequired("partner")
+	cmd.AddCommand(run, list, show, closeCmd, verify, printCmd, reconcile)
 	return cmd
 }
 

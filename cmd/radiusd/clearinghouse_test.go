@@ -194,6 +194,21 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 			t.Fatalf("December: %+v", december)
 		}
 
+		// MemberA's own CDR file against ours: its copy of the first call
+		// agrees, the late call is missing from it, and it has one we lack.
+		theirs, err := settlement.ReadPartnerCalls(strings.NewReader("start,calling,called,duration,amount\n"+
+			"2026-11-20 10:00:01,5215550100,525512345678,120,0.12\n2026-11-21 08:00:00,5215550100,525512345678,30,0.03\n"), "member-a.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := settle.Reconcile(context.Background(), c.a.ID, november, theirs, settlement.Tolerance{Start: 5 * time.Second, Duration: 1, Amount: 10_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Matched != 1 || rec.OnlyOurs != 1 || rec.OnlyTheirs != 1 || rec.Differing != 0 {
+			t.Fatalf("reconciliation: %+v", rec)
+		}
+
 		// Calls that went through carrier Y though X was cheaper: one
 		// against its route list's rank 1, one without a list against
 		// the cheapest carrier's plan.
