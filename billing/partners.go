@@ -13,7 +13,7 @@ import (
 // reported is that partner's alone — what it charges us for terminating
 // our call (outgoing leg: its outgoing rates) or what we charge it for
 // the call it sent us (incoming leg: its incoming rates). A leg of our own
-// gateway costs us our egress rates when it leaves to the PSTN, and earns
+// gateway (the own partner's, or one no partner claims) costs us our egress rates when it leaves to the PSTN, and earns
 // the incoming rates of the partner at its far end (h323-remote-address),
 // else our base rates (our own retail customer's call); when it comes in
 // from the PSTN and goes on to a partner, that partner's outgoing rates.
@@ -47,6 +47,9 @@ func (t *Tables) partnerCharges(leg Leg, direction rating.Direction, called stri
 	case remote != nil && !remote.Own:
 		dues = append(dues, due{remote, partner.Outgoing})
 	}
+	// A leg between two other networks (a partner's gateway facing
+	// another partner) is a hop relayed through them.
+	proxy := gw != nil && !gw.Own && remote != nil && !remote.Own && remote.ID != gw.ID
 	var charges []cdr.PartnerCharge
 	for _, d := range dues {
 		plan, ok := d.p.Rates[d.t]
@@ -55,7 +58,14 @@ func (t *Tables) partnerCharges(leg Leg, direction rating.Direction, called stri
 		}
 		c := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: called, ConnectTime: connect, DurationSeconds: leg.Duration,
 			Direction: rating.Outgoing, NearestRatedPrefix: true})
-		pc := cdr.PartnerCharge{PartnerID: d.p.ID, RateType: string(d.t), PlanID: plan, Zone: c.Zone.Name, Band: c.Band.Name,
+		hop := "inbound"
+		switch {
+		case proxy:
+			hop = "proxy"
+		case !d.t.Revenue():
+			hop = "egress"
+		}
+		pc := cdr.PartnerCharge{PartnerID: d.p.ID, RateType: string(d.t), Hop: hop, PlanID: plan, Zone: c.Zone.Name, Band: c.Band.Name,
 			DurationSeconds: leg.Duration, Currency: c.Currency, Status: c.Status.String()}
 		if c.Status == rating.StatusOK {
 			amount := int64(c.Cost)

@@ -150,8 +150,13 @@ type Rating struct {
 // charge the partner or our retail customer (base, incoming) or what we
 // are charged (egress, outgoing).
 type PartnerCharge struct {
-	PartnerID  int64
-	RateType   string
+	PartnerID int64
+	RateType  string
+	// Hop is the leg's place in the call, as Clarent's I/E/X CDRs name
+	// it: "inbound" (the call coming in from its origin), "egress" (going
+	// out to its terminator), "proxy" (a leg between two other partners'
+	// networks, relayed through another clearinghouse or proxy).
+	Hop        string
 	PlanID     int64
 	Zone, Band string
 	// DurationSeconds is the leg's connected time (the carrier's quality

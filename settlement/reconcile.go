@@ -162,12 +162,15 @@ func reconcile(ours []OurCall, theirs []PartnerCall, tol Tolerance) Reconciliati
 	var rec Reconciliation
 	for i := range theirs {
 		t := &theirs[i]
+		// The nearest start, then the nearest duration: two calls between
+		// the same numbers at the same time are told apart by their length.
 		best := -1
 		var bestGap time.Duration
+		var bestLength int64
 		for _, j := range byNumbers[numbers{t.Calling, t.Called}] {
-			gap := ours[j].Start.Sub(t.Start).Abs()
-			if !used[j] && gap <= tol.Start && (best < 0 || gap < bestGap) {
-				best, bestGap = j, gap
+			gap, length := ours[j].Start.Sub(t.Start).Abs(), abs(ours[j].Duration-t.Duration)
+			if !used[j] && gap <= tol.Start && (best < 0 || gap < bestGap || gap == bestGap && length < bestLength) {
+				best, bestGap, bestLength = j, gap, length
 			}
 		}
 		if best < 0 {
@@ -208,4 +211,11 @@ func (m Match) start() time.Time {
 		return m.Ours.Start
 	}
 	return m.Theirs.Start
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -235,7 +235,7 @@ func (b *batchTx) charge(batch []pending, idx []int) error {
 	return nil
 }
 
-var partnerChargeColumns = []string{"dedup_key", "conf_id", "call_time", "partner_id", "rate_type", "plan_id", "zone", "band",
+var partnerChargeColumns = []string{"dedup_key", "conf_id", "call_time", "partner_id", "rate_type", "hop", "plan_id", "zone", "band",
 	"duration_s", "billed_seconds", "amount_micros", "currency", "rating_status"}
 
 // insertPartnerCharges stores the clearinghouse charges of the stored
@@ -249,7 +249,7 @@ func (b *batchTx) insertPartnerCharges(batch []pending, idx []int) error {
 			continue
 		}
 		for _, c := range rec.Rating.PartnerCharges {
-			args = append(args, batch[i].dedupKey, rec.ConfID, formatTime(rec.CallTime()), c.PartnerID, c.RateType, c.PlanID, c.Zone, c.Band,
+			args = append(args, batch[i].dedupKey, rec.ConfID, formatTime(rec.CallTime()), c.PartnerID, c.RateType, c.Hop, c.PlanID, c.Zone, c.Band,
 				c.DurationSeconds, c.BilledSeconds, nullInt(c.AmountMicros), c.Currency, c.Status)
 			rows++
 		}

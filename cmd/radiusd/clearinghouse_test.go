@@ -153,15 +153,16 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 		type charge struct {
 			Partner  int64  `db:"partner_id"`
 			RateType string `db:"rate_type"`
+			Hop      string `db:"hop"`
 			Amount   int64  `db:"amount_micros"`
 			Zone     string `db:"zone"`
 			Duration int64  `db:"duration_s"`
 		}
 		var charges []charge
-		if err := c.db.Select(&charges, "SELECT partner_id, rate_type, amount_micros, zone, duration_s FROM leg_charge ORDER BY rate_type"); err != nil {
+		if err := c.db.Select(&charges, "SELECT partner_id, rate_type, hop, amount_micros, zone, duration_s FROM leg_charge ORDER BY rate_type"); err != nil {
 			t.Fatal(err)
 		}
-		want := []charge{{c.a.ID, "incoming", 120_000, "Mexico City", 120}, {c.x.ID, "outgoing", 80_000, "Mexico", 120}}
+		want := []charge{{c.a.ID, "incoming", "inbound", 120_000, "Mexico City", 120}, {c.x.ID, "outgoing", "egress", 80_000, "Mexico", 120}}
 		if fmt.Sprint(charges) != fmt.Sprint(want) {
 			t.Fatalf("charges %+v, want %+v", charges, want)
 		}

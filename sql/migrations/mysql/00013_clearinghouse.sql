@@ -60,6 +60,7 @@ CREATE TABLE leg_charge (
     call_time      DATETIME(3)     NOT NULL,
     partner_id     BIGINT UNSIGNED NOT NULL,
     rate_type      VARCHAR(16)     NOT NULL,
+    hop            ENUM('inbound', 'egress', 'proxy') NOT NULL DEFAULT 'inbound',
     plan_id        BIGINT UNSIGNED NOT NULL,
     zone           VARCHAR(64)     NOT NULL DEFAULT '',
     band           VARCHAR(64)     NOT NULL DEFAULT '',

@@ -54,6 +54,7 @@ CREATE TABLE leg_charge (
     call_time      TEXT    NOT NULL,
     partner_id     INTEGER NOT NULL REFERENCES partner (id),
     rate_type      TEXT    NOT NULL,
+    hop            TEXT    NOT NULL DEFAULT 'inbound' CHECK (hop IN ('inbound', 'egress', 'proxy')),
     plan_id        INTEGER NOT NULL,
     zone           TEXT    NOT NULL DEFAULT '',
     band           TEXT    NOT NULL DEFAULT '',
