@@ -2,12 +2,10 @@ package settlement_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/radbill/radbill/internal/benchdb"
 	"github.com/radbill/radbill/settlement"
 	"github.com/radbill/radbill/store"
 )
@@ -31,7 +30,7 @@ func BenchmarkSettleMonth(b *testing.B) {
 	}
 	for _, driver := range []string{store.SQLite, store.MySQL} {
 		b.Run(driver, func(b *testing.B) {
-			db := settlementBenchDB(b, driver)
+			db := benchdb.Open(b, driver, "radbill-settlement-bench", "")
 			fillLegs(b, db, n)
 			svc := settlement.New(db)
 			november := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -46,39 +45,6 @@ func BenchmarkSettleMonth(b *testing.B) {
 			b.ReportMetric(float64(statements), "statements")
 		})
 	}
-}
-
-func settlementBenchDB(b *testing.B, driver string) *store.DB {
-	dsn := filepath.Join(os.TempDir(), "radbill-settlement-bench.db")
-	if driver == store.MySQL {
-		base := os.Getenv("RADBILL_BENCH_MYSQL_DSN")
-		if base == "" {
-			base = "root@tcp(127.0.0.1:3306)/"
-		}
-		cfg, err := mysql.ParseDSN(base)
-		if err != nil {
-			b.Fatal(err)
-		}
-		admin, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS radbill_settlement_bench CHARACTER SET utf8mb4"); err != nil {
-			b.Skipf("MariaDB at %s: %v", cfg.Addr, err)
-		}
-		admin.Close()
-		cfg.DBName = "radbill_settlement_bench"
-		dsn = cfg.FormatDSN()
-	}
-	db, err := store.Open(driver, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	return db
 }
 
 const benchPartners = 200

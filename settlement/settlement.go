@@ -271,6 +271,11 @@ func (s *Service) Run(ctx context.Context, period time.Time, partnerID int64) ([
 	if err != nil {
 		return nil, err
 	}
+	return s.statements(ctx, ids)
+}
+
+// statements reads the statements ids, in that order.
+func (s *Service) statements(ctx context.Context, ids []int64) ([]Statement, error) {
 	out := make([]Statement, 0, len(ids))
 	for _, id := range ids {
 		st, err := s.Statement(ctx, id)
@@ -360,15 +365,7 @@ func (s *Service) List(ctx context.Context, period time.Time) ([]Statement, erro
 	if err := s.db.SelectContext(ctx, &ids, query+" ORDER BY period DESC, partner_id, currency", args...); err != nil {
 		return nil, err
 	}
-	out := make([]Statement, 0, len(ids))
-	for _, id := range ids {
-		st, err := s.Statement(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return s.statements(ctx, ids)
 }
 
 // Hash is the SHA-256 of a statement's content: partner, period,

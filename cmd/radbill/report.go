@@ -29,9 +29,7 @@ func reportCommand(openDB dbOpener, openLimits limitsOpener) *cobra.Command {
 }
 
 func reportRoutesCommand(openDB dbOpener) *cobra.Command {
-	var days rangeFlags
-	var out outputFlags
-	cmd := &cobra.Command{
+	return rangeReportCommand(openDB, &cobra.Command{
 		Use:   "routes (--period MONTH | --from DAY --to DAY)",
 		Short: "Calls not via the least-cost route: each terminated leg against its route list's rank 1, or the cheapest carrier's plan",
 		Long: "For each leg a terminating partner charged us for (outgoing-traffic rates), the carrier expected: rank 1 of\n" +
@@ -39,35 +37,45 @@ func reportRoutesCommand(openDB dbOpener) *cobra.Command {
 			"time and duration lowest. Lists the legs that went elsewhere, with what the expected carrier would have\n" +
 			"charged and the difference; reads leg_charge and cdr, not the summaries.",
 		Example: "  radbill report routes --period 2026-11 --format xlsx --output deviations.xlsx",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := days.parse()
+	}, func(ctx context.Context, db *store.DB, from, to time.Time) (report.Table, error) {
+		tables, err := billing.Load(ctx, db)
+		if err != nil {
+			return report.Table{}, err
+		}
+		rep, err := report.Deviations(ctx, db, tables.Tariffs, tables.Partners, from, to)
+		return report.DeviationsTable(rep), err
+	})
+}
+
+// rangeFlags choose a report's days: --period MONTH, or --from and --to.
+type rangeFlags struct{ period, from, to string }
+
+// rangeReportCommand completes cmd as a report over --period or --from
+// and --to, written with the output flags; table makes it.
+func rangeReportCommand(openDB dbOpener, cmd *cobra.Command, table func(ctx context.Context, db *store.DB, from, to time.Time) (report.Table, error)) *cobra.Command {
+	var days rangeFlags
+	var out outputFlags
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		from, to, err := days.parse()
+		if err != nil {
+			return err
+		}
+		if err := out.check(); err != nil {
+			return err
+		}
+		return withDB(openDB, func(db *store.DB) error {
+			t, err := table(cmd.Context(), db, from, to)
 			if err != nil {
 				return err
 			}
-			if err := out.check(); err != nil {
-				return err
-			}
-			return withDB(openDB, func(db *store.DB) error {
-				tables, err := billing.Load(cmd.Context(), db)
-				if err != nil {
-					return err
-				}
-				rep, err := report.Deviations(cmd.Context(), db, tables.Tariffs, tables.Partners, from, to)
-				if err != nil {
-					return err
-				}
-				return writeTable(cmd, &out, report.DeviationsTable(rep))
-			})
-		},
+			return writeTable(cmd, &out, t)
+		})
 	}
 	days.register(cmd)
 	out.register(cmd)
 	return cmd
 }
-
-// rangeFlags choose a report's days: --period MONTH, or --from and --to.
-type rangeFlags struct{ period, from, to string }
 
 func (r *rangeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&r.period, "period", "", "a UTC month, 2026-11 (instead of --from/--to)")
@@ -218,35 +226,16 @@ func reportLimitsCommand(openLimits limitsOpener) *cobra.Command {
 }
 
 func reportCardsCommand(openDB dbOpener) *cobra.Command {
-	var days rangeFlags
-	var out outputFlags
-	cmd := &cobra.Command{
+	return rangeReportCommand(openDB, &cobra.Command{
 		Use:   "cards (--period MONTH | --from DAY --to DAY)",
 		Short: "Prepaid cards over a period: opening balance, top-ups, refunds, adjustments, call debits, closing balance",
 		Long: "From each card's ledger: the balance before the period, the movements posted in it by kind, and the\n" +
 			"balance at its end (closing = opening + movements, the ledger's sum; for a period ending now, the balance).",
 		Example: "  radbill report cards --period 2026-11 --format csv --output cards.csv",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, err := days.parse()
-			if err != nil {
-				return err
-			}
-			if err := out.check(); err != nil {
-				return err
-			}
-			return withDB(openDB, func(db *store.DB) error {
-				rep, err := report.Cards(cmd.Context(), db, from, to)
-				if err != nil {
-					return err
-				}
-				return writeTable(cmd, &out, report.CardsTable(rep))
-			})
-		},
-	}
-	days.register(cmd)
-	out.register(cmd)
-	return cmd
+	}, func(ctx context.Context, db *store.DB, from, to time.Time) (report.Table, error) {
+		rep, err := report.Cards(ctx, db, from, to)
+		return report.CardsTable(rep), err
+	})
 }
 
 func reportSplitCommand(openDB dbOpener) *cobra.Command {

@@ -4,12 +4,10 @@ package reportbench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/radbill/radbill/internal/benchdb"
 	"github.com/radbill/radbill/store"
 )
 
@@ -46,42 +45,7 @@ func benchCDRs() int {
 // skips the benchmark when MariaDB is not there.
 func Open(b testing.TB, driver string) *store.DB {
 	b.Helper()
-	var dsn string
-	switch driver {
-	case store.SQLite:
-		dsn = os.Getenv("RADBILL_REPORT_BENCH_SQLITE")
-		if dsn == "" {
-			dsn = filepath.Join(os.TempDir(), "radbill-report-bench.db")
-		}
-	case store.MySQL:
-		base := os.Getenv("RADBILL_BENCH_MYSQL_DSN")
-		if base == "" {
-			base = "root@tcp(127.0.0.1:3306)/"
-		}
-		cfg, err := mysql.ParseDSN(base)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.DBName = ""
-		admin, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS radbill_report_bench CHARACTER SET utf8mb4"); err != nil {
-			b.Skipf("MariaDB at %s: %v", cfg.Addr, err)
-		}
-		admin.Close()
-		cfg.DBName = "radbill_report_bench"
-		dsn = cfg.FormatDSN()
-	}
-	db, err := store.Open(driver, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	db := benchdb.Open(b, driver, "radbill-report-bench", os.Getenv("RADBILL_REPORT_BENCH_SQLITE"))
 	fillBench(b, db, benchCDRs())
 	return db
 }
