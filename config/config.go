@@ -94,6 +94,14 @@ type Config struct {
 		// holds; a card's own max credit time overrides it.
 		MaxCreditTime time.Duration `mapstructure:"max_credit_time"`
 	} `mapstructure:"authorize"`
+	// Disconnect sends the Disconnect-Requests of calls an administrator
+	// ended (package radiusd/disconnect).
+	Disconnect struct {
+		Port         int           `mapstructure:"port"`
+		PollInterval time.Duration `mapstructure:"poll_interval"`
+		Timeout      time.Duration `mapstructure:"timeout"`
+		MaxAttempts  int           `mapstructure:"max_attempts"`
+	} `mapstructure:"disconnect"`
 	// Routing ranks the clearinghouse's route lists (package route).
 	Routing struct {
 		MaxRoutes     int           `mapstructure:"max_routes"`
@@ -145,6 +153,10 @@ var defaults = map[string]any{
 	"smtp.from":                       "radbill <radbill@localhost>",
 	"smtp.poll_interval":              "15s",
 	"smtp.language":                   "en",
+	"disconnect.port":                 1700,
+	"disconnect.poll_interval":        "1s",
+	"disconnect.timeout":              "3s",
+	"disconnect.max_attempts":         5,
 	"routing.max_routes":              5,
 	"routing.quality_window":          "168h",
 	"routing.min_samples":             20,

@@ -288,8 +288,9 @@ func (s *Service) ListAccounts(ctx context.Context, f AccountFilter) ([]Account,
 	return accounts, nil
 }
 
-// SetAccountStatus blocks or unblocks a card. Calls in progress go on to
-// their credit time; new authorizations are refused with CodeUserDenied.
+// SetAccountStatus blocks or unblocks a card. New authorizations are
+// refused with CodeUserDenied; blocking queues a Disconnect-Request for
+// each of its calls in progress.
 func (s *Service) SetAccountStatus(ctx context.Context, number string, status AccountStatus) error {
 	if status != AccountActive && status != AccountBlocked {
 		return fmt.Errorf("account status %q: want %q or %q", status, AccountActive, AccountBlocked)
@@ -301,6 +302,11 @@ func (s *Service) SetAccountStatus(ctx context.Context, number string, status Ac
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE prepaid_account SET status = ? WHERE id = ?", status, card.ID); err != nil {
 			return err
+		}
+		if status == AccountBlocked {
+			if err := s.queueDisconnects(ctx, tx, cardOwner(card.ID), DisconnectCardBlocked); err != nil {
+				return err
+			}
 		}
 		return history.Record(ctx, tx, "card", card.ID, history.Update)
 	})
@@ -334,6 +340,10 @@ type Posting struct {
 	// of the same kind and reference (a payment id posted twice) changes
 	// nothing.
 	Reference string
+	// DisconnectCalls takes a debit past the card's available credit
+	// anyway and disconnects its calls in progress, whose reservations it
+	// no longer covers; without it such a debit is refused.
+	DisconnectCalls bool
 }
 
 // Posted is the outcome of a posting.
@@ -346,7 +356,7 @@ type Posted struct {
 // Post appends an operator's entry to a card's ledger and moves its
 // balance by the same amount, in one transaction. A debit may not take more
 // than the card's available credit (ErrInsufficientCredit), so that calls
-// in progress stay covered.
+// in progress stay covered, unless it disconnects them (DisconnectCalls).
 func (s *Service) Post(ctx context.Context, number string, p Posting) (Posted, error) {
 	switch {
 	case p.Kind == KindTopUp || p.Kind == KindRefund:
@@ -373,7 +383,12 @@ func (s *Service) Post(ctx context.Context, number string, p Posting) (Posted, e
 				return err
 			}
 			if available := rating.Money(account.Balance) - live.amount; -p.Amount > available {
-				return fmt.Errorf("account %s: debit of %s exceeds the available %s: %w", number, -p.Amount, available, ErrInsufficientCredit)
+				if !p.DisconnectCalls {
+					return fmt.Errorf("account %s: debit of %s exceeds the available %s: %w", number, -p.Amount, available, ErrInsufficientCredit)
+				}
+				if err := s.queueDisconnects(ctx, tx, cardOwner(account.ID), DisconnectCreditCut); err != nil {
+					return err
+				}
 			}
 		}
 		posted, err = s.post(ctx, tx, account.ID, p, createdAt)

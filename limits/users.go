@@ -282,7 +282,8 @@ func keys(m map[int64]int) []int64 {
 }
 
 // SetUserLimit replaces a user's limit; blocking a user is setting the
-// type LimitBlocked. It applies from the next authorization and Stop.
+// type LimitBlocked, which also queues a Disconnect-Request for each of
+// its calls in progress. It applies from the next authorization and Stop.
 func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
 	limit, err := l.withDefaults()
 	if err != nil {
@@ -291,7 +292,10 @@ func (s *Service) SetUserLimit(ctx context.Context, id int64, l Limit) error {
 	return s.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE enterprise_user SET limit_type = ?, limit_micros = ?, warning_percent = ?, reset_day = ? WHERE id = ?",
 			limit.Type, int64(limit.Amount), limit.WarningPercent, limit.ResetDay, id)
-		return err
+		if err != nil || limit.Type != LimitBlocked {
+			return err
+		}
+		return s.queueDisconnects(ctx, tx, userOwner(id), DisconnectUserBlocked)
 	})
 }
 

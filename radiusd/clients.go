@@ -162,5 +162,15 @@ func (cs *Clients) Lookup(addr netip.Addr) *Client {
 	return nil
 }
 
+// Named returns the client of that name, or nil.
+func (cs *Clients) Named(name string) *Client {
+	for _, c := range cs.byPrefix {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
 // allow reports whether the client is within its rate limit.
 func (c *Client) allow() bool { return c.limiter == nil || c.limiter.Allow() }

@@ -145,6 +145,9 @@ func (s *Server) AcctAddr() net.Addr { return s.acct.conn.LocalAddr() }
 // SetClients replaces the client table; requests in flight keep the old one.
 func (s *Server) SetClients(c *Clients) { s.clients.Store(c) }
 
+// Clients are the NAS clients in force.
+func (s *Server) Clients() *Clients { return s.clients.Load() }
+
 // Serve reads both listeners until ctx is done, then stops reading and
 // returns once every queued packet has been handed to its handler. Replies
 // still pending (accounting batches) can be sent until Close.

@@ -224,12 +224,14 @@ func accountListCommand(openLimits limitsOpener) *cobra.Command {
 // each, through limits.Service.Post.
 func postingCommand(openLimits limitsOpener, kind limits.EntryKind, use, short, example string) *cobra.Command {
 	var reason, reference string
+	var disconnect bool
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Long: short + ".\n" +
 			"With --reference (a payment id, a ticket) the posting is idempotent: posting the same kind and reference\n" +
-			"again changes nothing. A debit may not take more than the card's available credit.",
+			"again changes nothing. A debit may not take more than the card's available credit, unless --disconnect\n" +
+			"takes it anyway and ends the card's calls in progress (radiusd sends their gateways Disconnect-Requests).",
 		Example: example,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -238,7 +240,7 @@ func postingCommand(openLimits limitsOpener, kind limits.EntryKind, use, short, 
 				return err
 			}
 			return withLimits(cmd, openLimits, func(ctx context.Context, _ *store.DB, svc *limits.Service) error {
-				posted, err := svc.Post(ctx, args[0], limits.Posting{Kind: kind, Amount: amount, Reason: reason, Reference: reference})
+				posted, err := svc.Post(ctx, args[0], limits.Posting{Kind: kind, Amount: amount, Reason: reason, Reference: reference, DisconnectCalls: disconnect})
 				if err != nil {
 					return err
 				}
@@ -259,6 +261,9 @@ func postingCommand(openLimits limitsOpener, kind limits.EntryKind, use, short, 
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, kept in the ledger")
 	cmd.Flags().StringVar(&reference, "reference", "", "payment or ticket id; a second posting with it changes nothing")
+	if kind == limits.KindAdjustment {
+		cmd.Flags().BoolVar(&disconnect, "disconnect", false, "a debit past the available credit: take it and disconnect the card's calls in progress")
+	}
 	if kind != limits.KindTopUp {
 		_ = cmd.MarkFlagRequired("reason")
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/radbill/radbill/radiusd/acct"
 	"github.com/radbill/radbill/radiusd/attrnames"
 	"github.com/radbill/radbill/radiusd/authorize"
+	"github.com/radbill/radbill/radiusd/disconnect"
 	"github.com/radbill/radbill/route"
 	"github.com/radbill/radbill/spool"
 	"github.com/radbill/radbill/store"
@@ -95,6 +96,9 @@ type instance struct {
 	carriers *partner.Watcher
 	routing  route.Config
 	offers   *partner.OfferLog
+	// disconnects sends the Disconnect-Requests of calls administrators
+	// ended.
+	disconnects *disconnect.Sender
 	// reloadEvery is how often the tariff version is polled.
 	reloadEvery time.Duration
 	log         *zap.Logger
@@ -206,6 +210,11 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		return nil, err
 	}
 	cleanup = append(cleanup, srv.Close)
+	disconnects, err := disconnect.New(db, disconnect.Config{Port: cfg.Disconnect.Port, PollInterval: cfg.Disconnect.PollInterval,
+		Timeout: cfg.Disconnect.Timeout, MaxAttempts: cfg.Disconnect.MaxAttempts, Clients: srv.Clients, Log: log}, reg)
+	if err != nil {
+		return nil, err
+	}
 	watches, err := cdrimport.ParseWatches(cfg.Import)
 	if err != nil {
 		return nil, err
@@ -231,7 +240,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 			return nil, err
 		}
 	}
-	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, carriers: carriers, routing: routing, offers: offers, reloadEvery: cfg.Rating.ReloadInterval, log: log,
+	in := &instance{db: db, cards: cards, writer: writer, server: srv, accounting: accounting, spool: sp, mailer: mailer, limits: limitsService, rating: ratingStage, carriers: carriers, routing: routing, offers: offers, disconnects: disconnects, reloadEvery: cfg.Rating.ReloadInterval, log: log,
 		self: newSelf(cfg.Rating.ReloadInterval, tables.Version), importer: importer, watches: watches, console: console}
 	in.report(ctx) // under no lock: nothing else runs yet
 	if err := in.serveMetrics(cfg.Listen.Metrics, reg); err != nil {
@@ -284,6 +293,7 @@ func (in *instance) run(ctx context.Context) {
 	go every(ctx, time.Minute, func() { in.sweepReservations(ctx) })
 	go every(ctx, time.Hour, func() { in.foldSummaries(ctx) })
 	go every(ctx, carrierStateInterval, func() { in.refreshCarriers(ctx) })
+	go in.disconnects.Run(ctx)
 	if in.mailer != nil {
 		go in.mailer.Run(ctx)
 	}
