@@ -24,7 +24,18 @@ type Config struct {
 		Metrics string `mapstructure:"metrics"`
 		// Web is the console's and admin API's address.
 		Web string `mapstructure:"web"`
+		// TCP serves RADIUS over TCP (RFC 6613), RadSec RADIUS over TLS
+		// (RFC 6614, radsec.*); "" for none.
+		TCP    string `mapstructure:"tcp"`
+		RadSec string `mapstructure:"radsec"`
 	} `mapstructure:"listen"`
+	// RadSec is the TLS of listen.radsec: the server's certificate and key,
+	// and the CA that signs the gateways' client certificates.
+	RadSec struct {
+		CertFile     string `mapstructure:"cert_file"`
+		KeyFile      string `mapstructure:"key_file"`
+		ClientCAFile string `mapstructure:"client_ca_file"`
+	} `mapstructure:"radsec"`
 	// Web configures the console; web.ParseConfig reads it.
 	Web      map[string]any `mapstructure:"web"`
 	Database struct {
@@ -121,6 +132,11 @@ var defaults = map[string]any{
 	"listen.acct":                     "127.0.0.1:1813",
 	"listen.metrics":                  "127.0.0.1:9812",
 	"listen.web":                      "127.0.0.1:8080",
+	"listen.tcp":                      "",
+	"listen.radsec":                   "",
+	"radsec.cert_file":                "",
+	"radsec.key_file":                 "",
+	"radsec.client_ca_file":           "",
 	"web.enabled":                     false,
 	"database.driver":                 "sqlite",
 	"database.dsn":                    "data/radbill.db",

@@ -26,6 +26,12 @@ type Client struct {
 	// MaxInFlight overrides server.max_in_flight_per_source for the
 	// client's addresses (a proxy speaks for many NAS); 0: the server's.
 	MaxInFlight int
+	// TLSName, when set, must be a DNS name or the common name of the
+	// certificate a RadSec connection from the client presents.
+	TLSName string
+	// radsec is the client as its RadSec connections speak: the same
+	// client with the RadSec secret (RFC 6614 §2.3).
+	radsec *Client
 
 	// What "auto" has learnt of this client since it was configured.
 	sentMessageAuthenticator atomic.Bool
@@ -57,6 +63,8 @@ type ClientConfig struct {
 	RateBurst int     `mapstructure:"rate_burst" yaml:"rate_burst"`
 	// MaxInFlight: see Client.MaxInFlight.
 	MaxInFlight int `mapstructure:"max_in_flight" yaml:"max_in_flight"`
+	// TLSName: see Client.TLSName.
+	TLSName string `mapstructure:"tls_name" yaml:"tls_name"`
 }
 
 // Clients finds the client of a source address; the most specific prefix
@@ -116,6 +124,9 @@ func NewClients(configs []ClientConfig) (*Clients, error) {
 		if c.RateLimit > 0 {
 			client.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(c.RateBurst, int(c.RateLimit/10), 1))
 		}
+		client.TLSName = c.TLSName
+		client.radsec = &Client{Name: client.Name, Prefix: p, Secret: radsecSecret, RequireMessageAuthenticator: require, LimitProxyState: limit,
+			MaxInFlight: c.MaxInFlight, TLSName: c.TLSName, limiter: client.limiter}
 		cs.byPrefix = append(cs.byPrefix, client)
 	}
 	slices.SortStableFunc(cs.byPrefix, func(a, b *Client) int { return b.Prefix.Bits() - a.Prefix.Bits() })

@@ -1,6 +1,7 @@
 package radiusd
 
 import (
+	"crypto/tls"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -59,6 +60,11 @@ type Config struct {
 	// MaxInFlightPerSource drops a packet whose source address already has
 	// this many requests taken by workers and not yet answered; 0: no limit.
 	MaxInFlightPerSource int
+	// TCPAddr serves RADIUS over TCP (RFC 6613) and TLSAddr RADIUS over
+	// TLS (RadSec, RFC 6614) with TLS, both carrying access and
+	// accounting; "" for none.
+	TCPAddr, TLSAddr string
+	TLS              *tls.Config
 }
 
 // Server reads RADIUS datagrams and runs them through the pipeline described
@@ -77,12 +83,17 @@ type Server struct {
 	auth     *listener
 	acct     *listener
 	stopping atomic.Bool
+	// streams are the RADIUS over TCP and TLS listeners, conns their open
+	// connections.
+	streams []*streamListener
+	conns   connSet
 }
 
 type listener struct {
 	name    string
-	conn    *net.UDPConn
-	out     *outbox
+	conn    *net.UDPConn // nil on a stream connection
+	out     sender
+	udp     *outbox // out on a UDP listener
 	handler Handler
 	// requestCode is the request this port serves besides Status-Server.
 	requestCode radius.Code
@@ -119,9 +130,20 @@ func New(cfg Config, clients *Clients, auth, accounting Handler, reg prometheus.
 		return nil, err
 	}
 	for _, l := range []*listener{s.auth, s.acct} {
-		l.out = newOutbox(l.conn, l.name, log)
+		l.udp = newOutbox(l.conn, l.name, log)
+		l.out = l.udp
+	}
+	if err := s.listenStreams(cfg); err != nil {
+		s.auth.conn.Close()
+		s.acct.conn.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// sender sends a reply to where its request came from.
+type sender interface {
+	send(wire []byte, to netip.AddrPort)
 }
 
 func listen(name, addr string, h Handler, request, statusReply radius.Code) (*listener, error) {
@@ -161,6 +183,9 @@ func (s *Server) Serve(ctx context.Context) {
 	for _, l := range []*listener{s.auth, s.acct} {
 		readers.Go(func() { s.read(l) })
 	}
+	for _, sl := range s.streams {
+		readers.Go(func() { s.acceptStreams(sl) })
+	}
 	func() {
 		for {
 			select {
@@ -175,6 +200,7 @@ func (s *Server) Serve(ctx context.Context) {
 	for _, l := range []*listener{s.auth, s.acct} {
 		_ = l.conn.SetReadDeadline(time.Now()) // unblocks the reader
 	}
+	s.stopStreams()
 	readers.Wait()
 	s.queue.Close()
 	workers.Wait()
@@ -184,9 +210,10 @@ func (s *Server) Serve(ctx context.Context) {
 // handlers have given their pending replies.
 func (s *Server) Close() {
 	for _, l := range []*listener{s.auth, s.acct} {
-		l.out.close()
+		l.udp.close()
 		l.conn.Close()
 	}
+	s.closeStreams()
 }
 
 // readBatch is how many datagrams one recvmmsg(2) may return: under load

@@ -37,8 +37,9 @@ func startTestServer(t *testing.T, configs ...ClientConfig) *Server {
 	return startServer(t, Config{}, echoAccounting{}, configs...)
 }
 
-// startServer is startTestServer with cfg's addresses (default loopback)
-// and MaxInFlightPerSource, and the accounting handler acct.
+// startServer is startTestServer with cfg's addresses (default loopback),
+// MaxInFlightPerSource and stream listeners, and the accounting handler
+// acct.
 func startServer(t *testing.T, cfg Config, acct Handler, configs ...ClientConfig) *Server {
 	t.Helper()
 	if len(configs) == 0 {
@@ -48,7 +49,8 @@ func startServer(t *testing.T, cfg Config, acct Handler, configs ...ClientConfig
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{AuthAddr: cmp.Or(cfg.AuthAddr, "127.0.0.1:0"), AcctAddr: cmp.Or(cfg.AcctAddr, "127.0.0.1:0"), Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second, MaxInFlightPerSource: cfg.MaxInFlightPerSource},
+	s, err := New(Config{AuthAddr: cmp.Or(cfg.AuthAddr, "127.0.0.1:0"), AcctAddr: cmp.Or(cfg.AcctAddr, "127.0.0.1:0"), Workers: 2, QueueSize: 16, ReplyCacheTTL: time.Second,
+		MaxInFlightPerSource: cfg.MaxInFlightPerSource, TCPAddr: cfg.TCPAddr, TLSAddr: cfg.TLSAddr, TLS: cfg.TLS},
 		clients, RejectAccess{}, acct, prometheus.NewRegistry(), zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -198,8 +199,14 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	if cfg.Rating.Enabled {
 		accounting.Stages = append(accounting.Stages, ratingStage)
 	}
+	var radsec *tls.Config
+	if cfg.Listen.RadSec != "" {
+		if radsec, err = radiusd.TLSConfig(cfg.RadSec.CertFile, cfg.RadSec.KeyFile, cfg.RadSec.ClientCAFile); err != nil {
+			return nil, err
+		}
+	}
 	srv, err := radiusd.New(radiusd.Config{
-		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct,
+		AuthAddr: cfg.Listen.Auth, AcctAddr: cfg.Listen.Acct, TCPAddr: cfg.Listen.TCP, TLSAddr: cfg.Listen.RadSec, TLS: radsec,
 		Workers: cfg.Server.Workers, QueueSize: cfg.Server.QueueSize, QueueTimeout: cfg.Server.QueueTimeout,
 		ReplyCacheTTL: cfg.Server.ReplyCacheTTL, MaxInFlightPerSource: cfg.Server.MaxInFlightPerSource,
 	}, clients, &authorize.Authorizer{Limits: limitsService, Cards: cards, Tables: ratingStage.Tables, Log: log, Timeout: cfg.Writer.CommitTimeout,
