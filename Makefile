@@ -5,7 +5,7 @@ BIN     := bin
 CONFIG  ?= scripts/demo/radiusd.yaml
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-.PHONY: all build run test test-go test-tcl test-faults fmt-check vet bench fuzz clean
+.PHONY: all build run test test-go test-tcl test-faults test-galera fmt-check vet bench fuzz clean
 
 all: build
 
@@ -46,6 +46,13 @@ test-tcl:
 # broadcast accounting; each compares acknowledged Stops with the CDRs.
 test-faults:
 	$(GO) test -tags faults -count=1 -run Fault -v -timeout 15m ./cmd/radiusd/
+
+# A three-node MariaDB Galera cluster on 127.0.0.1 (scripts/galera.sh;
+# Debian's mariadb-server, galera-4, rsync), a radiusd on each node.
+test-galera:
+	dsns=$$(scripts/galera.sh start | tail -1) && \
+	RADBILL_TEST_GALERA_DSNS="$$dsns" $(GO) test -tags galera -count=1 -run Galera -v -timeout 20m ./cmd/radiusd/; \
+	rc=$$?; scripts/galera.sh stop; exit $$rc
 
 # Benchmarks: Go micro-benchmarks, then the load generator against radiusd on
 # MariaDB (RADBILL_BENCH_MYSQL_DSN, default root@127.0.0.1:3306), then

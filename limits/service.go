@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
@@ -112,10 +111,6 @@ func New(db *store.DB, opts Options) *Service {
 	return s
 }
 
-// maxTxAttempts bounds the retries of a transaction InnoDB chose as a
-// deadlock victim; every transaction here is safe to run again.
-const maxTxAttempts = 4
-
 // inTx runs fn in a transaction and commits it. On SQLite store.Open makes
 // every transaction BEGIN IMMEDIATE, so it holds the database's write lock
 // from its first statement; on MySQL READ COMMITTED lets each statement
@@ -124,16 +119,10 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	return retryDeadlock(func() error { return s.tryTx(ctx, fn) })
 }
 
-// retryDeadlock runs a transaction again, up to maxTxAttempts times in
-// all, while MySQL chose it as a deadlock's victim (and rolled it back).
-func retryDeadlock(try func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := try()
-		if err == nil || attempt == maxTxAttempts || !isDeadlock(err) {
-			return err
-		}
-	}
-}
+// retryDeadlock runs a transaction again while MySQL chose it as a
+// deadlock's victim, or Galera found it in conflict with another node's
+// commit (store.RetryDeadlocks).
+func retryDeadlock(try func() error) error { return store.RetryDeadlocks("limits", try) }
 
 func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil) // READ COMMITTED on MySQL (see store.Open)
@@ -148,11 +137,6 @@ func (s *Service) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	// policy; if it lands after all, its reservation only holds credit
 	// until it expires.
 	return store.CommitWithin(ctx, tx)
-}
-
-func isDeadlock(err error) bool {
-	var my *mysql.MySQLError
-	return errors.As(err, &my) && my.Number == 1213
 }
 
 func isDuplicateKey(err error) bool { return store.IsDuplicateKey(err) }

@@ -1,8 +1,8 @@
 package radiusd
 
 import (
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"

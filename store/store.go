@@ -54,15 +54,17 @@ func (db *DB) BeginTogether(ctx context.Context) (Tx, error) {
 
 // InTx runs fn in a transaction and commits it unless fn fails.
 func (db *DB) InTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return RetryDeadlocks("admin", func() error {
+		tx, err := db.BeginTxx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // no-op after Commit
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 func (db *DB) togetherPool() *sqlx.DB {

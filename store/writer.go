@@ -376,6 +376,9 @@ func (w *Writer) write(batch []pending, duplicates bool) ([]Outcome, error) {
 		if err == nil || !isTransient(err) {
 			return outcomes, err
 		}
+		if IsDeadlock(err) {
+			TransactionRetries.WithLabelValues("writer").Inc()
+		}
 		w.log.Info("batch transaction retried", zap.Int("records", len(batch)), zap.Int("attempt", attempt+1), zap.Error(err))
 	}
 	return outcomes, err

@@ -1,4 +1,4 @@
-//go:build faults
+//go:build faults || galera
 
 package main
 
@@ -236,8 +236,17 @@ func TestFaultDatabaseStopped(t *testing.T) {
 // No card may end below its floor (0), every card's balance must equal its
 // ledger, and each Stop must be debited exactly once.
 func TestFaultPrepaidOnThreeServers(t *testing.T) {
-	bin := buildBinaries(t)
 	b := testdb.MySQL(t)
+	prepaidOnThreeServers(t, [3]testdb.Backend{b, b, b}, []int{29812, 30812, 31812})
+}
+
+// prepaidOnThreeServers authorizes 500 calls of 10 cards through three
+// radiusd, each on its backend (one database, or the nodes of a cluster),
+// broadcasting each call's Stop to the two others: no card goes below
+// zero, every Stop is debited once and every balance equals its ledger.
+func prepaidOnThreeServers(t *testing.T, backends [3]testdb.Backend, ports []int) {
+	bin := buildBinaries(t)
+	b := backends[0]
 	db := testdb.Open(t, b)
 	ctx := context.Background()
 	if err := db.ImportTariffs(ctx, flatTariff()); err != nil {
@@ -252,9 +261,8 @@ func TestFaultPrepaidOnThreeServers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ports := []int{29812, 30812, 31812}
-	for _, p := range ports {
-		radiusdProcess(t, bin, b, p, t.TempDir())
+	for i, p := range ports {
+		radiusdProcess(t, bin, backends[i], p, t.TempDir())
 	}
 	var mu sync.Mutex
 	granted, stops := 0, map[string]int{}

@@ -165,7 +165,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), store.TransactionRetries)
 	pinKey, err := limits.ReadPINKey(cfg.Authorize.PINKeyFile)
 	if err != nil {
 		return nil, err
