@@ -11,6 +11,7 @@ import (
 	"github.com/radbill/radbill/billing"
 	"github.com/radbill/radbill/limits"
 	"github.com/radbill/radbill/org"
+	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/store"
 )
@@ -18,13 +19,13 @@ import (
 func reportCommand(openDB dbOpener, openLimits limitsOpener) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Reports from the CDR summaries: cost, limits, cards, invoice-split, routes, rebuild (of the summaries)",
+		Short: "Reports from the CDR summaries: cost, limits, cards, invoice-split; routes and margins (clearinghouse); rebuild (of the summaries)",
 		Long: "Reports read the CDR summaries (cdr_daily, cdr_monthly_owner, cdr_monthly_route) that every stored call\n" +
 			"updates, not the cdr table. Days and months are UTC. Every report writes --format table, csv, json or xlsx,\n" +
 			"to --output FILE or standard output, and its lines add up exactly to its TOTAL lines.",
 	}
 	cmd.AddCommand(reportCostCommand(openDB), reportLimitsCommand(openLimits), reportCardsCommand(openDB),
-		reportSplitCommand(openDB), reportRoutesCommand(openDB), reportRebuildCommand(openDB))
+		reportSplitCommand(openDB), reportRoutesCommand(openDB), reportMarginsCommand(openDB), reportRebuildCommand(openDB))
 	return cmd
 }
 
@@ -44,6 +45,27 @@ func reportRoutesCommand(openDB dbOpener) *cobra.Command {
 		}
 		rep, err := report.Deviations(ctx, db, tables.Tariffs, tables.Partners, from, to)
 		return report.DeviationsTable(rep), err
+	})
+}
+
+func reportMarginsCommand(openDB dbOpener) *cobra.Command {
+	var losses bool
+	cmd := &cobra.Command{
+		Use:   "margins (--period MONTH | --from DAY --to DAY) [--losses]",
+		Short: "Each clearinghouse call's revenue, cost and margin, and the loss calls",
+		Long: "Adds up each call's partner charges by conf-id: revenue (base and incoming rates), cost (egress and outgoing),\n" +
+			"margin; a call is a loss when its margin is below its originating partner's minimum margin per minute\n" +
+			"(radbill partner policy --min-margin) times its minutes, or below 0.",
+		Example: "  radbill report margins --period 2026-11 --losses",
+	}
+	cmd.Flags().BoolVar(&losses, "losses", false, "only the loss calls")
+	return rangeReportCommand(openDB, cmd, func(ctx context.Context, db *store.DB, from, to time.Time) (report.Table, error) {
+		partners, err := partner.LoadDirectory(ctx, db)
+		if err != nil {
+			return report.Table{}, err
+		}
+		rep, err := report.Margins(ctx, db, partners, from, to, losses)
+		return report.MarginsTable(rep), err
 	})
 }
 

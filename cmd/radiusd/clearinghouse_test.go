@@ -12,6 +12,7 @@ import (
 	"github.com/radbill/radbill/history"
 	"github.com/radbill/radbill/internal/testdb"
 	"github.com/radbill/radbill/partner"
+	"github.com/radbill/radbill/rating"
 	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/settlement"
 )
@@ -244,6 +245,28 @@ func TestClearinghouseWithRadclient(t *testing.T) {
 			if d.Expected != "CarrierX" || d.Actual != "CarrierY" || d.Should != 80_000 || d.ActualCost != 90_000 || d.ByRouteList != (i == 0) {
 				t.Errorf("deviation %d: %+v", i, d)
 			}
+		}
+
+		// Each call's revenue, cost and margin: A's first call earns 0.12
+		// and costs 0.08; its late call earns 0.06; Y's two legs with
+		// nothing earned are losses.
+		margins, err := report.Margins(context.Background(), c.db, tables.Partners, november, november.AddDate(0, 1, 0), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(margins.Lines) != 4 || margins.Totals["EUR"] != [3]rating.Money{180_000, 260_000, -80_000} {
+			t.Fatalf("margins: %+v", margins)
+		}
+		first := margins.Lines[0]
+		if first.ConfID != conf || first.Origin != "MemberA" || first.Terminator != "CarrierX" || first.Margin() != 40_000 || first.Loss {
+			t.Errorf("the first call's margin: %+v", first)
+		}
+		losses, err := report.Margins(context.Background(), c.db, tables.Partners, november, november.AddDate(0, 1, 0), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(losses.Lines) != 2 || losses.Lines[0].Terminator != "CarrierY" || !losses.Lines[0].Loss {
+			t.Fatalf("losses: %+v", losses.Lines)
 		}
 
 		if err := c.svc.SetBlocked(context.Background(), c.b.ID, true); err != nil {
