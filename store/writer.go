@@ -197,6 +197,15 @@ func (w *Writer) run(queue *fairqueue.Queue[string, pending]) {
 	defer w.wg.Done()
 	var previous *committing
 	for {
+		if previous != nil && queue.Len() == 0 {
+			// Nothing to write beside the previous batch's COMMIT: wait
+			// for it here, so that a COMMIT that failed (a Galera
+			// certification conflict, a timeout) is written again now —
+			// its senders, waiting for their answers, may send nothing
+			// that would bring the next batch.
+			w.afterPrevious(previous)
+			previous = nil
+		}
 		first, ok := queue.Pop()
 		if !ok {
 			w.afterPrevious(previous)

@@ -19,7 +19,7 @@ import (
 func reportCommand(openDB dbOpener, openLimits limitsOpener) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Reports from the CDR summaries: cost, limits, cards, invoice-split; routes and margins (clearinghouse); rebuild (of the summaries)",
+		Short: "Reports: cost, limits, cards, invoice-split, routes, margins, rebuild (of the summaries)",
 		Long: "Reports read the CDR summaries (cdr_daily, cdr_monthly_owner, cdr_monthly_route) that every stored call\n" +
 			"updates, not the cdr table. Days and months are UTC. Every report writes --format table, csv, json or xlsx,\n" +
 			"to --output FILE or standard output, and its lines add up exactly to its TOTAL lines.",
