@@ -254,16 +254,26 @@ func (s *Server) accept(l *listener, datagram []byte, src netip.AddrPort, receiv
 		s.drop(l, DropUnknownClient, src, nil)
 		return
 	}
-	if !client.allow() {
-		s.drop(l, DropRateLimited, src, client)
+	s.enqueue(job{l: l, client: client, wire: datagram, source: src, received: received}, true)
+}
+
+// enqueue queues a known client's packet for the workers (a copy of it
+// when copyWire: the reader reuses its buffers), or sheds it: a client
+// over its rate limit, a source with too many requests in flight, a full
+// queue.
+func (s *Server) enqueue(j job, copyWire bool) {
+	if !j.client.allow() {
+		s.drop(j.l, DropRateLimited, j.source, j.client)
 		return
 	}
-	if s.inFlight.full(src.Addr(), client) {
-		s.drop(l, DropSourceBusy, src, client)
+	if s.inFlight.full(j.source.Addr(), j.client) {
+		s.drop(j.l, DropSourceBusy, j.source, j.client)
 		return
 	}
-	j := job{l: l, client: client, wire: append([]byte(nil), datagram...), source: src, received: received}
-	if dropped, ok := s.queue.Push(src.Addr(), j); !ok {
+	if copyWire {
+		j.wire = append([]byte(nil), j.wire...)
+	}
+	if dropped, ok := s.queue.Push(j.source.Addr(), j); !ok {
 		s.drop(dropped.l, DropQueueFull, dropped.source, dropped.client)
 	}
 }

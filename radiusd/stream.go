@@ -202,18 +202,7 @@ func (s *Server) serveStream(sl *streamListener, conn net.Conn) {
 		if radius.Code(wire[0]) == radius.CodeAccountingRequest {
 			l = acct
 		}
-		if !client.allow() {
-			s.drop(l, DropRateLimited, src, client)
-			continue
-		}
-		if s.inFlight.full(src.Addr(), client) {
-			s.drop(l, DropSourceBusy, src, client)
-			continue
-		}
-		j := job{l: l, client: client, wire: wire, source: src, received: time.Now()}
-		if dropped, ok := s.queue.Push(src.Addr(), j); !ok {
-			s.drop(dropped.l, DropQueueFull, dropped.source, dropped.client)
-		}
+		s.enqueue(job{l: l, client: client, wire: wire, source: src, received: time.Now()}, false)
 	}
 	// Let the workers answer what was read, then close.
 	go func() {
