@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -165,8 +163,8 @@ func checkContact(email, language string) error {
 			return fmt.Errorf("e-mail %q: %w", email, err)
 		}
 	}
-	if language != "" && !slices.Contains(locale.Languages(), language) {
-		return fmt.Errorf("language %q: want one of %s", language, strings.Join(locale.Languages(), ", "))
+	if language != "" {
+		return locale.Check(language)
 	}
 	return nil
 }

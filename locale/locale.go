@@ -41,6 +41,14 @@ var tags = func() []string {
 // Languages lists the languages' tags, English first.
 func Languages() []string { return slices.Clone(tags) }
 
+// Check refuses a tag that is not one of the languages.
+func Check(tag string) error {
+	if !slices.Contains(tags, tag) {
+		return fmt.Errorf("language %q: want one of %s", tag, strings.Join(tags, ", "))
+	}
+	return nil
+}
+
 // Catalog holds every language's messages.
 type Catalog struct {
 	bundle *i18n.Bundle

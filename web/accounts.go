@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,8 +100,8 @@ func checkGrant(n NewConsoleUser) error {
 	if _, err := ParseRole(string(n.Role)); err != nil {
 		return err
 	}
-	if !slices.Contains(locale.Languages(), n.Language) {
-		return fmt.Errorf("language %q: want one of %s", n.Language, strings.Join(locale.Languages(), ", "))
+	if err := locale.Check(n.Language); err != nil {
+		return err
 	}
 	if n.Role == BranchManager && len(n.Branches) == 0 {
 		return fmt.Errorf("a branch manager needs at least one branch")
@@ -174,8 +173,8 @@ func (a *Accounts) UpdateUser(ctx context.Context, id int64, n NewConsoleUser) e
 
 // SetLanguage is the language the console speaks to the user.
 func (a *Accounts) SetLanguage(ctx context.Context, id int64, language string) error {
-	if !slices.Contains(locale.Languages(), language) {
-		return fmt.Errorf("language %q: want one of %s", language, strings.Join(locale.Languages(), ", "))
+	if err := locale.Check(language); err != nil {
+		return err
 	}
 	return a.changeUser(ctx, id, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE console_user SET language = ? WHERE id = ?", language, id)

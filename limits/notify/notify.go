@@ -20,8 +20,6 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -99,8 +97,8 @@ func New(db *store.DB, cfg Config) (*Sender, error) {
 	cfg.RetryMax = cmp.Or(cfg.RetryMax, 6*time.Hour)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
 	cfg.Language = cmp.Or(cfg.Language, "en")
-	if !slices.Contains(locale.Languages(), cfg.Language) {
-		return nil, fmt.Errorf("notify: language %q: want one of %s", cfg.Language, strings.Join(locale.Languages(), ", "))
+	if err := locale.Check(cfg.Language); err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
 	}
 	catalog, err := locale.Load()
 	if err != nil {
