@@ -438,7 +438,7 @@ func (o owner) columns() (account, user any) {
 func (s *Service) appendEntry(ctx context.Context, tx *sqlx.Tx, o owner, kind EntryKind, amount rating.Money, reason, reference, createdAt string) (bool, error) {
 	ref := sql.NullString{String: reference, Valid: reference != ""}
 	res, err := tx.ExecContext(ctx, "INSERT INTO ledger_entry ("+o.column+", kind, amount_micros, reason, reference, created_at, accrued_at) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?)"+s.onConflictDoNothing("kind, reference"), o.id, kind, int64(amount), reason, ref, createdAt, createdAt)
+		"VALUES (?, ?, ?, ?, ?, ?, ?)"+s.onConflictDoNothing("ledger_entry", "kind, reference"), o.id, kind, int64(amount), reason, ref, createdAt, createdAt)
 	if err != nil {
 		return false, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/jmoiron/sqlx"
-
-	"github.com/radbill/radbill/store"
 )
 
 // Reasons a call in progress is disconnected, as disconnect_request
@@ -23,20 +21,17 @@ const (
 // that a rolled back change disconnects nothing. A call already queued is
 // not queued again.
 func (s *Service) queueDisconnects(ctx context.Context, tx *sqlx.Tx, o owner, reason string) error {
-	ignore := "INSERT OR IGNORE"
-	if s.db.Driver == store.MySQL {
-		ignore = "INSERT IGNORE"
-	}
 	_, now := s.nowStamp()
-	insert := ignore + " INTO disconnect_request (client_name, nas_ip, acct_session_id, conf_id, user_name, reason, next_attempt_at, created_at) " +
+	insert := "INSERT INTO disconnect_request (client_name, nas_ip, acct_session_id, conf_id, user_name, reason, next_attempt_at, created_at) " +
 		"SELECT a.client_name, a.nas_ip, a.acct_session_id, a.conf_id, a.user_name, ?, ?, ? FROM active_call a WHERE "
-	if _, err := tx.ExecContext(ctx, insert+"a.conf_id <> '' AND a.conf_id IN (SELECT conf_id FROM credit_reservation WHERE "+o.column+" = ?)",
+	queued := s.onConflictDoNothing("disconnect_request", "nas_ip, acct_session_id, conf_id")
+	if _, err := tx.ExecContext(ctx, insert+"a.conf_id <> '' AND a.conf_id IN (SELECT conf_id FROM credit_reservation WHERE "+o.column+" = ?)"+queued,
 		reason, now, now, o.id); err != nil {
 		return err
 	}
 	if o.column != "user_id" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, insert+"a.calling_number IN (SELECT number FROM enterprise_user_number WHERE user_id = ?)", reason, now, now, o.id)
+	_, err := tx.ExecContext(ctx, insert+"a.calling_number IN (SELECT number FROM enterprise_user_number WHERE user_id = ?)"+queued, reason, now, now, o.id)
 	return err
 }

@@ -162,15 +162,10 @@ func (s *Service) forceIndex(index string) string {
 	return ""
 }
 
-// onConflictDoNothing makes an INSERT skip a row that would duplicate the
-// unique key on columns, and only that: unlike INSERT IGNORE / OR IGNORE it
-// still fails on CHECK and NOT NULL violations. On MySQL the no-op update
-// reports 0 affected rows.
-func (s *Service) onConflictDoNothing(columns string) string {
-	if s.db.Driver == store.MySQL {
-		return " ON DUPLICATE KEY UPDATE id = id"
-	}
-	return " ON CONFLICT (" + columns + ") DO NOTHING"
+// onConflictDoNothing is store.OnConflictDoNothing on the service's
+// database.
+func (s *Service) onConflictDoNothing(table, columns string) string {
+	return store.OnConflictDoNothing(s.db.Driver, table, columns)
 }
 
 // location loads an IANA zone once.

@@ -459,7 +459,7 @@ func (s *Service) enqueueCrossedThresholds(ctx context.Context, tx *sqlx.Tx, use
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO limit_notification (user_id, period_start, period_end, threshold, threshold_percent, "+
 			"spend_micros, limit_micros, currency, status, attempts, next_attempt_at, last_error, created_at) "+
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)"+s.onConflictDoNothing("user_id, period_start, threshold"),
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)"+s.onConflictDoNothing("limit_notification", "user_id, period_start, threshold"),
 			user.ID, period.Start.Format(dateLayout), period.End.Format(dateLayout), c.threshold, c.percent,
 			int64(spend), user.LimitMicros, plan.Currency, now, now)
 		if err != nil {

@@ -287,10 +287,6 @@ func (l *OfferLog) run() {
 }
 
 func (l *OfferLog) write(batch []Offer) error {
-	ignore := "INSERT OR IGNORE"
-	if l.db.Driver == store.MySQL {
-		ignore = "INSERT IGNORE"
-	}
 	args := make([]any, 0, 7*len(batch))
 	for _, o := range batch {
 		parts := make([]string, len(o.Ranked))
@@ -302,8 +298,8 @@ func (l *OfferLog) write(batch []Offer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := l.db.ExecContext(ctx, ignore+" INTO route_offer (conf_id, created_at, origin_id, first_partner_id, first_cost_micros, currency, routes) VALUES "+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", "), args...)
+	_, err := l.db.ExecContext(ctx, "INSERT INTO route_offer (conf_id, created_at, origin_id, first_partner_id, first_cost_micros, currency, routes) VALUES "+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(batch)), ", ")+store.OnConflictDoNothing(l.db.Driver, "route_offer", "conf_id"), args...)
 	return err
 }
 

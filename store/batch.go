@@ -202,12 +202,12 @@ func (b *batchTx) insertStops(batch []pending, idx []int) error {
 	}
 	slices.SortFunc(fresh, func(x, y int) int { return strings.Compare(batch[x].dedupKey, batch[y].dedupKey) })
 	if b.oneByOne {
-		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"), true); err != nil {
+		if _, err := b.insertEach(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("cdr", "dedup_key"), true); err != nil {
 			return err
 		}
 		return b.charge(batch, fresh)
 	}
-	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("dedup_key"))
+	inserted, err := b.insertRows(batch, fresh, "cdr", cdrColumns, b.ignoreDuplicate("cdr", "dedup_key"))
 	if err != nil {
 		return err
 	}
@@ -350,12 +350,7 @@ func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
 // ignoreDuplicate is the clause that makes an insert skip a row whose unique
 // key exists: a concurrent server sharing the database may have stored it
 // between our duplicate check and this insert.
-func (b *batchTx) ignoreDuplicate(key string) string {
-	if b.driver == MySQL {
-		return " ON DUPLICATE KEY UPDATE " + key + " = " + key
-	}
-	return " ON CONFLICT (" + key + ") DO NOTHING"
-}
+func (b *batchTx) ignoreDuplicate(table, key string) string { return OnConflictDoNothing(b.driver, table, key) }
 
 // insertRows inserts the rows of the records idx (pending.row) and returns
 // how many the database wrote (an ignored duplicate counts 0).

@@ -314,6 +314,21 @@ func nullString(s string) any {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
+// OnConflictDoNothing is the clause that makes an INSERT into table skip
+// a row that would duplicate the unique key on columns, and only that:
+// unlike INSERT IGNORE / OR IGNORE it still fails on CHECK and NOT NULL
+// violations. On MySQL the no-op update, of the key's first column named
+// with its table (an INSERT ... SELECT may read a table with the same
+// column), reports 0 affected rows.
+func OnConflictDoNothing(driver, table, columns string) string {
+	if driver == MySQL {
+		first, _, _ := strings.Cut(columns, ",")
+		column := table + "." + strings.TrimSpace(first)
+		return " ON DUPLICATE KEY UPDATE " + column + " = " + column
+	}
+	return " ON CONFLICT (" + columns + ") DO NOTHING"
+}
+
 // IsDuplicateKey tells an insert refused because its unique key exists.
 func IsDuplicateKey(err error) bool {
 	var my *mysql.MySQLError
