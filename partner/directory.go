@@ -3,6 +3,7 @@ package partner
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -73,6 +74,15 @@ func (d *Directory) Partner(id int64) *Partner {
 		return nil
 	}
 	return d.partners[id]
+}
+
+// Name is the partner's name, or #id for one the directory lacks (a
+// partner's row read after the directory was loaded).
+func (d *Directory) Name(id int64) string {
+	if p := d.Partner(id); p != nil {
+		return p.Name
+	}
+	return "#" + strconv.FormatInt(id, 10)
 }
 
 // Own is our own network, or nil.

@@ -228,7 +228,7 @@ func (s *Service) Create(ctx context.Context, n NewPartner) (Partner, error) {
 
 // Partner returns the partner with that id.
 func (s *Service) Partner(ctx context.Context, id int64) (Partner, error) {
-	ps, err := s.list(ctx, "WHERE id = ?", id)
+	ps, err := load(ctx, s.db, "WHERE id = ?", id)
 	if err != nil {
 		return Partner{}, err
 	}
@@ -240,7 +240,7 @@ func (s *Service) Partner(ctx context.Context, id int64) (Partner, error) {
 
 // Find returns the partner named so, or with that id.
 func (s *Service) Find(ctx context.Context, nameOrID string) (Partner, error) {
-	ps, err := s.list(ctx, "WHERE name = ?", nameOrID)
+	ps, err := load(ctx, s.db, "WHERE name = ?", nameOrID)
 	if err != nil || len(ps) == 1 {
 		return first(ps), err
 	}
@@ -258,11 +258,7 @@ func first(ps []Partner) Partner {
 }
 
 // List returns every partner by name.
-func (s *Service) List(ctx context.Context) ([]Partner, error) { return s.list(ctx, "") }
-
-func (s *Service) list(ctx context.Context, where string, args ...any) ([]Partner, error) {
-	return load(ctx, s.db, where, args...)
-}
+func (s *Service) List(ctx context.Context) ([]Partner, error) { return load(ctx, s.db, "") }
 
 // load reads partners with their gateways, rates and routes.
 func load(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]Partner, error) {

@@ -132,7 +132,7 @@ func LoadQuality(ctx context.Context, q sqlx.QueryerContext, since time.Time) (m
 }
 
 // LoadActive counts each partner's calls in progress: the active legs its
-// gateways report, or whose far end is one of its gateways.
+// gateways report.
 func (d *Directory) LoadActive(ctx context.Context, q sqlx.QueryerContext) (map[int64]int, error) {
 	if d.Empty() {
 		return nil, nil

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/radbill/radbill/export"
@@ -65,27 +64,21 @@ func Margins(ctx context.Context, db *store.DB, partners *partner.Directory, fro
 	if err != nil {
 		return rep, err
 	}
-	name := func(id sql.NullInt64) (string, *partner.Partner) {
-		if !id.Valid {
-			return "", nil
-		}
-		if p := partners.Partner(id.Int64); p != nil {
-			return p.Name, p
-		}
-		return "#" + strconv.FormatInt(id.Int64, 10), nil
-	}
 	for _, r := range rows {
 		at, err := store.ParseTime(r.CallTime)
 		if err != nil {
 			return rep, err
 		}
 		c := CallMargin{ConfID: r.ConfID, CallTime: at, BilledSeconds: r.Billed, Revenue: rating.Money(r.Revenue), Cost: rating.Money(r.Cost), Currency: r.Currency}
-		var origin *partner.Partner
-		c.Origin, origin = name(r.Origin)
-		c.Terminator, _ = name(r.Terminator)
 		floor := rating.Money(0)
-		if origin != nil {
-			floor = origin.MinMargin * rating.Money((r.Billed+59)/60)
+		if r.Origin.Valid {
+			c.Origin = partners.Name(r.Origin.Int64)
+			if origin := partners.Partner(r.Origin.Int64); origin != nil {
+				floor = origin.MinMargin * rating.Money((r.Billed+59)/60)
+			}
+		}
+		if r.Terminator.Valid {
+			c.Terminator = partners.Name(r.Terminator.Int64)
 		}
 		c.Loss = c.Margin() < floor
 		if lossesOnly && !c.Loss {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/radbill/radbill/export"
@@ -64,12 +63,6 @@ func Deviations(ctx context.Context, db *store.DB, tariffs *rating.Snapshot, par
 	if err != nil {
 		return rep, err
 	}
-	name := func(id int64) string {
-		if p := partners.Partner(id); p != nil {
-			return p.Name
-		}
-		return "#" + strconv.FormatInt(id, 10)
-	}
 	price := func(p *partner.Partner, called string, at time.Time, duration int64) (rating.Money, bool) {
 		plan, ok := p.Rates[partner.Outgoing]
 		if !ok {
@@ -88,13 +81,13 @@ func Deviations(ctx context.Context, db *store.DB, tariffs *rating.Snapshot, par
 				return rep, err
 			}
 		}
-		d := Deviation{CallTime: at, ConfID: l.ConfID, Called: l.Called, Zone: l.Zone, Actual: name(l.PartnerID), ActualCost: rating.Money(l.Amount), Currency: l.Currency}
+		d := Deviation{CallTime: at, ConfID: l.ConfID, Called: l.Called, Zone: l.Zone, Actual: partners.Name(l.PartnerID), ActualCost: rating.Money(l.Amount), Currency: l.Currency}
 		switch {
 		case l.First.Valid:
 			if l.First.Int64 == l.PartnerID {
 				continue
 			}
-			d.Expected, d.ByRouteList = name(l.First.Int64), true
+			d.Expected, d.ByRouteList = partners.Name(l.First.Int64), true
 			if p := partners.Partner(l.First.Int64); p != nil {
 				d.Should, _ = price(p, l.Called, at, l.Duration)
 			}

@@ -110,15 +110,6 @@ type Service struct {
 // New returns a Service on db.
 func New(db *store.DB) *Service { return &Service{db: db, now: time.Now} }
 
-// Month parses a period, 2026-11.
-func Month(s string) (time.Time, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("period %q: want YYYY-MM", s)
-	}
-	return t, nil
-}
-
 // group is a statement line as the database adds it up: a rate type's
 // legs to a zone in a band, or (RefersTo set) one late leg.
 type group struct {

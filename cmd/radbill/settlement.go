@@ -13,6 +13,7 @@ import (
 	"github.com/radbill/radbill/export"
 	"github.com/radbill/radbill/partner"
 	"github.com/radbill/radbill/rating"
+	"github.com/radbill/radbill/report"
 	"github.com/radbill/radbill/settlement"
 	"github.com/radbill/radbill/store"
 )
@@ -29,7 +30,7 @@ func settlementCommand(openDB dbOpener) *cobra.Command {
 	run := &cobra.Command{
 		Use: "run --period 2026-11 [--partner P]", Short: "Compute the period's statements as drafts (replacing its earlier drafts)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			month, err := settlement.Month(period)
+			month, err := report.ParseMonth("period", period)
 			if err != nil {
 				return err
 			}
@@ -61,7 +62,7 @@ func settlementCommand(openDB dbOpener) *cobra.Command {
 			var month time.Time
 			if listPeriod != "" {
 				var err error
-				if month, err = settlement.Month(listPeriod); err != nil {
+				if month, err = report.ParseMonth("period", listPeriod); err != nil {
 					return err
 				}
 			}
@@ -129,7 +130,7 @@ func settlementCommand(openDB dbOpener) *cobra.Command {
 	printCmd := &cobra.Command{
 		Use: "print --period 2026-11 --output FILE.html", Short: "Write the period's statements as a printable HTML document, a page per partner", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			month, err := settlement.Month(printPeriod)
+			month, err := report.ParseMonth("period", printPeriod)
 			if err != nil {
 				return err
 			}
@@ -168,7 +169,7 @@ func settlementCommand(openDB dbOpener) *cobra.Command {
 			"(seconds) and optionally amount, in any order. Calls match by their numbers and a start within the tolerance.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			month, err := settlement.Month(recPeriod)
+			month, err := report.ParseMonth("period", recPeriod)
 			if err != nil {
 				return err
 			}
