@@ -68,19 +68,16 @@ func (s *Snapshot) QuoteMinute(called string, at time.Time, plans []int64, quote
 		}
 		band, _ := plan.bandAt(local)
 		q.Status = StatusNoRate
-		for z := range n {
-			rate := s.rateAt(zones[z], band, Outgoing, connect)
-			if rate == nil {
-				continue
-			}
-			billed := rate.billedSeconds(60)
-			cost := plan.round(ExactAmount(rate.connectFee)*60 + rate.amount(0, billed))
-			if rate.maxCost > 0 && cost > rate.maxCost {
-				cost = rate.maxCost
-			}
-			q.Status, q.Cost, q.Zone, q.Prefix = StatusOK, cost, s.zones[zones[z]], called[:lengths[z]]
-			break
+		z, rate := s.nearestRate(zones[:n], band, Outgoing, connect)
+		if rate == nil {
+			continue
 		}
+		billed := rate.billedSeconds(60)
+		cost := plan.round(ExactAmount(rate.connectFee)*60 + rate.amount(0, billed))
+		if rate.maxCost > 0 && cost > rate.maxCost {
+			cost = rate.maxCost
+		}
+		q.Status, q.Cost, q.Zone, q.Prefix = StatusOK, cost, s.zones[zones[z]], called[:lengths[z]]
 	}
 }
 

@@ -202,11 +202,9 @@ func (s *Snapshot) RateTo(charge *Charge, call Call) {
 	if startRate == nil && call.NearestRatedPrefix {
 		var zones [MaxPrefixDigits]int32
 		var lengths [MaxPrefixDigits]int
-		for i := range s.trie.lookupAll(call.Called, &zones, &lengths) {
-			if rate := s.rateAt(zones[i], startBand, call.Direction, connect); rate != nil {
-				zone, prefixLength, startRate = zones[i], lengths[i], rate
-				break
-			}
+		n := s.trie.lookupAll(call.Called, &zones, &lengths)
+		if i, rate := s.nearestRate(zones[:n], startBand, call.Direction, connect); rate != nil {
+			zone, prefixLength, startRate = zones[i], lengths[i], rate
 		}
 	}
 	charge.Zone = s.zones[zone]
@@ -281,6 +279,18 @@ func (s *Snapshot) splitAtBands(parts []Part, plan *compiledPlan, connect, bille
 		at += step
 	}
 	return parts
+}
+
+// nearestRate is the rate in force at the Unix second at of the first of
+// zones (the number's prefixes' zones, longest first) that has one for
+// band and direction, with that zone's index in zones; nil for none.
+func (s *Snapshot) nearestRate(zones []int32, band int32, direction Direction, at int64) (int, *compiledRate) {
+	for i, zone := range zones {
+		if rate := s.rateAt(zone, band, direction, at); rate != nil {
+			return i, rate
+		}
+	}
+	return -1, nil
 }
 
 // rateAt returns the rate for the key in force at the Unix second at, or
