@@ -350,7 +350,9 @@ func (b *batchTx) upsertActiveCalls(batch []pending, idx []int) error {
 // ignoreDuplicate is the clause that makes an insert skip a row whose unique
 // key exists: a concurrent server sharing the database may have stored it
 // between our duplicate check and this insert.
-func (b *batchTx) ignoreDuplicate(table, key string) string { return OnConflictDoNothing(b.driver, table, key) }
+func (b *batchTx) ignoreDuplicate(table, key string) string {
+	return OnConflictDoNothing(b.driver, table, key)
+}
 
 // insertRows inserts the rows of the records idx (pending.row) and returns
 // how many the database wrote (an ignored duplicate counts 0).
