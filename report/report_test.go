@@ -386,6 +386,33 @@ func TestReportsMatchTheCDRs(t *testing.T) {
 			t.Fatalf("rebuild differs from the incremental summaries:\nrebuilt     %v\nincremental %v", rebuilt, incremental)
 		}
 
+		// Rolling the days before yesterday up into the monthly and branch
+		// tables, which reports read up to the watermark and cdr_daily
+		// after it, changes no report.
+		mark, days, err := s.db.RollUpSummaries(ctx, time.Now())
+		if err != nil || days == 0 || mark != time.Now().UTC().AddDate(0, 0, -2).Format(time.DateOnly) {
+			t.Fatalf("roll-up to %s: %d days, %v", mark, days, err)
+		}
+		if _, again, err := s.db.RollUpSummaries(ctx, time.Now()); err != nil || again != 0 {
+			t.Fatalf("rolling up again: %d days, %v", again, err)
+		}
+		s.checkCost(t)
+		// A leg for a day already rolled up is added to the rolled-up
+		// tables by its own batch.
+		counts := func() (late, billed int64) {
+			t.Helper()
+			if err := s.db.QueryRow("SELECT late_legs, (SELECT COUNT(*) FROM cdr WHERE billed = 1) FROM summary_rollup").Scan(&late, &billed); err != nil {
+				t.Fatal(err)
+			}
+			return late, billed
+		}
+		lateBefore, billedBefore := counts()
+		s.store(t, rng, 60, day("2026-10-20"), day("2026-11-10"), &seq)
+		if lateAfter, billedAfter := counts(); billedAfter == billedBefore || lateAfter-lateBefore != billedAfter-billedBefore {
+			t.Fatalf("%d late legs counted for %d billed legs", lateAfter-lateBefore, billedAfter-billedBefore)
+		}
+		s.checkCost(t)
+
 		// Re-rating at new prices moves each leg's figures; the summaries
 		// still equal a rebuild and the brute-force sums.
 		if _, err := s.db.Exec("UPDATE rate_tier SET price_per_minute_micros = price_per_minute_micros * 3 + 1"); err != nil {

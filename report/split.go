@@ -58,14 +58,26 @@ func InvoiceSplit(ctx context.Context, db *store.DB, q SplitQuery) (SplitReport,
 	if q.Total < 0 {
 		return SplitReport{}, fmt.Errorf("invoice total %s: want 0 or more", q.Total)
 	}
-	table := store.SummaryTables[2] // monthly, with gateway, branch and department
-	query := "SELECT " + q.By.column() + ", currency, SUM(cost_micros) FROM " + table.Name + " WHERE month = ?"
-	args := []any{q.Month.Format(time.DateOnly)}
-	if q.Gateway != "" {
-		query += " AND gateway = ?"
-		args = append(args, q.Gateway)
+	// The month's rolled-up days from the monthly table with gateway,
+	// branch and department, the days from the watermark on from cdr_daily.
+	month, end := q.Month.Format(time.DateOnly), q.Month.AddDate(0, 1, 0).Format(time.DateOnly)
+	part := func(table, where string, args ...any) (string, []any) {
+		if q.Gateway != "" {
+			where += " AND gateway = ?"
+			args = append(args, q.Gateway)
+		}
+		return "SELECT " + q.By.column() + " AS k, currency, cost_micros FROM " + table + " WHERE " + where, args
 	}
-	rows, err := db.QueryContext(ctx, query+" GROUP BY 1, 2", args...)
+	mark, err := db.RolledUpTo(ctx)
+	if err != nil {
+		return SplitReport{}, err
+	}
+	query, args := part(store.SummaryTables[2].Name, "month = ?", month)
+	if mark < end {
+		daily, dailyArgs := part(store.SummaryTables[0].Name, "day >= ? AND day < ? AND day >= "+store.RolledUpToSQL, max(month, mark), end)
+		query, args = query+" UNION ALL "+daily, append(args, dailyArgs...)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT k, currency, SUM(cost_micros) FROM ("+query+") AS month_legs GROUP BY 1, 2", args...)
 	if err != nil {
 		return SplitReport{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
@@ -279,15 +280,16 @@ func (b *batchTx) shard() uint32 {
 // round trip when the connection takes several statements per query, as
 // the other batches' rows they share are locked from there to the commit.
 func (b *batchTx) addToSummaries() error {
+	rolledUpTo := func(late int64) (string, error) { return lockRollup(b.ctx, b.tx.Tx, late) }
 	if !b.tx.Together {
-		return addToSummaries(b.driver, b.shard(), b.facts, func(query string, args []any) error {
+		return addToSummaries(b.driver, b.shard(), b.facts, time.Now(), rolledUpTo, func(query string, args []any) error {
 			_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
 			return err
 		})
 	}
 	var queries []string
 	var all []any
-	if err := addToSummaries(b.driver, b.shard(), b.facts, func(query string, args []any) error {
+	if err := addToSummaries(b.driver, b.shard(), b.facts, time.Now(), rolledUpTo, func(query string, args []any) error {
 		queries, all = append(queries, query), append(all, args...)
 		return nil
 	}); err != nil || len(queries) == 0 {

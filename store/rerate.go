@@ -103,7 +103,8 @@ func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings []Rerating) error
 		day := callTime.UTC().Format(time.DateOnly)
 		lo, hi = min(lo, day), max(hi, day)
 	}
-	err := addToSummaries(tx.DriverName(), 0, facts, func(query string, args []any) error {
+	rolledUpTo := func(late int64) (string, error) { return lockRollup(ctx, tx, late) }
+	err := addToSummaries(tx.DriverName(), 0, facts, time.Now(), rolledUpTo, func(query string, args []any) error {
 		_, err := tx.ExecContext(ctx, query, args...)
 		return err
 	})

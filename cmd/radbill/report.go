@@ -330,7 +330,11 @@ func reportRebuildCommand(openDB dbOpener) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "rebuilt the summaries of %s to %s (not included)\n", first.Format("2006-01"), end.Format("2006-01"))
-				return nil
+				mark, days, err := db.RollUpSummaries(cmd.Context(), time.Now())
+				if days > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "rolled %d days up, to %s\n", days, mark)
+				}
+				return err
 			})
 		},
 	}

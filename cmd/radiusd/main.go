@@ -298,7 +298,10 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 func (in *instance) run(ctx context.Context) {
 	go every(ctx, in.reloadEvery, func() { in.pollTariffs(ctx) })
 	go every(ctx, time.Minute, func() { in.sweepReservations(ctx) })
-	go every(ctx, time.Hour, func() { in.foldSummaries(ctx) })
+	go func() {
+		in.foldSummaries(ctx)
+		every(ctx, time.Hour, func() { in.foldSummaries(ctx) })
+	}()
 	go every(ctx, carrierStateInterval, func() { in.refreshCarriers(ctx) })
 	go in.disconnects.Run(ctx)
 	if in.mailer != nil {
@@ -367,9 +370,16 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 	}
 }
 
-// foldSummaries keeps past periods' summaries at one row per group, so
-// that their reports read no more rows than they need (store.FoldSummaries).
+// foldSummaries rolls the days before yesterday up into the monthly and
+// branch summaries (store.RollUpSummaries) and keeps past periods'
+// summaries at one row per group (store.FoldSummaries), so that reports
+// read no more rows than they need.
 func (in *instance) foldSummaries(ctx context.Context) {
+	if mark, days, err := in.db.RollUpSummaries(ctx, time.Now()); err != nil {
+		in.log.Warn("rolling the CDR summaries up failed; reports stay right, only slower", zap.Error(err))
+	} else if days > 0 {
+		in.log.Info("CDR summaries rolled up", zap.Int("days", days), zap.String("rolled_up_to", mark))
+	}
 	if n, err := in.db.FoldSummaries(ctx, time.Now()); err != nil {
 		in.log.Warn("folding the CDR summaries' shards failed; reports stay right, only slower", zap.Error(err))
 	} else if n > 0 {
