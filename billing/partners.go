@@ -56,8 +56,6 @@ func (t *Tables) partnerCharges(leg Leg, direction rating.Direction, called stri
 		if !ok {
 			continue
 		}
-		c := t.Tariffs.Rate(rating.Call{PlanID: plan, Called: called, ConnectTime: connect, DurationSeconds: leg.Duration,
-			Direction: rating.Outgoing, NearestRatedPrefix: true})
 		hop := "inbound"
 		switch {
 		case proxy:
@@ -65,13 +63,38 @@ func (t *Tables) partnerCharges(leg Leg, direction rating.Direction, called stri
 		case !d.t.Revenue():
 			hop = "egress"
 		}
-		pc := cdr.PartnerCharge{PartnerID: d.p.ID, RateType: string(d.t), Hop: hop, PlanID: plan, Zone: c.Zone.Name, Band: c.Band.Name,
-			DurationSeconds: leg.Duration, Currency: c.Currency, Status: c.Status.String()}
-		if c.Status == rating.StatusOK {
-			amount := int64(c.Cost)
-			pc.AmountMicros, pc.BilledSeconds = &amount, c.BilledSeconds
-		}
-		charges = append(charges, pc)
+		charges = append(charges, t.priceCharge(cdr.PartnerCharge{PartnerID: d.p.ID, RateType: string(d.t), Hop: hop, PlanID: plan}, called, connect, leg.Duration))
 	}
 	return charges
+}
+
+// priceCharge prices charge c (its partner, rate type, hop and plan set)
+// for the called number.
+func (t *Tables) priceCharge(c cdr.PartnerCharge, called string, connect time.Time, duration int64) cdr.PartnerCharge {
+	price := t.Tariffs.Rate(rating.Call{PlanID: c.PlanID, Called: called, ConnectTime: connect, DurationSeconds: duration,
+		Direction: rating.Outgoing, NearestRatedPrefix: true})
+	c.Zone, c.Band, c.DurationSeconds, c.Currency, c.Status = price.Zone.Name, price.Band.Name, duration, price.Currency, price.Status.String()
+	c.AmountMicros, c.BilledSeconds = nil, 0
+	if price.Status == rating.StatusOK {
+		amount := int64(price.Cost)
+		c.AmountMicros, c.BilledSeconds = &amount, price.BilledSeconds
+	}
+	return c
+}
+
+// repriceCharges prices a re-rated leg's stored charges again, each under
+// its partner's plan of its rate type now (the stored plan when the
+// partner has none any more): which partners a leg is of stays as it was
+// found when the leg was stored.
+func (t *Tables) repriceCharges(stored []cdr.PartnerCharge, called string, connect time.Time, duration int64) []cdr.PartnerCharge {
+	out := make([]cdr.PartnerCharge, len(stored))
+	for i, c := range stored {
+		if p := t.Partners.Partner(c.PartnerID); p != nil {
+			if plan, ok := p.Rates[partner.RateType(c.RateType)]; ok {
+				c.PlanID = plan
+			}
+		}
+		out[i] = t.priceCharge(c, called, connect, duration)
+	}
+	return out
 }

@@ -35,7 +35,9 @@ type RerateSummary struct {
 // keeps the owner it was billed to and is priced under that owner's plan.
 // It is idempotent: running it again with the same tables changes nothing
 // but rated_at. With planID set only legs stored or now rated under that
-// plan are touched.
+// plan, or with a clearinghouse charge under it, are touched. Every
+// touched leg's clearinghouse charges are priced again too
+// (store.Rerating.Charges).
 func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables, from, to time.Time, planID *int64, batchSize int) (RerateSummary, error) {
 	sum := RerateSummary{OldTotal: map[string]int64{}, NewTotal: map[string]int64{}, Statuses: map[string]int{}}
 	owners := map[[2]int64]*limits.Correction{}
@@ -51,6 +53,14 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 		var updates []store.Rerating
 		var owed []limits.Rerated
 		now := time.Now()
+		keys := make([]string, len(legs))
+		for i, l := range legs {
+			keys[i] = l.DedupKey
+		}
+		charges, err := db.LegCharges(ctx, keys)
+		if err != nil {
+			return sum, err
+		}
 		for _, l := range legs {
 			after = l.ID
 			leg, err := legOf(l)
@@ -58,7 +68,7 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 				return sum, fmt.Errorf("cdr id %d: %w", l.ID, err)
 			}
 			r := t.Rate(leg, now)
-			if planID != nil && !sameValue(l.PlanID, planID) && !sameValue(r.PlanID, planID) {
+			if planID != nil && !sameValue(l.PlanID, planID) && !sameValue(r.PlanID, planID) && !chargedUnder(charges[l.DedupKey], *planID) {
 				continue
 			}
 			sum.Legs++
@@ -72,7 +82,15 @@ func Rerate(ctx context.Context, db *store.DB, money *limits.Service, t *Tables,
 			if r.Status != l.RatingStatus || !sameValue(r.CostMicros, l.CostMicros) {
 				sum.Changed++
 			}
-			updates = append(updates, store.Rerating{Leg: l, Rating: r})
+			u := store.Rerating{Leg: l, Rating: r}
+			if stored := charges[l.DedupKey]; len(stored) > 0 && r.CalledNorm != "" {
+				connect := leg.CallTime
+				if leg.ConnectTime != nil {
+					connect = *leg.ConnectTime
+				}
+				u.Charges = t.repriceCharges(stored, r.CalledNorm, connect, leg.Duration)
+			}
+			updates = append(updates, u)
 			if r.AccountID != 0 || r.UserID != 0 {
 				o, err := rerated(l, r)
 				if err != nil {
@@ -114,6 +132,11 @@ func rerated(l store.RatedLeg, r cdr.Rating) (limits.Rerated, error) {
 	received, err := store.ParseTime(l.ReceivedAt)
 	return limits.Rerated{Reference: l.DedupKey, AccountID: r.AccountID, UserID: r.UserID, Cost: cost, ReceivedAt: received,
 		Reason: fmt.Sprintf("re-rated call to %s, %s", r.CalledNorm, r.Zone)}, err
+}
+
+// chargedUnder tells whether a stored charge was priced under plan.
+func chargedUnder(charges []cdr.PartnerCharge, plan int64) bool {
+	return slices.ContainsFunc(charges, func(c cdr.PartnerCharge) bool { return c.PlanID == plan })
 }
 
 func sameValue(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

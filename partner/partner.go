@@ -142,8 +142,11 @@ type Partner struct {
 	RefuseLoss bool         `json:"refuse_loss"`
 	CreatedAt  time.Time    `json:"created_at"`
 	Gateways   []Gateway    `json:"gateways"`
-	// Rates maps a rate type to its plan's id.
-	Rates map[RateType]int64 `json:"rates"`
+	// Rates maps a rate type to its plan's id; StatementDecimals a rate
+	// type to the decimals its statement lines are rounded to (none: not
+	// rounded, the legs' own amounts added up).
+	Rates             map[RateType]int64 `json:"rates"`
+	StatementDecimals map[RateType]int   `json:"statement_decimals,omitempty"`
 	// Routes, when any, are the only terminating partners its calls take.
 	Routes []Route `json:"routes"`
 }
@@ -276,7 +279,7 @@ func load(ctx context.Context, q sqlx.QueryerContext, where string, args ...any)
 		out[i] = Partner{ID: r.ID, Name: r.Name, Currency: r.Currency, Contact: r.Contact, Role: Role(r.Role), Blocked: r.State == "blocked",
 			Own: r.Own, Strategy: Strategy(r.Strategy), Priority: r.Priority, Share: r.Share, Capacity: r.Capacity,
 			MaxCost: rating.Money(r.MaxCost), MinMargin: rating.Money(r.MinMargin), RefuseLoss: r.RefuseLoss, CreatedAt: created,
-			Rates: map[RateType]int64{}}
+			Rates: map[RateType]int64{}, StatementDecimals: map[RateType]int{}}
 		index[r.ID] = i
 	}
 	if len(rows) == 0 {
@@ -298,13 +301,17 @@ func load(ctx context.Context, q sqlx.QueryerContext, where string, args ...any)
 		PartnerID int64  `db:"partner_id"`
 		RateType  string `db:"rate_type"`
 		PlanID    int64  `db:"plan_id"`
+		Decimals  *int   `db:"statement_decimals"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rates, "SELECT partner_id, rate_type, plan_id FROM partner_rate"); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rates, "SELECT partner_id, rate_type, plan_id, statement_decimals FROM partner_rate"); err != nil {
 		return nil, err
 	}
 	for _, r := range rates {
 		if i, ok := index[r.PartnerID]; ok {
 			out[i].Rates[RateType(r.RateType)] = r.PlanID
+			if r.Decimals != nil {
+				out[i].StatementDecimals[RateType(r.RateType)] = *r.Decimals
+			}
 		}
 	}
 	var routes []struct {
@@ -379,18 +386,24 @@ func (s *Service) RemoveGateway(ctx context.Context, id int64, kind GatewayKind,
 	})
 }
 
-// SetRate makes plan price the partner's rate type; planID 0 removes it.
-func (s *Service) SetRate(ctx context.Context, id int64, t RateType, planID int64) error {
+// SetRate makes plan price the partner's rate type, its statement lines
+// rounded to statementDecimals (0..6; nil: not rounded); planID 0 removes
+// it.
+func (s *Service) SetRate(ctx context.Context, id int64, t RateType, planID int64, statementDecimals *int) error {
 	switch t {
 	case Base, Incoming, Egress, Outgoing:
 	default:
 		return fmt.Errorf("rate type %q: want base, incoming, egress or outgoing", t)
 	}
+	if d := statementDecimals; d != nil && (*d < 0 || *d > 6) {
+		return fmt.Errorf("statement decimals %d: want 0 to 6", *d)
+	}
 	return s.change(ctx, id, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM partner_rate WHERE partner_id = ? AND rate_type = ?", id, t); err != nil || planID == 0 {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO partner_rate (partner_id, rate_type, plan_id) VALUES (?, ?, ?)", id, t, planID)
+		_, err := tx.ExecContext(ctx, "INSERT INTO partner_rate (partner_id, rate_type, plan_id, statement_decimals) VALUES (?, ?, ?, ?)",
+			id, t, planID, statementDecimals)
 		return err
 	})
 }

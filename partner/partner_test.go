@@ -62,7 +62,7 @@ func newSite(t *testing.T, backend testdb.Backend) *site {
 		plan string
 	}{{s.us, partner.Base, "own-base"}, {s.us, partner.Egress, "own-egress"}, {s.a, partner.Incoming, "member-a-incoming"},
 		{s.b, partner.Incoming, "member-b-incoming"}, {s.x, partner.Outgoing, "carrier-x-outgoing"}, {s.y, partner.Outgoing, "carrier-y-outgoing"}} {
-		must(s.svc.SetRate(s.ctx, r.p.ID, r.t, s.planIDs[r.plan]))
+		must(s.svc.SetRate(s.ctx, r.p.ID, r.t, s.planIDs[r.plan], nil))
 	}
 	return s
 }

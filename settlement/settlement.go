@@ -9,9 +9,13 @@
 // stores a SHA-256 of its content, which Verify checks; a closed statement
 // never changes. A leg that arrives after its period was closed (a late
 // CDR) goes into the next statement run for a period still open as an
-// adjustment line that names the original leg. Amounts are the legs'
-// own, each rounded by its plan, so every statement's lines add up
-// exactly to its totals.
+// adjustment line that names the original leg; so does a re-rate of a
+// settled leg (leg_charge_adjustment: the difference, 0 calls). A line's
+// amount is the sum of its legs' own, each rounded by its plan, rounded
+// again half away from zero to the decimals the partner's rate type
+// declares (partner_rate.statement_decimals; none: not rounded); the
+// totals add up the lines, so every statement's lines add up exactly to
+// its totals.
 package settlement
 
 import (
@@ -122,6 +126,7 @@ type group struct {
 	BilledSeconds int64  `db:"billed_seconds"`
 	Amount        int64  `db:"amount_micros"`
 	RefersTo      string `db:"refers_to"`
+	Decimals      *int   `db:"statement_decimals"`
 }
 
 // settled is the condition on leg_charge c of the priced legs a statement
@@ -145,16 +150,51 @@ func (s *Service) groups(ctx context.Context, q sqlx.QueryerContext, period time
 	if partnerID != 0 {
 		only, args = " AND c.partner_id = ?", []any{partnerID}
 	}
-	var usage, late []group
+	var usage, late, rerated []group
+	// The line's rounding, declared on the partner's rate type.
+	decimals := "(SELECT pr.statement_decimals FROM partner_rate pr WHERE pr.partner_id = c.partner_id AND pr.rate_type = c.rate_type)"
 	err := sqlx.SelectContext(ctx, q, &usage, "SELECT c.partner_id, c.currency, c.rate_type, c.zone, c.band, COUNT(*) AS calls, "+
-		"SUM(c.billed_seconds) AS billed_seconds, SUM(c.amount_micros) AS amount_micros, '' AS refers_to FROM leg_charge c JOIN partner p ON p.id = c.partner_id "+
+		"SUM(c.billed_seconds) AS billed_seconds, SUM(c.amount_micros) AS amount_micros, '' AS refers_to, MAX("+decimals+") AS statement_decimals "+
+		"FROM leg_charge c JOIN partner p ON p.id = c.partner_id "+
 		"WHERE p.own = 0 AND "+s.settled(false)+only+" GROUP BY c.partner_id, c.currency, c.rate_type, c.zone, c.band", append([]any{from, to}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	err = sqlx.SelectContext(ctx, q, &late, "SELECT c.partner_id, c.currency, c.rate_type, c.zone, c.band, 1 AS calls, c.billed_seconds, c.amount_micros, "+
-		"c.dedup_key AS refers_to FROM leg_charge c JOIN partner p ON p.id = c.partner_id WHERE p.own = 0 AND "+s.settled(true)+only, append([]any{from}, args...)...)
-	return append(usage, late...), err
+		"c.dedup_key AS refers_to, "+decimals+" AS statement_decimals FROM leg_charge c JOIN partner p ON p.id = c.partner_id WHERE p.own = 0 AND "+
+		s.settled(true)+only, append([]any{from}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	err = sqlx.SelectContext(ctx, q, &rerated, "SELECT c.partner_id, c.currency, c.rate_type, a.zone, a.band, 0 AS calls, a.billed_seconds, a.amount_micros, "+
+		"c.dedup_key AS refers_to, "+decimals+" AS statement_decimals FROM leg_charge_adjustment a JOIN leg_charge c ON c.id = a.charge_id "+
+		"JOIN partner p ON p.id = c.partner_id WHERE p.own = 0 AND "+reratedSettled+only, append([]any{from}, args...)...)
+	return append(append(usage, late...), rerated...), err
+}
+
+// reratedSettled is the condition on leg_charge_adjustment a of charge c
+// of the re-rates of settled legs a statement of a later period settles;
+// its argument is the period's first day.
+const reratedSettled = "a.statement_id IS NULL AND c.statement_id IS NOT NULL AND c.call_time < ?"
+
+// roundLine rounds a line's amount half away from zero to decimals (0..6)
+// of the currency; nil keeps it.
+func roundLine(micros int64, decimals *int) int64 {
+	if decimals == nil || *decimals >= 6 {
+		return micros
+	}
+	unit := int64(1)
+	for range 6 - *decimals {
+		unit *= 10
+	}
+	half, rest := unit/2, micros%unit
+	switch {
+	case rest >= half:
+		return micros - rest + unit
+	case rest <= -half:
+		return micros - rest - unit
+	}
+	return micros - rest
 }
 
 // monthOf is the SQL for the first day of the month of a time column.
@@ -182,7 +222,7 @@ func compose(groups []group) map[statementKey]*Statement {
 			out[k] = st
 		}
 		line := Line{Kind: Usage, RateType: g.RateType, Zone: g.Zone, Band: g.Band, Calls: g.Calls, BilledSeconds: g.BilledSeconds,
-			Amount: rating.Money(g.Amount), RefersTo: g.RefersTo}
+			Amount: rating.Money(roundLine(g.Amount, g.Decimals)), RefersTo: g.RefersTo}
 		if g.RefersTo != "" {
 			line.Kind = Adjustment
 		}
@@ -393,9 +433,12 @@ func (s *Service) Close(ctx context.Context, id int64) (Statement, error) {
 		if Hash(*now) != Hash(st) {
 			return fmt.Errorf("statement %d of %s for %s: %w", id, st.Partner, st.Period.Format("2006-01"), ErrChanged)
 		}
-		var legs int64
+		var legs, reratedLines int64
 		for _, l := range st.Lines {
 			legs += l.Calls
+			if l.Kind == Adjustment && l.Calls == 0 {
+				reratedLines++
+			}
 		}
 		from, to := dbtime.Format(st.Period), dbtime.Format(st.Period.AddDate(0, 1, 0))
 		stamped := int64(0)
@@ -415,7 +458,16 @@ func (s *Service) Close(ctx context.Context, id int64) (Statement, error) {
 			}
 			stamped += n
 		}
-		if stamped != legs { // a leg came between the check and the stamp
+		res, err := tx.ExecContext(ctx, "UPDATE leg_charge_adjustment SET statement_id = ? WHERE statement_id IS NULL AND charge_id IN "+
+			"(SELECT id FROM leg_charge WHERE partner_id = ? AND currency = ? AND statement_id IS NOT NULL AND call_time < ?)", id, st.PartnerID, st.Currency, from)
+		if err != nil {
+			return err
+		}
+		adjusted, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if stamped != legs || adjusted != reratedLines { // a leg or a re-rate came between the check and the stamp
 			return fmt.Errorf("statement %d of %s for %s: %w", id, st.Partner, st.Period.Format("2006-01"), ErrChanged)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE settlement_statement SET state = 'closed', content_hash = ?, closed_at = ? WHERE id = ?",

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -62,6 +64,100 @@ func deref[T any](p *T) T {
 type Rerating struct {
 	Leg    RatedLeg
 	Rating cdr.Rating
+	// Charges are the leg's stored clearinghouse charges priced again
+	// (LegCharges), one per stored rate type.
+	Charges []cdr.PartnerCharge
+}
+
+// LegCharges returns the stored clearinghouse charges of the legs with
+// these dedup keys, by key.
+func (db *DB) LegCharges(ctx context.Context, dedupKeys []string) (map[string][]cdr.PartnerCharge, error) {
+	out := map[string][]cdr.PartnerCharge{}
+	for len(dedupKeys) > 0 {
+		part := dedupKeys[:min(len(dedupKeys), 500)]
+		dedupKeys = dedupKeys[len(part):]
+		query, args, err := sqlx.In(`SELECT dedup_key, partner_id, rate_type, hop, plan_id, zone, band, duration_s, billed_seconds, amount_micros,
+			currency, rating_status FROM leg_charge WHERE dedup_key IN (?) ORDER BY dedup_key, rate_type`, part)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := db.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var key string
+			var c cdr.PartnerCharge
+			if err := rows.Scan(&key, &c.PartnerID, &c.RateType, &c.Hop, &c.PlanID, &c.Zone, &c.Band, &c.DurationSeconds, &c.BilledSeconds,
+				&c.AmountMicros, &c.Currency, &c.Status); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[key] = append(out[key], c)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ErrSettledCurrency refuses re-pricing a settled charge in another
+// currency: its difference could not be stated in the one it was settled in.
+var ErrSettledCurrency = errors.New("the charge was settled in another currency")
+
+// rechargeTx stores a re-rated leg's charges: a charge no closed statement
+// has settled takes its new price; a settled one stays as it was, and the
+// difference between its new price and what was settled (with earlier
+// settled adjustments) becomes its one open adjustment, for the next
+// statement run.
+func rechargeTx(ctx context.Context, tx *sqlx.Tx, dedupKey string, charges []cdr.PartnerCharge, now time.Time) error {
+	for _, c := range charges {
+		var stored struct {
+			ID          int64  `db:"id"`
+			Amount      *int64 `db:"amount_micros"`
+			Seconds     int64  `db:"billed_seconds"`
+			Currency    string `db:"currency"`
+			StatementID *int64 `db:"statement_id"`
+		}
+		if err := tx.GetContext(ctx, &stored, "SELECT id, amount_micros, billed_seconds, currency, statement_id FROM leg_charge WHERE dedup_key = ? AND rate_type = ?",
+			dedupKey, c.RateType); err != nil {
+			return fmt.Errorf("charge %s of %s: %w", c.RateType, dedupKey, err)
+		}
+		if stored.StatementID == nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE leg_charge SET plan_id = ?, zone = ?, band = ?, billed_seconds = ?, amount_micros = ?, currency = ?,
+				rating_status = ? WHERE id = ?`, c.PlanID, c.Zone, c.Band, c.BilledSeconds, nullInt(c.AmountMicros), c.Currency, c.Status, stored.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.AmountMicros != nil && c.Currency != stored.Currency {
+			return fmt.Errorf("re-pricing charge %s of %s in %s: %w (%s)", c.RateType, dedupKey, c.Currency, ErrSettledCurrency, stored.Currency)
+		}
+		var settled struct {
+			Amount  int64 `db:"amount"`
+			Seconds int64 `db:"seconds"`
+		}
+		if err := tx.GetContext(ctx, &settled, `SELECT COALESCE(SUM(amount_micros), 0) AS amount, COALESCE(SUM(billed_seconds), 0) AS seconds
+			FROM leg_charge_adjustment WHERE charge_id = ? AND statement_id IS NOT NULL`, stored.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM leg_charge_adjustment WHERE charge_id = ? AND statement_id IS NULL", stored.ID); err != nil {
+			return err
+		}
+		amount, seconds := -settled.Amount-deref(stored.Amount), c.BilledSeconds-stored.Seconds-settled.Seconds
+		if c.AmountMicros != nil {
+			amount += *c.AmountMicros
+		}
+		if amount == 0 && seconds == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO leg_charge_adjustment (charge_id, created_at, plan_id, zone, band, billed_seconds, amount_micros,
+			rating_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, stored.ID, formatTime(now), c.PlanID, c.Zone, c.Band, seconds, amount, c.Status); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ParseTime reads a time column as stored.
@@ -117,6 +213,9 @@ func UpdateRatingsTx(ctx context.Context, tx *sqlx.Tx, ratings []Rerating) error
 		}
 	}
 	for _, u := range ratings {
+		if err := rechargeTx(ctx, tx, u.Leg.DedupKey, u.Charges, time.Now()); err != nil {
+			return err
+		}
 		id, r := u.Leg.ID, u.Rating
 		if _, err := tx.ExecContext(ctx, `UPDATE cdr SET rating_status = ?, calling_number_norm = ?, called_number_norm = ?,
 			direction = ?, billed = ?, plan_id = ?, zone = ?, prefix = ?, billed_seconds = ?, cost_micros = ?, currency = ?,

@@ -151,7 +151,11 @@ func partnerShowCommand(openDB dbOpener) *cobra.Command {
 				}
 				for _, t := range partner.RateTypes {
 					if plan, ok := p.Rates[t]; ok {
-						fmt.Fprintf(w, "rates %s\t%s\n", t, terminalSafe(planName[plan]))
+						rounding := ""
+						if d, ok := p.StatementDecimals[t]; ok {
+							rounding = fmt.Sprintf(" (statement lines rounded to %d decimals)", d)
+						}
+						fmt.Fprintf(w, "rates %s\t%s%s\n", t, terminalSafe(planName[plan]), rounding)
 					}
 				}
 				for _, r := range p.Routes {
@@ -217,11 +221,21 @@ func partnerGatewayCommand(openDB dbOpener) *cobra.Command {
 }
 
 func partnerRatesCommand(openDB dbOpener) *cobra.Command {
-	var rateType, plan string
+	var rateType, plan, decimals string
 	cmd := &cobra.Command{
-		Use: "rates PARTNER --type base|incoming|egress|outgoing --plan PLAN", Short: "Set the plan of one of a partner's rate types (--plan none removes it)",
+		Use: "rates PARTNER --type base|incoming|egress|outgoing --plan PLAN [--statement-decimals N]", Short: "Set the plan of one of a partner's rate types (--plan none removes it)",
+		Long: "A statement line adds up its legs' amounts, each rounded by the plan; --statement-decimals N rounds each line\n" +
+			"of this rate type again, half away from zero, to N decimals of the currency (the totals add up the rounded lines).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var statementDecimals *int
+			if decimals != "none" {
+				d, err := strconv.Atoi(decimals)
+				if err != nil {
+					return fmt.Errorf("--statement-decimals %q: want 0 to 6, or none", decimals)
+				}
+				statementDecimals = &d
+			}
 			return withPartner(cmd, openDB, args[0], true, func(ctx context.Context, db *store.DB, s *partner.Service, p partner.Partner) error {
 				var planID int64
 				if plan != "none" {
@@ -230,7 +244,7 @@ func partnerRatesCommand(openDB dbOpener) *cobra.Command {
 						return err
 					}
 				}
-				if err := s.SetRate(ctx, p.ID, partner.RateType(rateType), planID); err != nil {
+				if err := s.SetRate(ctx, p.ID, partner.RateType(rateType), planID, statementDecimals); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "partner %q: %s rates %s\n", p.Name, rateType, plan)
@@ -240,6 +254,7 @@ func partnerRatesCommand(openDB dbOpener) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&rateType, "type", "", "base, incoming, egress or outgoing")
 	cmd.Flags().StringVar(&plan, "plan", "", "a tariff plan's name, or none")
+	cmd.Flags().StringVar(&decimals, "statement-decimals", "none", "round each statement line of this rate type to N decimals (0..6), or none")
 	_ = cmd.MarkFlagRequired("type")
 	_ = cmd.MarkFlagRequired("plan")
 	return cmd

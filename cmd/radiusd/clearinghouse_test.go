@@ -47,7 +47,7 @@ func newClearinghouse(t *testing.T, b testdb.Backend) *clearinghouse {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.svc.SetRate(ctx, p.ID, rt, id); err != nil {
+			if err := c.svc.SetRate(ctx, p.ID, rt, id, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
