@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +30,22 @@ func TestRerateAfterSettlement(t *testing.T) {
 				t.Fatalf("stop: %+v", r)
 			}
 		}
+		// Our own retail customer's call out of our own gateway to a
+		// Bulgarian mobile: it costs our egress rates and earns our base
+		// rates — with A's incoming and X's outgoing, all four rate types.
+		own := strings.Replace(strings.Replace(partnerStop("U-1", "10.0.0.1", "originate", "aaaaaaaa 22222222 33333333 44444444", 120, ""),
+			`"525512345678"`, `"359888123456"`, 1), `"5215550100"`, `"35929001234"`, 1)
+		if r := radclientSend(t, radclient, c.acct, "acct", own); r.code != "Accounting-Response" {
+			t.Fatalf("own customer's stop: %+v", r)
+		}
+		var charges []string
+		if err := c.db.Select(&charges, "SELECT "+concatCharge(b.Driver)+" FROM leg_charge ORDER BY partner_id, rate_type"); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("[%[1]d base 500000 %[1]d egress 80000 %[2]d incoming 120000 %[3]d outgoing 80000]", c.us.ID, c.a.ID, c.x.ID); fmt.Sprint(charges) != want {
+			t.Fatalf("charges %v, want %s", charges, want)
+		}
+
 		// MemberA's statement lines in tenths of a euro.
 		plan, err := c.db.PlanID(ctx, "member-a-incoming")
 		if err != nil {
@@ -127,4 +145,12 @@ func TestRerateAfterSettlement(t *testing.T) {
 			t.Fatalf("January: %+v, %v", january, err)
 		}
 	})
+}
+
+// concatCharge is the SQL of a leg_charge row as "partner rate_type amount".
+func concatCharge(driver string) string {
+	if driver == "mysql" {
+		return "CONCAT(partner_id, ' ', rate_type, ' ', amount_micros)"
+	}
+	return "partner_id || ' ' || rate_type || ' ' || amount_micros"
 }
