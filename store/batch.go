@@ -276,27 +276,14 @@ func (b *batchTx) shard() uint32 {
 	return nextShard.Add(1) % summaryShards
 }
 
-// addToSummaries adds the batch's billed legs to the summaries: in one
-// round trip when the connection takes several statements per query, as
-// the other batches' rows they share are locked from there to the commit.
+// addToSummaries adds the batch's billed legs to the summaries: most
+// batches make one prepared upsert, of cdr_daily (see summaries.go).
 func (b *batchTx) addToSummaries() error {
 	rolledUpTo := func(late int64) (string, error) { return lockRollup(b.ctx, b.tx.Tx, late) }
-	if !b.tx.Together {
-		return addToSummaries(b.driver, b.shard(), b.facts, time.Now(), rolledUpTo, func(query string, args []any) error {
-			_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
-			return err
-		})
-	}
-	var queries []string
-	var all []any
-	if err := addToSummaries(b.driver, b.shard(), b.facts, time.Now(), rolledUpTo, func(query string, args []any) error {
-		queries, all = append(queries, query), append(all, args...)
-		return nil
-	}); err != nil || len(queries) == 0 {
+	return addToSummaries(b.driver, b.shard(), b.facts, time.Now(), rolledUpTo, func(query string, args []any) error {
+		_, err := b.stmts.exec(b.ctx, b.tx.Tx, query, args)
 		return err
-	}
-	_, err := b.tx.ExecContext(b.ctx, strings.Join(queries, "; "), all...)
-	return err
+	})
 }
 
 // settle charges the stored, rated, billed Stops of idx that have an

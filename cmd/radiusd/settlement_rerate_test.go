@@ -57,7 +57,7 @@ func TestRerateAfterSettlement(t *testing.T) {
 		}
 		carrierX := func(factor string) {
 			t.Helper()
-			if _, err := c.db.Exec("UPDATE rate_tier SET price_per_minute_micros = price_per_minute_micros "+factor+
+			if _, err := c.db.Exec("UPDATE rate_tier SET price_per_minute_micros = price_per_minute_micros " + factor +
 				" WHERE rate_id IN (SELECT r.id FROM rate r JOIN tariff_plan p ON p.id = r.plan_id WHERE p.name = 'carrier-x-outgoing')"); err != nil {
 				t.Fatal(err)
 			}
