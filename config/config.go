@@ -76,6 +76,19 @@ type Config struct {
 		Writers       int           `mapstructure:"writers"`
 		QueueSize     int           `mapstructure:"queue_size"`
 		CommitTimeout time.Duration `mapstructure:"commit_timeout"`
+		// Mode is "direct" (a batch is acknowledged once committed to the
+		// database) or "journal" (once fsync'd to the local journal, the
+		// spool directory; a loader moves it into the database).
+		Mode    string `mapstructure:"mode"`
+		Journal struct {
+			// LoadBatch is the most records one loader transaction takes.
+			LoadBatch int `mapstructure:"load_batch"`
+			// MaxLagRecords and MaxLag bound the loader's backlog: past
+			// either, Stops are not acknowledged until it catches up (0:
+			// no bound).
+			MaxLagRecords int           `mapstructure:"max_lag_records"`
+			MaxLag        time.Duration `mapstructure:"max_lag"`
+		} `mapstructure:"journal"`
 	} `mapstructure:"writer"`
 	// SMTP delivers limit e-mails to enterprise users; an empty host keeps
 	// them queued in the database.
@@ -155,6 +168,10 @@ var defaults = map[string]any{
 	"writer.writers":                  1,
 	"writer.queue_size":               1024,
 	"writer.commit_timeout":           "2s",
+	"writer.mode":                     "direct",
+	"writer.journal.load_batch":       4096,
+	"writer.journal.max_lag_records":  2_000_000,
+	"writer.journal.max_lag":          "120s",
 	"spool.dir":                       "data/spool",
 	"authorize.outage_policy":         "closed",
 	"authorize.outage_credit_time":    "60s",
@@ -219,6 +236,21 @@ func (c *Config) validate() error {
 	}
 	if c.Writer.Writers < 1 || c.Writer.QueueSize < 1 || c.Writer.FlushDelay < 0 {
 		return fmt.Errorf("writer.writers and writer.queue_size must be positive, writer.flush_delay not negative")
+	}
+	switch c.Writer.Mode {
+	case "direct":
+	case "journal":
+		if c.Spool.Dir == "" {
+			return fmt.Errorf("writer.mode journal needs spool.dir: the journal is kept there")
+		}
+		if c.Writer.Journal.LoadBatch < 1 || c.Writer.Journal.LoadBatch > 50_000 {
+			return fmt.Errorf("writer.journal.load_batch must be 1..50000, got %d", c.Writer.Journal.LoadBatch)
+		}
+		if c.Writer.Journal.MaxLagRecords < 0 || c.Writer.Journal.MaxLag < 0 {
+			return fmt.Errorf("writer.journal.max_lag_records and max_lag must not be negative (0: no bound)")
+		}
+	default:
+		return fmt.Errorf("writer.mode %q: want direct or journal", c.Writer.Mode)
 	}
 	if c.Authorize.BatchWorkers < 1 {
 		return fmt.Errorf("authorize.batch_workers must be positive, got %d", c.Authorize.BatchWorkers)

@@ -345,15 +345,22 @@ func (b *batchTx) ignoreDuplicate(table, key string) string {
 
 // insertRows inserts the rows of the records idx (pending.row) and returns
 // how many the database wrote (an ignored duplicate counts 0).
+// maxChunkRows is the most rows one INSERT of a batch writes.
+const maxChunkRows = 256
+
 func (b *batchTx) insertRows(batch []pending, idx []int, table string, cols []string, suffix string) (int64, error) {
 	if len(idx) == 0 {
 		return 0, nil
 	}
 	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	args := make([]any, 0, len(idx)*len(cols))
+	args := make([]any, 0, min(len(idx), maxChunkRows)*len(cols))
 	var written int64
 	rest := idx
-	for _, size := range chunkSizes(len(idx)) {
+	for len(rest) > 0 {
+		// A journal's load batches are larger: their chunks stay at the
+		// sizes a direct batch uses, few statements and within the
+		// databases' placeholder limits.
+		size := chunkSizes(min(len(rest), maxChunkRows))[0]
 		args = args[:0]
 		for _, i := range rest[:size] {
 			args = append(args, batch[i].row...)

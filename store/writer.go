@@ -58,6 +58,16 @@ type WriterConfig struct {
 	CommitTimeout time.Duration
 	// Spool, when set, takes the batches the database cannot (see spooling.go).
 	Spool *spool.Spool
+	// Journal (journal mode; needs Spool): every batch is acknowledged
+	// once it is fsync'd to the spool, the journal, and a loader moves the
+	// journal into the database in transactions of up to LoadBatch
+	// records. Past MaxLagRecords records or MaxLag behind (0: no bound),
+	// batches are refused (ErrJournalBehind) — not acknowledged, so the
+	// gateways send them again — until the loader catches up.
+	Journal       bool
+	LoadBatch     int
+	MaxLagRecords int
+	MaxLag        time.Duration
 	// Settler, when set, charges stored Stops to their owners.
 	Settler Settler
 }
@@ -152,6 +162,10 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		}),
 	}
 	reg.MustRegister(w.metrics.batchSize, w.metrics.commitSeconds, w.metrics.records, w.metrics.queueDepth)
+	if cfg.Journal && cfg.LoadBatch < 1 {
+		cfg.LoadBatch = 4096
+		w.cfg.LoadBatch = cfg.LoadBatch
+	}
 	if cfg.Spool != nil {
 		w.spooler = newSpooler(w, cfg.Spool, reg)
 	}
@@ -160,6 +174,16 @@ func NewWriter(db *DB, cfg WriterConfig, reg prometheus.Registerer, log *zap.Log
 		go w.run(q)
 	}
 	return w
+}
+
+// JournalLag is how far the journal's loader is behind (see
+// WriterConfig.Journal); ok is false in direct mode.
+func (w *Writer) JournalLag() (records int, oldest time.Duration, ok bool) {
+	if w.spooler == nil || !w.spooler.journal {
+		return 0, 0, false
+	}
+	records, oldest = w.spooler.Lag()
+	return records, oldest, true
 }
 
 // ErrBusy: the record's writer queue was full and the record's NAS had
@@ -324,6 +348,10 @@ func (w *Writer) settle(batch []pending, start time.Time, duplicates bool) {
 	var outcomes []Outcome
 	var err error
 	if w.spooler != nil && w.spooler.active() {
+		if err = w.spooler.withinBounds(); err != nil {
+			w.finish(batch, nil, err, start)
+			return
+		}
 		outcomes, err = w.spooler.append(batch)
 	} else {
 		outcomes, err = w.write(batch, duplicates)
@@ -396,7 +424,10 @@ func (w *Writer) write(batch []pending, duplicates bool) ([]Outcome, error) {
 var errRowFailed = errors.New("record could not be stored")
 
 func (w *Writer) commitOnce(batch []pending, oneByOne bool) ([]Outcome, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CommitTimeout)
+	// A batch larger than the writer's own (a journal's load) gets
+	// proportionally longer.
+	timeout := w.cfg.CommitTimeout * time.Duration(max(1, len(batch)/max(1, w.cfg.BatchSize)))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	tx, outcomes, err := w.writeOnce(ctx, batch, oneByOne)
 	if err != nil {

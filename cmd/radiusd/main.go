@@ -188,6 +188,8 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 	writer := store.NewWriter(db, store.WriterConfig{
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
+		Journal: cfg.Writer.Mode == "journal", LoadBatch: cfg.Writer.Journal.LoadBatch, MaxLagRecords: cfg.Writer.Journal.MaxLagRecords,
+		MaxLag: cfg.Writer.Journal.MaxLag,
 		Settler: billing.Settler{Limits: limitsService, Log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
@@ -269,7 +271,9 @@ func (in *instance) serveMetrics(addr string, reg *prometheus.Registry) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		spooled := ""
-		if in.spool != nil {
+		if records, oldest, ok := in.writer.JournalLag(); ok {
+			spooled = fmt.Sprintf("; journal: %d records to load, oldest %s", records, oldest.Round(time.Millisecond))
+		} else if in.spool != nil {
 			records, bytes := in.spool.Depth()
 			spooled = fmt.Sprintf("; spool: %d records, %d bytes", records, bytes)
 		}
