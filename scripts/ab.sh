@@ -17,7 +17,7 @@ git worktree add --detach -q "$old" "$rev"
 echo "building $(git -C "$old" log --oneline -1) and this tree"
 make -C "$old" build >/dev/null
 make build >/dev/null
-figures() { grep -E 'answered|latency|CPU per|differs|MISMATCH|flood:' || true; }
+figures() { grep -E 'answered|latency|CPU per|differs|MISMATCH|flood:|journal' || true; }
 for i in $(seq 1 "$RUNS"); do
   echo "== run $i: $rev"; "$old/$script" 2>&1 | figures
   echo "== run $i: this tree"; "./$script" 2>&1 | figures

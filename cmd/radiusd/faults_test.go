@@ -31,13 +31,13 @@ import (
 // Stop debited once to the prepaid card they are charged to, whose balance
 // equals its ledger.
 
-// radiusdProcess starts bin/radiusd on the given ports, database and spool
-// directory (a restarted server reuses its spool). The tests' ports (port,
+// radiusdProcess starts bin/radiusd on the given ports, database, spool
+// directory (a restarted server reuses its spool) and writer mode. The tests' ports (port,
 // +1, +2) stay below 32768, where Linux takes no ephemeral ports from.
-func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolDir string) *exec.Cmd {
+func radiusdProcess(t *testing.T, bin string, b testdb.Backend, port int, spoolDir, mode string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "radiusd"))
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(os.Environ(), "RADBILL_WRITER_MODE="+mode,
 		"RADBILL_DATABASE_DRIVER="+b.Driver, "RADBILL_DATABASE_DSN="+b.DSN, "RADBILL_DICTIONARIES=../../dictionaries", "RADBILL_SPOOL_DIR="+spoolDir,
 		fmt.Sprintf("RADBILL_LISTEN_AUTH=127.0.0.1:%d", port), fmt.Sprintf("RADBILL_LISTEN_ACCT=127.0.0.1:%d", port+1),
 		fmt.Sprintf("RADBILL_LISTEN_METRICS=127.0.0.1:%d", port+2),
@@ -139,36 +139,71 @@ func (l *load) wait(t *testing.T) []string {
 	return ids
 }
 
+// writerModes are the writer modes the fault tests run in: direct
+// (acknowledged once committed) and journal (once journalled, loaded
+// later), each on ports of its own.
+var writerModes = []struct {
+	name string
+	port int
+}{{"direct", 0}, {"journal", 50}}
+
+// waitLoaded waits until the radiusd with metrics on port has nothing in
+// its spool or journal.
+func waitLoaded(t *testing.T, metricsPort int) {
+	t.Helper()
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, url, "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spool or journal was not loaded")
+		}
+	}
+}
+
 // TestFaultKill9 kills radiusd -9 in the middle of a load and restarts it:
 // the generator retransmits what was not answered, like a gateway.
 func TestFaultKill9(t *testing.T) {
 	bin := buildBinaries(t)
-	b := testdb.MySQL(t)
-	withCard(t, b)
-	spoolDir := t.TempDir()
-	server := radiusdProcess(t, bin, b, 25812, spoolDir)
-	load := startLoad(t, bin, "127.0.0.1:25813", 40000)
-	time.Sleep(1500 * time.Millisecond)
-	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	for _, mode := range writerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			b := testdb.MySQL(t)
+			withCard(t, b)
+			spoolDir := t.TempDir()
+			port := 25812 + mode.port
+			server := radiusdProcess(t, bin, b, port, spoolDir, mode.name)
+			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d", port+1), 40000)
+			time.Sleep(1500 * time.Millisecond)
+			if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = server.Process.Wait()
+			t.Log("radiusd killed with -9; restarting in 1 s")
+			time.Sleep(time.Second)
+			radiusdProcess(t, bin, b, port, spoolDir, mode.name)
+			ids := load.wait(t)
+			waitLoaded(t, port+2)
+			assertAccounted(t, b, ids)
+		})
 	}
-	_, _ = server.Process.Wait()
-	t.Log("radiusd killed with -9; restarting in 1 s")
-	time.Sleep(time.Second)
-	radiusdProcess(t, bin, b, 25812, spoolDir)
-	assertAccounted(t, b, load.wait(t))
 }
 
 // TestFaultBroadcastToTwoServers sends every Stop to two radiusd sharing one
 // database, as Cisco broadcast accounting does.
 func TestFaultBroadcastToTwoServers(t *testing.T) {
 	bin := buildBinaries(t)
-	b := testdb.MySQL(t)
-	withCard(t, b)
-	radiusdProcess(t, bin, b, 26812, t.TempDir())
-	radiusdProcess(t, bin, b, 27812, t.TempDir())
-	load := startLoad(t, bin, "127.0.0.1:26813,127.0.0.1:27813", 20000)
-	assertAccounted(t, b, load.wait(t))
+	for _, mode := range writerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			b := testdb.MySQL(t)
+			withCard(t, b)
+			first, second := 26812+mode.port, 27812+mode.port
+			radiusdProcess(t, bin, b, first, t.TempDir(), mode.name)
+			radiusdProcess(t, bin, b, second, t.TempDir(), mode.name)
+			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d", first+1, second+1), 20000)
+			ids := load.wait(t)
+			waitLoaded(t, first+2)
+			waitLoaded(t, second+2)
+			assertAccounted(t, b, ids)
+		})
+	}
 }
 
 // TestFaultDatabaseStopped freezes MariaDB (SIGSTOP: connections hang, as
@@ -179,7 +214,7 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 // (radiusd needs the database to start): what it had spooled survives.
 func TestFaultDatabaseStopped(t *testing.T) {
 	bin := buildBinaries(t)
-	b := testdb.MySQL(t)
+	testdb.MySQL(t) // skips loudly without MariaDB
 	out, err := exec.Command("pidof", "mariadbd", "mysqld").Output()
 	fields := strings.Fields(string(out))
 	if err != nil || len(fields) == 0 {
@@ -189,44 +224,46 @@ func TestFaultDatabaseStopped(t *testing.T) {
 		testdb.SkipLoudly(t, "fault tests: no local mariadbd process to stop")
 	}
 	pid, _ := strconv.Atoi(fields[0])
-	withCard(t, b)
-	spoolDir := t.TempDir()
-	server := radiusdProcess(t, bin, b, 28812, spoolDir)
-	load := startLoad(t, bin, "127.0.0.1:28813", 60000)
-	time.Sleep(1500 * time.Millisecond)
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatalf("stop mariadbd: %v", err)
+	for _, mode := range writerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			b := testdb.MySQL(t)
+			withCard(t, b)
+			spoolDir := t.TempDir()
+			port := 28812 + mode.port
+			server := radiusdProcess(t, bin, b, port, spoolDir, mode.name)
+			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d", port+1), 60000)
+			time.Sleep(1500 * time.Millisecond)
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatalf("stop mariadbd: %v", err)
+			}
+			t.Log("MariaDB stopped for 30 s")
+			resumed := false
+			resume := func() {
+				if !resumed {
+					resumed = true
+					_ = syscall.Kill(pid, syscall.SIGCONT)
+				}
+			}
+			defer resume()
+			time.Sleep(15 * time.Second)
+			before := metricValue(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port+2), "radbill_spool_records ")
+			if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = server.Process.Wait()
+			t.Logf("radiusd killed -9 with %v records spooled", before)
+			if before == 0 {
+				t.Error("nothing was spooled during the outage")
+			}
+			time.Sleep(15 * time.Second)
+			resume()
+			t.Log("MariaDB resumed; restarting radiusd on the same spool")
+			radiusdProcess(t, bin, b, port, spoolDir, mode.name)
+			ids := load.wait(t)
+			waitLoaded(t, port+2)
+			assertAccounted(t, b, ids)
+		})
 	}
-	t.Log("MariaDB stopped for 30 s")
-	resumed := false
-	resume := func() {
-		if !resumed {
-			resumed = true
-			_ = syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}
-	defer resume()
-	time.Sleep(15 * time.Second)
-	before := metricValue(t, "http://127.0.0.1:28814/metrics", "radbill_spool_records ")
-	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = server.Process.Wait()
-	t.Logf("radiusd killed -9 with %v records spooled", before)
-	if before == 0 {
-		t.Error("nothing was spooled during the outage")
-	}
-	time.Sleep(15 * time.Second)
-	resume()
-	t.Log("MariaDB resumed; restarting radiusd on the same spool")
-	radiusdProcess(t, bin, b, 28812, spoolDir)
-	ids := load.wait(t)
-	for deadline := time.Now().Add(2 * time.Minute); metricValue(t, "http://127.0.0.1:28814/metrics", "radbill_spool_records ") != 0; time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the spool was not replayed")
-		}
-	}
-	assertAccounted(t, b, ids)
 }
 
 // TestFaultPrepaidOnThreeServers: three radiusd on one MariaDB, 500
@@ -262,7 +299,7 @@ func prepaidOnThreeServers(t *testing.T, backends [3]testdb.Backend, ports []int
 		}
 	}
 	for i, p := range ports {
-		radiusdProcess(t, bin, backends[i], p, t.TempDir())
+		radiusdProcess(t, bin, backends[i], p, t.TempDir(), "direct")
 	}
 	var mu sync.Mutex
 	granted, stops := 0, map[string]int{}

@@ -65,7 +65,7 @@ func TestGaleraBroadcast(t *testing.T) {
 	bin := buildBinaries(t)
 	withCard(t, nodes[0])
 	for i, port := range []int{25912, 26912, 27912} {
-		radiusdProcess(t, bin, nodes[i], port, t.TempDir())
+		radiusdProcess(t, bin, nodes[i], port, t.TempDir(), "direct")
 	}
 	load := startLoad(t, bin, "127.0.0.1:25913,127.0.0.1:26913,127.0.0.1:27913", galeraStops)
 	assertAccounted(t, nodes[0], load.wait(t))
@@ -88,7 +88,7 @@ func TestGaleraNodeKilled(t *testing.T) {
 	var spools [3]string
 	for i, port := range []int{25932, 26932, 27932} {
 		spools[i] = t.TempDir()
-		radiusdProcess(t, bin, nodes[i], port, spools[i])
+		radiusdProcess(t, bin, nodes[i], port, spools[i], "direct")
 	}
 	load := startLoad(t, bin, "127.0.0.1:25933,127.0.0.1:26933,127.0.0.1:27933", galeraStops)
 	time.Sleep(2 * time.Second)

@@ -189,7 +189,7 @@ func start(cfg *config.Config, log *zap.Logger) (_ *instance, err error) {
 		BatchSize: cfg.Writer.BatchSize, FlushDelay: cfg.Writer.FlushDelay,
 		Writers: cfg.Writer.Writers, QueueSize: cfg.Writer.QueueSize, CommitTimeout: cfg.Writer.CommitTimeout, Spool: sp,
 		Journal: cfg.Writer.Mode == "journal", LoadBatch: cfg.Writer.Journal.LoadBatch, MaxLagRecords: cfg.Writer.Journal.MaxLagRecords,
-		MaxLag: cfg.Writer.Journal.MaxLag,
+		MaxLag:  cfg.Writer.Journal.MaxLag,
 		Settler: billing.Settler{Limits: limitsService, Log: log},
 	}, reg, log)
 	cleanup = append(cleanup, writer.Close)
