@@ -137,6 +137,16 @@ func (r *run) dropLastReject() {
 	r.mu.Unlock()
 }
 
+// dropRejects takes back every refusal of a read whose file changed under
+// it.
+func (r *run) dropRejects() {
+	r.mu.Lock()
+	r.counts.Read -= int64(len(r.rejects))
+	r.counts.Rejected = 0
+	r.rejects = nil
+	r.mu.Unlock()
+}
+
 // finish waits for every leg to commit and quarantines the refused rows.
 func (r *run) finish() (store.ImportCounts, error) {
 	r.wg.Wait()

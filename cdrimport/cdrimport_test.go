@@ -3,7 +3,9 @@ package cdrimport_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -415,6 +417,61 @@ func TestWatch(t *testing.T) {
 			t.Errorf("%d rejects of a file that was only not yet complete", n)
 		}
 	})
+}
+
+// TestAppendedWhileRead: the rest of a cut-off file that a writer appends
+// while a watcher reads it is not taken, with the cut-off row, for two bad
+// rows; the file is read again once complete.
+func TestAppendedWhileRead(t *testing.T) {
+	e := newEnv(t, testdb.SQLite(t))
+	whole := cucmFile(t, t.TempDir(), "x", cdrgen.Fields133, 4, 301, false)
+	content, _ := os.ReadFile(whole)
+	path := filepath.Join(t.TempDir(), "cdr_GenCluster_01_202611201003_4")
+	cut := len(content) - 40
+	if err := os.WriteFile(path, content[:cut], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	appendRest := func(in io.Reader, _ int64) io.Reader {
+		return &appendAtEnd{in: in, append: func() {
+			rest, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rest.Close()
+			if _, err := rest.Write(content[cut:]); err != nil {
+				t.Fatal(err)
+			}
+		}}
+	}
+	f, _ := cdrimport.NewFormat(cdr.SourceCUCM, "", "")
+	im := e.importer(t)
+	if _, err := im.ImportFile(context.Background(), f, path, true, appendRest); !errors.Is(err, cdrimport.ErrIncomplete) {
+		t.Fatalf("a file cut off when fingerprinted: %v, want ErrIncomplete", err)
+	}
+	if n := e.count(t, "SELECT COUNT(*) FROM import_reject"); n != 0 {
+		t.Errorf("%d rejects of a file that was only not yet complete", n)
+	}
+	r, err := im.ImportFile(context.Background(), f, path, true, nil)
+	if err != nil || r.Counts.Read != 4 || r.Counts.Rejected != 0 {
+		t.Errorf("the completed file: %+v, %v", r.Counts, err)
+	}
+}
+
+// appendAtEnd calls append when its reader first reaches the end: a
+// caller that reads on past that end reads what was appended.
+type appendAtEnd struct {
+	in       io.Reader
+	append   func()
+	appended bool
+}
+
+func (a *appendAtEnd) Read(p []byte) (int, error) {
+	n, err := a.in.Read(p)
+	if err == io.EOF && !a.appended {
+		a.appended = true
+		a.append()
+	}
+	return n, err
 }
 
 // TestAsteriskTable reads a real MariaDB cdr table incrementally: a second

@@ -52,8 +52,9 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, watch
 	}
 	var sum string
 	var endsInNewline bool
+	size := info.Size()
 	if watched {
-		if sum, endsInNewline, err = fingerprint(path); err != nil {
+		if sum, size, endsInNewline, err = fingerprint(path); err != nil {
 			return result, err
 		}
 		seen, err := im.DB.FileImported(ctx, f.Source, sum)
@@ -68,11 +69,14 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, watch
 	}
 	defer file.Close()
 	// What is recorded is the content actually read, which a file still
-	// being written may have changed since it was fingerprinted.
+	// being written may have changed since it was fingerprinted. Only the
+	// fingerprinted bytes are read: a reader that went on past them into
+	// what a writer appends meanwhile would take the cut-off row and its
+	// rest for two bad rows.
 	read := sha256.New()
-	var in io.Reader = io.TeeReader(file, read)
+	var in io.Reader = io.TeeReader(io.LimitReader(file, size), read)
 	if wrap != nil {
-		in = wrap(in, info.Size())
+		in = wrap(in, size)
 	}
 	r := im.start(ctx, f.Source, path)
 	switch f.Source {
@@ -84,10 +88,15 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, watch
 		err = fmt.Errorf("unknown file format %q", f.Source)
 	}
 	readSum := hex.EncodeToString(read.Sum(nil))
-	incomplete := watched && (readSum != sum || !endsInNewline && r.lastRejected)
-	if incomplete && r.lastRejected {
+	rewritten := watched && readSum != sum
+	cutOff := watched && !endsInNewline && r.lastRejected
+	switch {
+	case rewritten:
+		r.dropRejects() // read from content that was changing; it is read again
+	case cutOff:
 		r.dropLastReject()
 	}
+	incomplete := rewritten || cutOff
 	result.Counts, _ = r.finish()
 	switch {
 	case err != nil:
@@ -95,30 +104,35 @@ func (im *Importer) ImportFile(ctx context.Context, f Format, path string, watch
 	case incomplete:
 		return result, ErrIncomplete
 	}
-	return result, im.DB.RecordImportedFile(context.WithoutCancel(ctx), store.ImportedFile{Source: f.Source, Name: path, Size: info.Size(),
+	return result, im.DB.RecordImportedFile(context.WithoutCancel(ctx), store.ImportedFile{Source: f.Source, Name: path, Size: size,
 		SHA256: readSum, Counts: result.Counts, ImportedAt: im.now()})
 }
 
-// fingerprint hashes a file and tells whether it ends with a newline.
-func fingerprint(path string) (sum string, endsInNewline bool, err error) {
+// fingerprint hashes a file and tells its size and whether it ends with a
+// newline.
+func fingerprint(path string) (sum string, size int64, endsInNewline bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", false, err
+		return "", 0, false, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	size, err := io.Copy(h, f)
+	last := &lastByte{}
+	size, err = io.Copy(io.MultiWriter(h, last), f)
 	if err != nil {
-		return "", false, err
+		return "", 0, false, err
 	}
-	if size > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, size-1); err != nil {
-			return "", false, err
-		}
-		endsInNewline = last[0] == '\n'
+	return hex.EncodeToString(h.Sum(nil)), size, size > 0 && last.b == '\n', nil
+}
+
+// lastByte keeps the last byte written to it.
+type lastByte struct{ b byte }
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.b = p[len(p)-1]
 	}
-	return hex.EncodeToString(h.Sum(nil)), endsInNewline, nil
+	return len(p), nil
 }
 
 func (im *Importer) readCUCM(r *run, in io.Reader, cluster string) error {
