@@ -54,12 +54,17 @@ const RolledUpToSQL = "(SELECT rolled_up_to FROM summary_rollup WHERE id = 1)"
 
 // RolledUpTo reads the watermark (YYYY-MM-DD).
 func (db *DB) RolledUpTo(ctx context.Context) (string, error) {
-	query := "SELECT rolled_up_to FROM summary_rollup WHERE id = 1"
-	if db.Driver == MySQL {
-		query = "SELECT CAST(rolled_up_to AS CHAR) FROM summary_rollup WHERE id = 1"
-	}
 	var mark string
-	return mark, db.GetContext(ctx, &mark, query)
+	return mark, db.GetContext(ctx, &mark, watermarkQuery(db.Driver, ""))
+}
+
+// watermarkQuery selects the watermark as text (MariaDB's DATE would scan
+// as a time), with a locking clause for MariaDB.
+func watermarkQuery(driver, mysqlLock string) string {
+	if driver == MySQL {
+		return "SELECT CAST(rolled_up_to AS CHAR) FROM summary_rollup WHERE id = 1" + mysqlLock
+	}
+	return "SELECT rolled_up_to FROM summary_rollup WHERE id = 1"
 }
 
 // rollUpBefore is the day before which RollUpSummaries rolls up at now: the
@@ -305,12 +310,8 @@ func lockRollup(ctx context.Context, tx *sqlx.Tx, late int64) (string, error) {
 			return "", err
 		}
 	}
-	query := "SELECT rolled_up_to FROM summary_rollup WHERE id = 1"
-	if tx.DriverName() == MySQL {
-		query = "SELECT CAST(rolled_up_to AS CHAR) FROM summary_rollup WHERE id = 1 FOR UPDATE"
-	}
 	var mark string
-	return mark, tx.GetContext(ctx, &mark, query)
+	return mark, tx.GetContext(ctx, &mark, watermarkQuery(tx.DriverName(), " FOR UPDATE"))
 }
 
 // RollUpSummaries adds the days from the watermark to the day before

@@ -159,6 +159,27 @@ func waitLoaded(t *testing.T, metricsPort int) {
 	}
 }
 
+// kill9 kills radiusd as a power cut would, and reaps it.
+func kill9(t *testing.T, server *exec.Cmd) {
+	t.Helper()
+	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = server.Process.Wait()
+}
+
+// finishLoad waits for the load to end and the radiusd with metrics on
+// metricsPorts to load what they journalled or spooled, then checks that
+// every acknowledged Stop is in the database once.
+func finishLoad(t *testing.T, l *load, b testdb.Backend, metricsPorts ...int) {
+	t.Helper()
+	ids := l.wait(t)
+	for _, port := range metricsPorts {
+		waitLoaded(t, port)
+	}
+	assertAccounted(t, b, ids)
+}
+
 // TestFaultKill9 kills radiusd -9 in the middle of a load and restarts it:
 // the generator retransmits what was not answered, like a gateway.
 func TestFaultKill9(t *testing.T) {
@@ -172,16 +193,11 @@ func TestFaultKill9(t *testing.T) {
 			server := radiusdProcess(t, bin, b, port, spoolDir, mode.name)
 			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d", port+1), 40000)
 			time.Sleep(1500 * time.Millisecond)
-			if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = server.Process.Wait()
+			kill9(t, server)
 			t.Log("radiusd killed with -9; restarting in 1 s")
 			time.Sleep(time.Second)
 			radiusdProcess(t, bin, b, port, spoolDir, mode.name)
-			ids := load.wait(t)
-			waitLoaded(t, port+2)
-			assertAccounted(t, b, ids)
+			finishLoad(t, load, b, port+2)
 		})
 	}
 }
@@ -198,10 +214,7 @@ func TestFaultBroadcastToTwoServers(t *testing.T) {
 			radiusdProcess(t, bin, b, first, t.TempDir(), mode.name)
 			radiusdProcess(t, bin, b, second, t.TempDir(), mode.name)
 			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d", first+1, second+1), 20000)
-			ids := load.wait(t)
-			waitLoaded(t, first+2)
-			waitLoaded(t, second+2)
-			assertAccounted(t, b, ids)
+			finishLoad(t, load, b, first+2, second+2)
 		})
 	}
 }
@@ -247,10 +260,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 			defer resume()
 			time.Sleep(15 * time.Second)
 			before := metricValue(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port+2), "radbill_spool_records ")
-			if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = server.Process.Wait()
+			kill9(t, server)
 			t.Logf("radiusd killed -9 with %v records spooled", before)
 			if before == 0 {
 				t.Error("nothing was spooled during the outage")
@@ -259,9 +269,7 @@ func TestFaultDatabaseStopped(t *testing.T) {
 			resume()
 			t.Log("MariaDB resumed; restarting radiusd on the same spool")
 			radiusdProcess(t, bin, b, port, spoolDir, mode.name)
-			ids := load.wait(t)
-			waitLoaded(t, port+2)
-			assertAccounted(t, b, ids)
+			finishLoad(t, load, b, port+2)
 		})
 	}
 }
