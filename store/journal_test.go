@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -116,4 +117,42 @@ func TestJournalMode(t *testing.T) {
 		}
 		loaded(2500 + len(more))
 	})
+}
+
+// TestJSONSpoolLoaded: a spool written before records were kept in binary
+// holds them in JSON; after an upgrade they are loaded like the new ones.
+func TestJSONSpoolLoaded(t *testing.T) {
+	db := testdb.Open(t, testdb.SQLite(t))
+	sp, _, err := spool.Open(t.TempDir(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	var old [][]byte
+	for i := range 10 {
+		b, err := json.Marshal(stop("192.0.2.3", fmt.Sprintf("%08X", i), int64(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, b)
+	}
+	if err := sp.Append(old); err != nil {
+		t.Fatal(err)
+	}
+	w := store.NewWriter(db, store.WriterConfig{BatchSize: 64, Writers: 1, QueueSize: 64, Spool: sp,
+		Journal: true, LoadBatch: 1000, MaxLagRecords: 3000}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+	defer w.Close()
+	var recs []*cdr.Record
+	for i := 10; i < 20; i++ {
+		recs = append(recs, stop("192.0.2.3", fmt.Sprintf("%08X", i), int64(i)))
+	}
+	submitAll(w, recs...)
+	for deadline := time.Now().Add(20 * time.Second); count(t, db, "SELECT COUNT(*) FROM cdr WHERE nas_ip = '192.0.2.3'") != 20; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spool's JSON and binary records were not all loaded")
+		}
+	}
+	if n := count(t, db, "SELECT SUM(duration_s) FROM cdr WHERE nas_ip = '192.0.2.3'"); n != 190 {
+		t.Fatalf("the records' durations add up to %d, want 0+1+…+19 = 190", n)
+	}
 }

@@ -81,13 +81,22 @@ func (s *spooler) active() bool { return s.spooling.Load() }
 
 // append makes the batch durable in the spool; every record is then Spooled.
 func (s *spooler) append(batch []pending) ([]Outcome, error) {
-	records := make([][]byte, len(batch))
+	// One buffer for the batch; the records are cut from it once it has
+	// stopped growing.
+	var buf []byte
+	ends := make([]int, len(batch))
 	for i, p := range batch {
-		b, err := json.Marshal(p.rec)
-		if err != nil {
+		var err error
+		if buf, err = p.rec.AppendBinary(buf); err != nil {
 			return nil, fmt.Errorf("encode record for the spool: %w", err)
 		}
-		records[i] = b
+		ends[i] = len(buf)
+	}
+	records := make([][]byte, len(batch))
+	start := 0
+	for i, end := range ends {
+		records[i] = buf[start:end:end]
+		start = end
 	}
 	s.mode.RLock()
 	defer s.mode.RUnlock()
@@ -158,7 +167,7 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 	batch := make([]pending, len(records))
 	for i, b := range records {
 		var rec cdr.Record
-		if err := json.Unmarshal(b, &rec); err != nil {
+		if err := decodeSpooled(b, &rec); err != nil {
 			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
 		}
 		batch[i] = newPending(&rec, nil)
@@ -170,12 +179,21 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 	for i, o := range outcomes {
 		if o == Failed {
 			s.refused.Inc()
-			s.w.log.Error("spooled record refused by the database", zap.ByteString("record", records[i]))
+			s.w.log.Error("spooled record refused by the database", zap.Any("record", batch[i].rec))
 		}
 	}
 	s.replayed.Add(float64(len(records)))
 	s.backlog.take(len(records))
 	return nil
+}
+
+// decodeSpooled reads a spooled record: binary, or JSON as spools written
+// before the binary form hold them.
+func decodeSpooled(b []byte, rec *cdr.Record) error {
+	if cdr.IsBinary(b) {
+		return rec.UnmarshalBinary(b)
+	}
+	return json.Unmarshal(b, rec)
 }
 
 // ErrJournalBehind: the journal's loader is further behind than its bound
