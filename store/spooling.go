@@ -170,7 +170,7 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 		if err := decodeSpooled(b, &rec); err != nil {
 			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
 		}
-		batch[i] = newPending(&rec, nil)
+		batch[i] = newPending(&rec, nil, true)
 	}
 	outcomes, err := s.w.write(batch, false)
 	if err != nil {

@@ -102,14 +102,20 @@ type pending struct {
 	// The record's keys, hashed once on submission.
 	legKey, dedupKey string
 	// row holds the values of the record's cdr row (a Stop) or
-	// active_call row (a Start or Interim-Update), rendered on submission
-	// by the packet worker: the writer line, through which every batch
-	// passes one at a time, only sends them.
+	// active_call row (a Start or Interim-Update). A direct writer's
+	// packet worker renders them on submission, so that the writer line,
+	// through which every batch passes one at a time, only sends them; a
+	// journal's records are rendered by its loader.
 	row []any
 }
 
-func newPending(rec *cdr.Record, done func(Outcome, error)) pending {
+// newPending makes the record's pending write, with its row when
+// withRow.
+func newPending(rec *cdr.Record, done func(Outcome, error), withRow bool) pending {
 	p := pending{rec: rec, done: done, legKey: rec.LegKey(), dedupKey: rec.DedupKey()}
+	if !withRow {
+		return p
+	}
 	switch rec.Status {
 	case cdr.StatusStop:
 		p.row = cdrValues(&p)
@@ -199,7 +205,7 @@ func (w *Writer) Submit(rec *cdr.Record, done func(Outcome, error)) {
 	h := fnv.New32a()
 	h.Write([]byte(rec.NASIP))
 	queue := w.queues[h.Sum32()%uint32(len(w.queues))]
-	p := newPending(rec, done)
+	p := newPending(rec, done, !w.cfg.Journal)
 	if dropped, ok := queue.Push(rec.NASIP, p); !ok {
 		dropped.done(Failed, ErrBusy)
 	}
