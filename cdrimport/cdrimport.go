@@ -87,8 +87,9 @@ func (r *run) read() {
 }
 
 // leg rates rec and hands it to the writer; its outcome is counted when
-// its batch has committed.
-func (r *run) leg(line int64, raw string, rec *cdr.Record) {
+// its batch has committed. raw renders the row's text for the quarantine,
+// only when the database refuses the leg.
+func (r *run) leg(line int64, raw func() string, rec *cdr.Record) {
 	r.lastRejected = false
 	r.im.Stage.Process(rec)
 	r.slots <- struct{}{}
@@ -106,7 +107,7 @@ func (r *run) leg(line int64, raw string, rec *cdr.Record) {
 			r.counts.Duplicate++
 		default:
 			r.counts.Rejected++
-			r.rejects = append(r.rejects, store.Reject{Source: r.source, File: r.name, Line: line, Raw: raw,
+			r.rejects = append(r.rejects, store.Reject{Source: r.source, File: r.name, Line: line, Raw: raw(),
 				Reason: fmt.Sprintf("the database refused it: %v", err)})
 		}
 	})

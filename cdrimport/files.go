@@ -162,7 +162,7 @@ func (im *Importer) readCUCM(r *run, in io.Reader, cluster string) error {
 		case err != nil:
 			r.reject(int64(row.Line), csvLine(row.Fields), err.Error())
 		default:
-			r.leg(int64(row.Line), csvLine(row.Fields), rec)
+			r.leg(int64(row.Line), func() string { return csvLine(row.Fields) }, rec)
 		}
 	}
 }
@@ -208,7 +208,7 @@ func (im *Importer) readAsteriskCSV(r *run, in io.Reader, f Format) error {
 			r.reject(int64(line), raw, err.Error())
 			continue
 		}
-		r.leg(int64(line), raw, rec)
+		r.leg(int64(line), func() string { return raw }, rec)
 	}
 }
 

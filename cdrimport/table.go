@@ -164,7 +164,7 @@ func (im *Importer) readRows(r *run, rows *sql.Rows, columns []string, decoder a
 			r.reject(int64(n), raw, err.Error())
 			continue
 		}
-		r.leg(int64(n), raw, rec)
+		r.leg(int64(n), func() string { return raw }, rec)
 	}
 	return n, last, rows.Err()
 }
