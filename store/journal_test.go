@@ -119,16 +119,20 @@ func TestJournalMode(t *testing.T) {
 	})
 }
 
-// TestJSONSpoolLoaded: a spool written before records were kept in binary
-// holds them in JSON; after an upgrade they are loaded like the new ones.
-func TestJSONSpoolLoaded(t *testing.T) {
+// TestSpooledRecordForms: a spool written before records were kept in
+// binary holds them in JSON; after an upgrade they are loaded like the new
+// ones.
+func TestSpooledRecordForms(t *testing.T) {
 	db := testdb.Open(t, testdb.SQLite(t))
 	sp, _, err := spool.Open(t.TempDir(), 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	var old [][]byte
+	// Two records no radbill wrote: a binary one cut short, and bytes
+	// that are neither form. They are logged and counted, not loaded, and
+	// do not hold up the records after them.
+	old := [][]byte{{0x01, 0x80}, []byte("not a record")}
 	for i := range 10 {
 		b, err := json.Marshal(stop("192.0.2.3", fmt.Sprintf("%08X", i), int64(i)))
 		if err != nil {
@@ -139,8 +143,9 @@ func TestJSONSpoolLoaded(t *testing.T) {
 	if err := sp.Append(old); err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	w := store.NewWriter(db, store.WriterConfig{BatchSize: 64, Writers: 1, QueueSize: 64, Spool: sp,
-		Journal: true, LoadBatch: 1000, MaxLagRecords: 3000}, prometheus.NewRegistry(), zaptest.NewLogger(t))
+		Journal: true, LoadBatch: 1000, MaxLagRecords: 3000}, reg, zaptest.NewLogger(t))
 	defer w.Close()
 	var recs []*cdr.Record
 	for i := 10; i < 20; i++ {
@@ -155,4 +160,22 @@ func TestJSONSpoolLoaded(t *testing.T) {
 	if n := count(t, db, "SELECT SUM(duration_s) FROM cdr WHERE nas_ip = '192.0.2.3'"); n != 190 {
 		t.Fatalf("the records' durations add up to %d, want 0+1+…+19 = 190", n)
 	}
+	if n := counterValue(t, reg, "radbill_spool_refused_total"); n != 2 {
+		t.Fatalf("radbill_spool_refused_total = %v, want the 2 unreadable records", n)
+	}
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

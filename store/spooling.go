@@ -52,7 +52,7 @@ func newSpooler(w *Writer, sp *spool.Spool, reg prometheus.Registerer) *spooler 
 	s := &spooler{w: w, spool: sp, cancel: cancel, done: make(chan struct{}), journal: w.cfg.Journal, wake: make(chan struct{}, 1),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "radbill_spool_replayed_total", Help: "Spooled records written to the database."}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "radbill_spool_refused_total",
-			Help: "Spooled records the database refused for their data when replayed (logged with the record)."}),
+			Help: "Spooled records that could not be read or that the database refused for their data when replayed (logged with the record)."}),
 	}
 	reg.MustRegister(s.replayed, s.refused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "radbill_spool_records", Help: "Records in the spool waiting for the database."},
@@ -160,21 +160,27 @@ func (s *spooler) replay(ctx context.Context) {
 	}
 }
 
-// writeSpooled commits one batch of spooled records. A record the database
-// refuses for its data cannot be fixed by waiting: it is logged whole and
-// counted, and the replay goes on.
+// writeSpooled commits one batch of spooled records. A record that cannot
+// be read (written by a later radbill, or damaged past its checksum) or
+// that the database refuses for its data cannot be fixed by waiting: it is
+// logged whole and counted, and the replay goes on.
 func (s *spooler) writeSpooled(records [][]byte) error {
-	batch := make([]pending, len(records))
-	for i, b := range records {
+	batch := make([]pending, 0, len(records))
+	for _, b := range records {
 		var rec cdr.Record
 		if err := decodeSpooled(b, &rec); err != nil {
-			return fmt.Errorf("spooled record %d of the batch: %w", i, err)
+			s.refused.Inc()
+			s.w.log.Error("spooled record cannot be read", zap.Binary("record", b), zap.Error(err))
+			continue
 		}
-		batch[i] = newPending(&rec, nil, true)
+		batch = append(batch, newPending(&rec, nil, true))
 	}
-	outcomes, err := s.w.write(batch, false)
-	if err != nil {
-		return err
+	var outcomes []Outcome
+	if len(batch) > 0 {
+		var err error
+		if outcomes, err = s.w.write(batch, false); err != nil {
+			return err
+		}
 	}
 	for i, o := range outcomes {
 		if o == Failed {
@@ -190,10 +196,13 @@ func (s *spooler) writeSpooled(records [][]byte) error {
 // decodeSpooled reads a spooled record: binary, or JSON as spools written
 // before the binary form hold them.
 func decodeSpooled(b []byte, rec *cdr.Record) error {
-	if cdr.IsBinary(b) {
+	switch {
+	case cdr.IsBinary(b):
 		return rec.UnmarshalBinary(b)
+	case len(b) > 0 && b[0] == '{':
+		return json.Unmarshal(b, rec)
 	}
-	return json.Unmarshal(b, rec)
+	return errors.New("neither a binary call record nor a JSON one")
 }
 
 // ErrJournalBehind: the journal's loader is further behind than its bound
