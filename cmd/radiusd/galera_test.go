@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -59,16 +60,22 @@ func galeraBackends(t *testing.T) [3]testdb.Backend {
 }
 
 // TestGaleraBroadcast sends every Stop to three radiusd, each on its own
-// node: each leg stored once and debited once in the whole cluster.
+// node, in each writer mode: each leg stored once and debited once in the
+// whole cluster.
 func TestGaleraBroadcast(t *testing.T) {
-	nodes := galeraBackends(t)
 	bin := buildBinaries(t)
-	withCard(t, nodes[0])
-	for i, port := range []int{25912, 26912, 27912} {
-		radiusdProcess(t, bin, nodes[i], port, t.TempDir(), "direct")
+	for _, mode := range writerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			nodes := galeraBackends(t)
+			withCard(t, nodes[0])
+			ports := []int{25912 + mode.port, 26912 + mode.port, 27912 + mode.port}
+			for i, port := range ports {
+				radiusdProcess(t, bin, nodes[i], port, t.TempDir(), mode.name)
+			}
+			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", ports[0]+1, ports[1]+1, ports[2]+1), galeraStops)
+			finishLoad(t, load, nodes[0], ports[0]+2, ports[1]+2, ports[2]+2)
+		})
 	}
-	load := startLoad(t, bin, "127.0.0.1:25913,127.0.0.1:26913,127.0.0.1:27913", galeraStops)
-	finishLoad(t, load, nodes[0])
 }
 
 // TestGaleraPrepaidCards authorizes cards concurrently through three
@@ -77,31 +84,43 @@ func TestGaleraPrepaidCards(t *testing.T) {
 	prepaidOnThreeServers(t, galeraBackends(t), []int{25922, 26922, 27922})
 }
 
-// TestGaleraNodeKilled kills a node in the middle of a broadcast load: its
-// radiusd spools what it acknowledges meanwhile, the others store every
-// Stop; when the node has rejoined, the spool is replayed without
-// duplicating anything.
+// TestGaleraNodeKilled kills a node in the middle of a broadcast load, in
+// each writer mode: its radiusd spools (or journals) what it acknowledges
+// meanwhile, the others store every Stop; when the node has rejoined, the
+// spool is replayed without duplicating anything. A journal acknowledges
+// faster than it loads, so its load is larger and the node dies sooner,
+// while the loaders are at work.
 func TestGaleraNodeKilled(t *testing.T) {
-	nodes := galeraBackends(t)
 	bin := buildBinaries(t)
-	withCard(t, nodes[0])
-	var spools [3]string
-	for i, port := range []int{25932, 26932, 27932} {
-		spools[i] = t.TempDir()
-		radiusdProcess(t, bin, nodes[i], port, spools[i], "direct")
+	loads := map[string]struct {
+		stops     int
+		killAfter time.Duration
+	}{"direct": {galeraStops, 2 * time.Second}, "journal": {6 * galeraStops, time.Second}}
+	for _, mode := range writerModes {
+		t.Run(mode.name, func(t *testing.T) {
+			nodes := galeraBackends(t)
+			withCard(t, nodes[0])
+			var spools [3]string
+			ports := []int{25932 + mode.port, 26932 + mode.port, 27932 + mode.port}
+			for i, port := range ports {
+				spools[i] = t.TempDir()
+				radiusdProcess(t, bin, nodes[i], port, spools[i], mode.name)
+			}
+			l := loads[mode.name]
+			load := startLoad(t, bin, fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", ports[0]+1, ports[1]+1, ports[2]+1), l.stops)
+			time.Sleep(l.killAfter)
+			galera(t, "kill", "3")
+			t.Log("node 3 killed -9")
+			ids := load.wait(t)
+			// While the cluster changed, the others' radiusd may have spooled too.
+			drained(t, spools[0], spools[1])
+			assertAccounted(t, nodes[0], ids)
+			galera(t, "restart", "3")
+			t.Log("node 3 rejoined")
+			drained(t, spools[2])
+			assertAccounted(t, nodes[0], ids)
+		})
 	}
-	load := startLoad(t, bin, "127.0.0.1:25933,127.0.0.1:26933,127.0.0.1:27933", galeraStops)
-	time.Sleep(2 * time.Second)
-	galera(t, "kill", "3")
-	t.Log("node 3 killed -9")
-	ids := load.wait(t)
-	// While the cluster changed, the others' radiusd may have spooled too.
-	drained(t, spools[0], spools[1])
-	assertAccounted(t, nodes[0], ids)
-	galera(t, "restart", "3")
-	t.Log("node 3 rejoined")
-	drained(t, spools[2])
-	assertAccounted(t, nodes[0], ids)
 }
 
 // drained waits until radiusd have replayed the spools.
