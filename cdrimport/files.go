@@ -117,22 +117,18 @@ func fingerprint(path string) (sum string, size int64, endsInNewline bool, err e
 	}
 	defer f.Close()
 	h := sha256.New()
-	last := &lastByte{}
-	size, err = io.Copy(io.MultiWriter(h, last), f)
+	size, err = io.Copy(h, f)
 	if err != nil {
 		return "", 0, false, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), size, size > 0 && last.b == '\n', nil
-}
-
-// lastByte keeps the last byte written to it.
-type lastByte struct{ b byte }
-
-func (l *lastByte) Write(p []byte) (int, error) {
-	if len(p) > 0 {
-		l.b = p[len(p)-1]
+	if size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return "", 0, false, err
+		}
+		endsInNewline = last[0] == '\n'
 	}
-	return len(p), nil
+	return hex.EncodeToString(h.Sum(nil)), size, endsInNewline, nil
 }
 
 func (im *Importer) readCUCM(r *run, in io.Reader, cluster string) error {

@@ -81,22 +81,12 @@ func (s *spooler) active() bool { return s.spooling.Load() }
 
 // append makes the batch durable in the spool; every record is then Spooled.
 func (s *spooler) append(batch []pending) ([]Outcome, error) {
-	// One buffer for the batch; the records are cut from it once it has
-	// stopped growing.
-	var buf []byte
-	ends := make([]int, len(batch))
+	records := make([][]byte, len(batch))
 	for i, p := range batch {
 		var err error
-		if buf, err = p.rec.AppendBinary(buf); err != nil {
+		if records[i], err = p.rec.AppendBinary(nil); err != nil {
 			return nil, fmt.Errorf("encode record for the spool: %w", err)
 		}
-		ends[i] = len(buf)
-	}
-	records := make([][]byte, len(batch))
-	start := 0
-	for i, end := range ends {
-		records[i] = buf[start:end:end]
-		start = end
 	}
 	s.mode.RLock()
 	defer s.mode.RUnlock()
